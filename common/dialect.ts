@@ -1,0 +1,131 @@
+/**
+ * Every SQL difference between MariaDB 10.11 (the local stack) and MySQL 8.4 (Compose, Kubernetes) lives here.
+ * Runtime-neutral: the stack, the API and the k6 scripts all build their flavour-specific SQL from this module.
+ */
+export type Flavor = 'mariadb' | 'mysql';
+
+export interface SourceOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Seconds before the replica reconnects after losing the source. */
+  connectRetrySeconds?: number;
+}
+
+export interface Dialect {
+  readonly flavor: Flavor;
+  /** Replica status statement; one row, or none when this server is not a replica. */
+  readonly showReplicaStatus: string;
+  /** Column of `showReplicaStatus` with the coarse lag in whole seconds (NULL while a thread is stopped). */
+  readonly secondsBehindColumn: string;
+  /** Columns of `showReplicaStatus` saying whether the IO and SQL threads run ('Yes'/'No'/'Connecting'). */
+  readonly ioRunningColumn: string;
+  readonly sqlRunningColumn: string;
+  readonly startReplica: string;
+  readonly stopReplica: string;
+  readonly startSqlThread: string;
+  readonly stopSqlThread: string;
+  /** Forget any GTID position, so a fresh replica replays the source's whole binlog. */
+  readonly resetReplicaGtidPosition: string;
+  /** Point the replica at a source with GTID auto-positioning. */
+  changeSource(opts: SourceOptions): string;
+  /** Delay applying events by whole seconds (MASTER_DELAY / SOURCE_DELAY); the replica must be stopped. */
+  setApplyDelay(seconds: number): string;
+  /** Column of `showReplicaStatus` holding the configured apply delay. */
+  readonly applyDelayColumn: string;
+  /**
+   * Run right after a write on the same session: returns the write's GTID (MariaDB) or the session's
+   * tracked/executed GTID set (MySQL) in a column named `gtid`.
+   */
+  readonly lastWriteGtid: string;
+  /**
+   * Blocks on the replica until `gtid` is applied or `timeoutSeconds` pass. Two placeholders: (gtid, timeout).
+   * The single result column is named `waited`; `gtidWaitReached(waited)` interprets it.
+   */
+  readonly waitForGtid: string;
+  gtidWaitReached(result: number | string | null): boolean;
+  /** Privileges the exporter user needs to read replica status. */
+  readonly exporterGrants: string;
+  /** Replication privileges for the replication user. */
+  readonly replicationGrants: string;
+  /** Server option lines (my.cnf) that enable GTID replication on every member. */
+  readonly gtidServerOptions: readonly string[];
+  /** Extra server option lines (my.cnf) that make a replica refuse writes from non-admin users. */
+  readonly readOnlyReplicaOptions: readonly string[];
+}
+
+const mariadb: Dialect = {
+  flavor: 'mariadb',
+  showReplicaStatus: 'SHOW SLAVE STATUS',
+  secondsBehindColumn: 'Seconds_Behind_Master',
+  ioRunningColumn: 'Slave_IO_Running',
+  sqlRunningColumn: 'Slave_SQL_Running',
+  startReplica: 'START SLAVE',
+  stopReplica: 'STOP SLAVE',
+  startSqlThread: 'START SLAVE SQL_THREAD',
+  stopSqlThread: 'STOP SLAVE SQL_THREAD',
+  resetReplicaGtidPosition: "SET GLOBAL gtid_slave_pos = ''",
+  changeSource: (o) =>
+    `CHANGE MASTER TO MASTER_HOST=${quote(o.host)}, MASTER_PORT=${int(o.port)}, MASTER_USER=${quote(o.user)}, ` +
+    `MASTER_PASSWORD=${quote(o.password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=${int(o.connectRetrySeconds ?? 1)}`,
+  setApplyDelay: (s) => `CHANGE MASTER TO MASTER_DELAY=${int(s)}`,
+  applyDelayColumn: 'SQL_Delay',
+  lastWriteGtid: 'SELECT @@last_gtid AS gtid',
+  // MASTER_GTID_WAIT returns 0 when reached, -1 on timeout.
+  waitForGtid: 'SELECT MASTER_GTID_WAIT(?, ?) AS waited',
+  gtidWaitReached: (r) => Number(r) === 0,
+  exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
+  replicationGrants: 'REPLICATION SLAVE',
+  gtidServerOptions: ['gtid_strict_mode=ON', 'log_slave_updates=ON'],
+  readOnlyReplicaOptions: ['read_only=ON'],
+};
+
+const mysql: Dialect = {
+  flavor: 'mysql',
+  showReplicaStatus: 'SHOW REPLICA STATUS',
+  secondsBehindColumn: 'Seconds_Behind_Source',
+  ioRunningColumn: 'Replica_IO_Running',
+  sqlRunningColumn: 'Replica_SQL_Running',
+  startReplica: 'START REPLICA',
+  stopReplica: 'STOP REPLICA',
+  startSqlThread: 'START REPLICA SQL_THREAD',
+  stopSqlThread: 'STOP REPLICA SQL_THREAD',
+  resetReplicaGtidPosition: 'RESET BINARY LOGS AND GTIDS',
+  changeSource: (o) =>
+    `CHANGE REPLICATION SOURCE TO SOURCE_HOST=${quote(o.host)}, SOURCE_PORT=${int(o.port)}, ` +
+    `SOURCE_USER=${quote(o.user)}, SOURCE_PASSWORD=${quote(o.password)}, SOURCE_AUTO_POSITION=1, ` +
+    `SOURCE_CONNECT_RETRY=${int(o.connectRetrySeconds ?? 1)}, GET_SOURCE_PUBLIC_KEY=1`,
+  setApplyDelay: (s) => `CHANGE REPLICATION SOURCE TO SOURCE_DELAY=${int(s)}`,
+  applyDelayColumn: 'SQL_Delay',
+  // With session_track_gtids=OWN_GTID the OK packet carries the commit GTID; a client that cannot read it
+  // falls back to the executed set, which over-waits but is never too early.
+  lastWriteGtid: 'SELECT @@GLOBAL.gtid_executed AS gtid',
+  // WAIT_FOR_EXECUTED_GTID_SET returns 0 when reached, 1 on timeout.
+  waitForGtid: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS waited',
+  gtidWaitReached: (r) => Number(r) === 0,
+  exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
+  replicationGrants: 'REPLICATION SLAVE',
+  gtidServerOptions: ['gtid_mode=ON', 'enforce_gtid_consistency=ON', 'log_replica_updates=ON'],
+  readOnlyReplicaOptions: ['read_only=ON', 'super_read_only=ON'],
+};
+
+export const DIALECTS: Readonly<Record<Flavor, Dialect>> = { mariadb, mysql };
+
+export function dialectFor(flavor: Flavor): Dialect {
+  return DIALECTS[flavor];
+}
+
+/** Tells the flavour from `SELECT VERSION()` (MariaDB versions contain "MariaDB"). */
+export function flavorFromVersion(version: string): Flavor {
+  return /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+function int(value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new Error(`expected a non-negative integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,112 @@
+/**
+ * The single registry of metric names. k6 scenarios create their custom metrics from `K6_METRICS`, the API
+ * registers its prom-client series from `API_METRICS`, and dashboards and tests derive Prometheus series names
+ * from both. Runtime-neutral: no imports.
+ */
+
+export type K6MetricKind = 'counter' | 'gauge' | 'rate' | 'trend';
+
+export interface K6MetricDef {
+  readonly name: string;
+  readonly kind: K6MetricKind;
+  /** Trends/gauges in milliseconds: k6 marks them as time, and remote-write converts them to seconds. */
+  readonly isTime: boolean;
+  readonly help: string;
+}
+
+const k6 = <K extends K6MetricKind>(name: string, kind: K, isTime: boolean, help: string) =>
+  ({ name, kind, isTime, help }) as const;
+
+/**
+ * Custom k6 metrics. Anything that must add up across k6-operator runners is a Counter; percentiles come from
+ * Trends (native histograms when remote-written with K6_FEATURES=native-histograms).
+ */
+export const K6_METRICS = {
+  // Read-after-write probe.
+  rawWrites: k6('raw_writes', 'counter', false, 'Probe writes acknowledged by the writer'),
+  rawReads: k6('raw_reads', 'counter', false, 'Immediate reads after a probe write'),
+  staleReads: k6('stale_reads', 'counter', false, 'Immediate reads that missed the acknowledged write'),
+  staleRead: k6('stale_read', 'rate', false, 'Share of immediate reads that were stale (per runner)'),
+  visibilityLag: k6('visibility_lag', 'trend', true, 'Time from write acknowledgement until the read side sees it'),
+  visibilityTimeouts: k6('visibility_timeouts', 'counter', false, 'Writes not visible within the probe timeout'),
+  // Replica lag.
+  heartbeatLag: k6('heartbeat_lag', 'trend', true, 'Heartbeat age on the replica (NOW(6) - ts)'),
+  heartbeatLagNow: k6('heartbeat_lag_current', 'gauge', true, 'Latest heartbeat age sampled on the replica'),
+  secondsBehind: k6('replica_seconds_behind', 'gauge', false, 'Seconds_Behind_Master/Source, coarse'),
+  // Query timings (tags: endpoint=writer|reader, op=...).
+  dbQueryDuration: k6('db_query_duration', 'trend', true, 'Duration of one SQL statement, by endpoint and op'),
+  dbQueries: k6('db_queries', 'counter', false, 'SQL statements sent, by endpoint and op'),
+  dbErrors: k6('db_errors', 'counter', false, 'SQL statements that failed, by endpoint and op'),
+  // Session guarantees.
+  rywViolations: k6('ryw_violations', 'counter', false, 'Read-your-writes violations seen by a VU'),
+  monotonicViolations: k6('monotonic_violations', 'counter', false, 'Monotonic-read violations seen by a VU'),
+  // Reconciliation at teardown.
+  reconcileMissingWriter: k6('reconcile_missing_writer', 'counter', false, 'Acknowledged writes absent on the writer'),
+  reconcileMissingReader: k6('reconcile_missing_reader', 'counter', false, 'Acknowledged writes absent on the reader'),
+  reconcileChecked: k6('reconcile_checked', 'counter', false, 'Acknowledged writes checked at the end'),
+  // Through the CQRS API (tag strategy=..., source=...).
+  apiReads: k6('api_reads', 'counter', false, 'API reads, by strategy and X-Read-Source'),
+  apiReadDuration: k6('api_read_duration', 'trend', true, 'API read latency by strategy'),
+  apiWriteDuration: k6('api_write_duration', 'trend', true, 'API write latency by strategy'),
+  apiErrors: k6('api_errors', 'counter', false, 'API requests that failed, by strategy and route'),
+} as const satisfies Record<string, K6MetricDef>;
+
+export type K6MetricKey = keyof typeof K6_METRICS;
+
+/**
+ * The Prometheus series name k6's remote-write output gives a metric (`k6_` + name + a kind suffix; each trend
+ * stat is its own series, e.g. `p(99)` → `_p99`).
+ */
+export function remoteWriteSeries(def: K6MetricDef, trendStat = 'p(99)'): string {
+  const base = `k6_${def.name}`;
+  switch (def.kind) {
+    case 'counter':
+      return `${base}_total`;
+    case 'gauge':
+      return base;
+    case 'rate':
+      return `${base}_rate`;
+    case 'trend':
+      return `${base}_${trendStat.replace(/[()]/g, '').replace('.', '')}`;
+  }
+}
+
+/** Native-histogram series name for a trend (time trends carry `_seconds`). */
+export function nativeHistogramSeries(def: K6MetricDef): string {
+  return def.isTime ? `k6_${def.name}_seconds` : `k6_${def.name}`;
+}
+
+export type ApiMetricKind = 'counter' | 'gauge' | 'histogram';
+
+export interface ApiMetricDef {
+  readonly name: string;
+  readonly kind: ApiMetricKind;
+  readonly help: string;
+  readonly labels: readonly string[];
+}
+
+const api = <K extends ApiMetricKind>(name: string, kind: K, help: string, labels: readonly string[]) =>
+  ({ name, kind, help, labels }) as const;
+
+/** Series exposed by the CQRS API on /metrics (prom-client). */
+export const API_METRICS = {
+  requestDuration: api('cqrs_api_request_duration_seconds', 'histogram', 'HTTP request duration', [
+    'route',
+    'method',
+    'status',
+    'strategy',
+    'source',
+  ]),
+  staleReads: api('cqrs_api_stale_reads_total', 'counter', 'Empty results from GET /get (stale reads)', ['strategy']),
+  compatReads: api('cqrs_api_compat_reads_total', 'counter', 'Reads made by GET /get', ['strategy']),
+  gtidWaitDuration: api('cqrs_api_gtid_wait_duration_seconds', 'histogram', 'Time spent waiting for a GTID', []),
+  gtidWaitTimeouts: api('cqrs_api_gtid_wait_timeouts_total', 'counter', 'GTID waits that timed out', []),
+  gtidWaitFallbacks: api('cqrs_api_gtid_wait_fallbacks_total', 'counter', 'GTID-wait reads served by the primary', [
+    'reason',
+  ]),
+  cacheRequests: api('cqrs_api_cache_requests_total', 'counter', 'Cache lookups by result', ['result']),
+  poolConnections: api('cqrs_api_pool_connections', 'gauge', 'Database pool connections by pool and state', [
+    'pool',
+    'state',
+  ]),
+} as const satisfies Record<string, ApiMetricDef>;

@@ -1,0 +1,54 @@
+import type { Flavor } from '../common/dialect.ts';
+
+/** One MySQL endpoint with the credentials of the role that uses it. */
+export interface DbEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/** Everything a scenario, the API or a test needs to reach a running stack. Written to `<state>/stack.json`. */
+export interface StackEndpoints {
+  flavor: Flavor;
+  writer: DbEndpoint;
+  reader: DbEndpoint;
+  /** Admin access over the unix socket (root, no password), for stack control and tests. */
+  primaryAdminSocket: string;
+  replicaAdminSocket: string;
+  redisUrl: string;
+  apiUrl: string;
+  prometheusUrl: string;
+  remoteWriteUrl: string;
+  delayProxyControlUrl: string;
+}
+
+/**
+ * Go MySQL driver DSN, as xk6-sql takes it. `interpolateParams=true` keeps a parameterised statement to one
+ * round trip (otherwise the driver prepares, executes and closes: three), which matters when measuring
+ * millisecond visibility lag.
+ */
+export function goDsn(e: DbEndpoint): string {
+  return `${e.user}:${e.password}@tcp(${e.host}:${e.port})/${e.database}?interpolateParams=true`;
+}
+
+/** URL form for Node clients (mysql2 `uri`). */
+export function mysqlUrl(e: DbEndpoint): string {
+  return `mysql://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${e.host}:${e.port}/${e.database}`;
+}
+
+/** The env file: names usable as k6 `__ENV` (and as the API's environment). */
+export function toEnv(e: StackEndpoints): Record<string, string> {
+  return {
+    CQRS_FLAVOR: e.flavor,
+    CQRS_WRITER_DSN: goDsn(e.writer),
+    CQRS_READER_DSN: goDsn(e.reader),
+    CQRS_WRITER_URL: mysqlUrl(e.writer),
+    CQRS_READER_URL: mysqlUrl(e.reader),
+    CQRS_REDIS_URL: e.redisUrl,
+    CQRS_API_URL: e.apiUrl,
+    CQRS_PROMETHEUS_URL: e.prometheusUrl,
+    K6_PROMETHEUS_RW_SERVER_URL: e.remoteWriteUrl,
+  };
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration tests start real servers (MariaDB, Redis, Prometheus) on a 2-core machine: run files one at a
+// time so their timings are not distorted by each other, and give server start-up room.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
