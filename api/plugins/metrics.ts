@@ -1,0 +1,51 @@
+/**
+ * prom-client as a plugin: decorates `app.metrics`, times every request by route, method, status, strategy
+ * and read source, and serves GET /metrics (pool usage is sampled at scrape time).
+ */
+import fp from 'fastify-plugin';
+import { type ApiMetrics, createApiMetrics } from '../metrics.ts';
+import { poolStats } from './mysql-pool.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ApiMetrics;
+  }
+}
+
+export const metricsPlugin = fp(
+  async (app) => {
+    const metrics = createApiMetrics();
+    app.decorate('metrics', metrics);
+
+    app.addHook('onResponse', async (request, reply) => {
+      const labels = request.readLabels ?? { strategy: 'none', source: 'none' };
+      metrics.requestDuration.observe(
+        {
+          // The route pattern, not the URL, keeps label cardinality bounded; unmatched URLs share one label.
+          route: request.routeOptions.url ?? 'unmatched',
+          method: request.method,
+          status: String(reply.statusCode),
+          strategy: labels.strategy,
+          source: labels.source,
+        },
+        reply.elapsedTime / 1000,
+      );
+    });
+
+    app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+      for (const name of ['writer', 'reader', 'grBeforePool', 'routerSplitPool'] as const) {
+        const pool = app[name];
+        if (!pool) continue;
+        const s = poolStats(pool);
+        const label = name.replace(/Pool$/, '');
+        metrics.poolConnections.set({ pool: label, state: 'total' }, s.total);
+        metrics.poolConnections.set({ pool: label, state: 'idle' }, s.idle);
+        metrics.poolConnections.set({ pool: label, state: 'busy' }, s.total - s.idle);
+        metrics.poolConnections.set({ pool: label, state: 'waiting' }, s.waiting);
+      }
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  },
+  { name: 'metrics', dependencies: ['mysql-pool'], fastify: '5.x' },
+);

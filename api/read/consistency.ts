@@ -1,0 +1,136 @@
+/**
+ * The per-request side of the strategies, as a plugin: who the client is, which strategy it asked for, and
+ * a `readThrough` that runs a lookup the chosen way and labels the response (X-Read-* headers, metrics).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Dialect } from '../../common/dialect.ts';
+import type { ReadSource, Strategy } from '../../common/strategies.ts';
+import type { User } from '../users/sql.ts';
+import { cacheUsers, executeRead, type Lookup, type ReadDeps, type ReadOutcome } from './execute.ts';
+import { chooseStrategy, planRead } from './plan.ts';
+import { StickyWindows } from './sticky.ts';
+
+export const CLIENT_COOKIE = 'cqrs_client';
+const CLIENT_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface ReadLabels {
+  strategy: Strategy | 'none';
+  source: ReadSource | 'none';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    consistency: Consistency;
+  }
+  interface FastifyRequest {
+    /** Labels for the request-duration histogram; set by readThrough. */
+    readLabels: ReadLabels;
+  }
+}
+
+export interface ConsistencyOptions {
+  dialect: Dialect;
+  defaultStrategy: Strategy;
+  stickyWindowMs: number;
+  gtidWaitTimeoutMs: number;
+  cacheTtlS: number;
+}
+
+interface ReadRequestParts {
+  headers: { 'x-read-consistency'?: Strategy; 'x-consistency-token'?: string; 'x-client-id'?: string };
+  query: { consistency?: Strategy };
+}
+
+export interface Consistency {
+  readonly dialect: Dialect;
+  readonly sticky: StickyWindows;
+  strategyOf(request: ReadRequestParts): Strategy;
+  /** The client's id from `X-Client-Id` or the cookie; issues a cookie on writes when it has neither. */
+  clientId(request: FastifyRequest, reply?: FastifyReply): string | undefined;
+  readThrough(
+    request: FastifyRequest & ReadRequestParts,
+    reply: FastifyReply,
+    lookup: Lookup,
+    /** Overrides the client's token (GET /get waits for its own write). */
+    token?: string,
+  ): Promise<ReadOutcome>;
+  /** Bookkeeping after an acknowledged write: sticky window, and the cache's write-through. */
+  afterWrite(request: FastifyRequest, reply: FastifyReply, users: User[]): Promise<void>;
+}
+
+export const consistencyPlugin = fp<ConsistencyOptions>(
+  async (app, opts) => {
+    const sticky = new StickyWindows(opts.stickyWindowMs);
+    const deps = (log: ReadDeps['log']): ReadDeps => ({
+      writer: app.writer,
+      reader: app.reader,
+      grBeforePool: app.grBeforePool,
+      routerSplitPool: app.routerSplitPool,
+      redis: app.redis,
+      dialect: opts.dialect,
+      metrics: app.metrics,
+      gtidWaitTimeoutMs: opts.gtidWaitTimeoutMs,
+      cacheTtlS: opts.cacheTtlS,
+      log,
+    });
+
+    const clientId = (request: FastifyRequest, reply?: FastifyReply): string | undefined => {
+      const header = request.headers['x-client-id'];
+      if (typeof header === 'string' && CLIENT_ID_RE.test(header)) return header;
+      const cookieHeader = request.headers.cookie;
+      if (cookieHeader) {
+        const fromCookie = app.parseCookie(cookieHeader)[CLIENT_COOKIE];
+        if (fromCookie && CLIENT_ID_RE.test(fromCookie)) return fromCookie;
+      }
+      if (!reply) return undefined;
+      // A cookie-jar client (browsers, k6 VUs) becomes stickable without knowing about the header.
+      const issued = randomUUID();
+      reply.setCookie(CLIENT_COOKIE, issued, { path: '/', httpOnly: true, sameSite: 'lax' });
+      return issued;
+    };
+
+    const strategyOf = (request: ReadRequestParts) =>
+      chooseStrategy(request.headers['x-read-consistency'], request.query.consistency, opts.defaultStrategy);
+
+    const consistency: Consistency = {
+      dialect: opts.dialect,
+      sticky,
+      strategyOf,
+      clientId,
+      async readThrough(request, reply, lookup, token) {
+        const strategy = strategyOf(request);
+        const plan = planRead(strategy, {
+          token: token ?? request.headers['x-consistency-token'],
+          stickyPinned: strategy === 'sticky' && sticky.pinned(clientId(request), Date.now()),
+        });
+        request.readLabels = { strategy, source: 'none' };
+        const outcome = await executeRead(deps(request.log), plan, lookup);
+        request.readLabels.source = outcome.source;
+        reply.header('x-read-source', outcome.source);
+        reply.header('x-read-strategy', strategy);
+        if (outcome.waitMs !== undefined) reply.header('x-read-wait-ms', outcome.waitMs.toFixed(3));
+        if (outcome.fallback) reply.header('x-read-fallback', outcome.fallback);
+        return outcome;
+      },
+      async afterWrite(request, reply, users) {
+        const id = clientId(request, reply);
+        if (id !== undefined) sticky.recordWrite(id, Date.now());
+        // Write-through for every write, whatever strategy the writer asked for: a later `cache` read by
+        // anyone must not miss a row that exists.
+        await cacheUsers(deps(request.log), users);
+      },
+    };
+    app.decorate('consistency', consistency);
+    app.decorateRequest('readLabels', null as unknown as ReadLabels);
+    app.addHook('onRequest', async (request) => {
+      request.readLabels = { strategy: 'none', source: 'none' };
+    });
+  },
+  {
+    name: 'consistency',
+    dependencies: ['mysql-pool', 'redis', 'metrics', '@fastify/cookie'],
+    fastify: '5.x',
+  },
+);

@@ -1,0 +1,170 @@
+/**
+ * Carries out a ReadPlan: runs one lookup on the pool the plan names, waits for a GTID first when asked, and
+ * reads through Redis for `cache`. Reports where the answer came from, how long it waited, and why it fell
+ * back to the primary if it did.
+ */
+
+import type { Redis } from 'ioredis';
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Dialect } from '../../common/dialect.ts';
+import type { ReadSource } from '../../common/strategies.ts';
+import { ClientError, describe, isOutage, onDb, UnavailableError } from '../errors.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import { cacheKeys, toUser, type User, type UserRow } from '../users/sql.ts';
+import type { ReadPlan } from './plan.ts';
+
+export interface Lookup {
+  sql: string;
+  params: (string | number)[];
+  cacheKey: string;
+}
+
+export type Fallback = 'timeout' | 'replica_unavailable' | 'cache_unavailable';
+
+export interface ReadOutcome {
+  users: User[];
+  source: ReadSource;
+  /** Milliseconds spent waiting for the replica to reach the client's GTID. */
+  waitMs?: number;
+  fallback?: Fallback;
+}
+
+export interface ReadDeps {
+  writer: Pool;
+  reader: Pool;
+  grBeforePool: Pool | null;
+  routerSplitPool: Pool | null;
+  redis: Redis;
+  dialect: Dialect;
+  metrics: ApiMetrics;
+  gtidWaitTimeoutMs: number;
+  cacheTtlS: number;
+  log: { warn(obj: object, msg: string): void };
+}
+
+async function select(pool: Pool | PoolConnection, lookup: Lookup): Promise<User[]> {
+  const [rows] = await pool.execute<RowDataPacket[]>(lookup.sql, lookup.params);
+  return (rows as unknown as UserRow[]).map(toUser);
+}
+
+export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup): Promise<ReadOutcome> {
+  switch (plan.target) {
+    case 'primary':
+      return { users: await onDb('writer', () => select(deps.writer, lookup)), source: 'primary' };
+    case 'replica':
+      return { users: await onDb('reader', () => select(deps.reader, lookup)), source: 'replica' };
+    case 'replica-after-gtid':
+      return readAfterGtid(deps, plan.token, lookup);
+    case 'cache':
+      return readThroughCache(deps, lookup);
+    case 'gr-before':
+      if (!deps.grBeforePool) {
+        throw new ClientError(
+          400,
+          `strategy gr-before needs MySQL Group Replication; this API runs on ${deps.dialect.flavor}`,
+        );
+      }
+      return {
+        users: await onDb('reader', () => select(deps.grBeforePool as Pool, lookup)),
+        source: 'replica',
+      };
+    case 'router-split':
+      if (!deps.routerSplitPool) {
+        throw new ClientError(
+          400,
+          'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
+        );
+      }
+      // Router decides per statement; from here the read is indistinguishable from a replica read.
+      return {
+        users: await onDb('router', () => select(deps.routerSplitPool as Pool, lookup)),
+        source: 'replica',
+      };
+  }
+}
+
+async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Promise<ReadOutcome> {
+  const m = deps.metrics;
+  let conn: PoolConnection | undefined;
+  let waitMs = 0;
+  try {
+    conn = await deps.reader.getConnection();
+    const started = performance.now();
+    const [rows] = await conn.execute<RowDataPacket[]>(deps.dialect.waitForGtid, [
+      token,
+      deps.gtidWaitTimeoutMs / 1000,
+    ]);
+    waitMs = performance.now() - started;
+    m.gtidWaitDuration.observe(waitMs / 1000);
+    if (deps.dialect.gtidWaitReached(rows[0]?.waited ?? null)) {
+      // Same connection: no second pool checkout between the wait and the read.
+      return { users: await select(conn, lookup), source: 'replica', waitMs };
+    }
+    m.gtidWaitTimeouts.inc();
+    m.gtidWaitFallbacks.inc({ reason: 'timeout' });
+    return {
+      users: await onDb('writer', () => select(deps.writer, lookup)),
+      source: 'primary',
+      waitMs,
+      fallback: 'timeout',
+    };
+  } catch (err) {
+    if (err instanceof UnavailableError || !isOutage(err)) throw err;
+    // The replica is down: the primary still answers, and that is counted.
+    m.gtidWaitFallbacks.inc({ reason: 'replica_unavailable' });
+    return {
+      users: await onDb('writer', () => select(deps.writer, lookup)),
+      source: 'primary',
+      waitMs,
+      fallback: 'replica_unavailable',
+    };
+  } finally {
+    conn?.release();
+  }
+}
+
+async function readThroughCache(deps: ReadDeps, lookup: Lookup): Promise<ReadOutcome> {
+  const m = deps.metrics;
+  let cached: string | null;
+  try {
+    cached = await deps.redis.get(lookup.cacheKey);
+  } catch (err) {
+    // Without Redis the write-through may have been skipped too, so only the primary is sure to be fresh.
+    m.cacheRequests.inc({ result: 'error' });
+    deps.log.warn({ err: describe(err) }, 'cache read failed; reading the primary');
+    return {
+      users: await onDb('writer', () => select(deps.writer, lookup)),
+      source: 'primary',
+      fallback: 'cache_unavailable',
+    };
+  }
+  if (cached !== null) {
+    m.cacheRequests.inc({ result: 'hit' });
+    return { users: [JSON.parse(cached) as User], source: 'cache' };
+  }
+  m.cacheRequests.inc({ result: 'miss' });
+  const users = await onDb('reader', () => select(deps.reader, lookup));
+  const [user] = users;
+  // Only found rows are cached: caching a stale "not found" would hide the row for a whole TTL.
+  if (user) await cacheUsers(deps, [user]);
+  return { users, source: 'replica' };
+}
+
+/** Write-through / read-through: store a user under every key it is looked up by. Never fails the request. */
+export async function cacheUsers(
+  deps: Pick<ReadDeps, 'redis' | 'metrics' | 'cacheTtlS' | 'log'>,
+  users: User[],
+) {
+  try {
+    const pipeline = deps.redis.multi();
+    for (const u of users) {
+      const json = JSON.stringify(u);
+      pipeline.set(cacheKeys.byId(u.id), json, 'EX', deps.cacheTtlS);
+      pipeline.set(cacheKeys.byEmail(u.email), json, 'EX', deps.cacheTtlS);
+    }
+    await pipeline.exec();
+  } catch (err) {
+    deps.metrics.cacheRequests.inc({ result: 'set_error' });
+    deps.log.warn({ err: describe(err) }, 'cache write failed');
+  }
+}

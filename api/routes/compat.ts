@@ -1,0 +1,29 @@
+/**
+ * GET /get: the original FastAPI experiment's endpoint. It creates a user with a random email on the writer,
+ * immediately looks it up by email through the read strategy, and returns the list; an empty list is a
+ * stale read, counted in cqrs_api_stale_reads_total.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ConsistencyQuery, ReadHeaders, UserList } from '../schemas.ts';
+import { cacheKeys, SELECT_USER_BY_EMAIL } from '../users/sql.ts';
+import { createUser } from './users.ts';
+
+export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/get',
+    { schema: { querystring: ConsistencyQuery, headers: ReadHeaders, response: { 200: UserList } } },
+    async (request, reply) => {
+      const email = `compat-${randomUUID()}@example.test`;
+      const { user, token } = await createUser(app, email, 'compat');
+      await app.consistency.afterWrite(request, reply, [user]);
+      // Under gtid-wait the read waits for this very write, as a client sending the token back would.
+      const lookup = { sql: SELECT_USER_BY_EMAIL, params: [email], cacheKey: cacheKeys.byEmail(email) };
+      const { users } = await app.consistency.readThrough(request, reply, lookup, token);
+      const strategy = request.readLabels.strategy;
+      app.metrics.compatReads.inc({ strategy });
+      if (users.length === 0) app.metrics.staleReads.inc({ strategy });
+      return users;
+    },
+  );
+};
