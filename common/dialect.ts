@@ -45,12 +45,14 @@ export interface Dialect {
    */
   readonly waitForGtid: string;
   gtidWaitReached(result: number | string | null): boolean;
+  /** The source's whole executed GTID position (column `gtid`), for waiting until a replica has caught up. */
+  readonly sourceGtidPosition: string;
   /** Privileges the exporter user needs to read replica status. */
   readonly exporterGrants: string;
   /** Replication privileges for the replication user. */
   readonly replicationGrants: string;
-  /** Server option lines (my.cnf) that enable GTID replication on every member. */
-  readonly gtidServerOptions: readonly string[];
+  /** Server option lines (my.cnf) every member needs: GTID replication, and nothing on shared ports. */
+  readonly serverOptions: readonly string[];
   /** Extra server option lines (my.cnf) that make a replica refuse writes from non-admin users. */
   readonly readOnlyReplicaOptions: readonly string[];
 }
@@ -75,9 +77,10 @@ const mariadb: Dialect = {
   // MASTER_GTID_WAIT returns 0 when reached, -1 on timeout.
   waitForGtid: 'SELECT MASTER_GTID_WAIT(?, ?) AS waited',
   gtidWaitReached: (r) => Number(r) === 0,
+  sourceGtidPosition: 'SELECT @@GLOBAL.gtid_binlog_pos AS gtid',
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
   replicationGrants: 'REPLICATION SLAVE',
-  gtidServerOptions: ['gtid_strict_mode=ON', 'log_slave_updates=ON'],
+  serverOptions: ['gtid_strict_mode=ON', 'log_slave_updates=ON'],
   readOnlyReplicaOptions: ['read_only=ON'],
 };
 
@@ -104,9 +107,11 @@ const mysql: Dialect = {
   // WAIT_FOR_EXECUTED_GTID_SET returns 0 when reached, 1 on timeout.
   waitForGtid: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS waited',
   gtidWaitReached: (r) => Number(r) === 0,
+  sourceGtidPosition: 'SELECT @@GLOBAL.gtid_executed AS gtid',
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
   replicationGrants: 'REPLICATION SLAVE',
-  gtidServerOptions: ['gtid_mode=ON', 'enforce_gtid_consistency=ON', 'log_replica_updates=ON'],
+  // mysqlx=OFF: the X plugin would otherwise claim port 33060 for every instance.
+  serverOptions: ['gtid_mode=ON', 'enforce_gtid_consistency=ON', 'log_replica_updates=ON', 'mysqlx=OFF'],
   readOnlyReplicaOptions: ['read_only=ON', 'super_read_only=ON'],
 };
 

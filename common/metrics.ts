@@ -27,22 +27,47 @@ export const K6_METRICS = {
   rawReads: k6('raw_reads', 'counter', false, 'Immediate reads after a probe write'),
   staleReads: k6('stale_reads', 'counter', false, 'Immediate reads that missed the acknowledged write'),
   staleRead: k6('stale_read', 'rate', false, 'Share of immediate reads that were stale (per runner)'),
-  visibilityLag: k6('visibility_lag', 'trend', true, 'Time from write acknowledgement until the read side sees it'),
-  visibilityTimeouts: k6('visibility_timeouts', 'counter', false, 'Writes not visible within the probe timeout'),
+  visibilityLag: k6(
+    'visibility_lag',
+    'trend',
+    true,
+    'Time from write acknowledgement until the read side sees it',
+  ),
+  visibilityTimeouts: k6(
+    'visibility_timeouts',
+    'counter',
+    false,
+    'Writes not visible within the probe timeout',
+  ),
   // Replica lag.
   heartbeatLag: k6('heartbeat_lag', 'trend', true, 'Heartbeat age on the replica (NOW(6) - ts)'),
   heartbeatLagNow: k6('heartbeat_lag_current', 'gauge', true, 'Latest heartbeat age sampled on the replica'),
   secondsBehind: k6('replica_seconds_behind', 'gauge', false, 'Seconds_Behind_Master/Source, coarse'),
   // Query timings (tags: endpoint=writer|reader, op=...).
-  dbQueryDuration: k6('db_query_duration', 'trend', true, 'Duration of one SQL statement, by endpoint and op'),
+  dbQueryDuration: k6(
+    'db_query_duration',
+    'trend',
+    true,
+    'Duration of one SQL statement, by endpoint and op',
+  ),
   dbQueries: k6('db_queries', 'counter', false, 'SQL statements sent, by endpoint and op'),
   dbErrors: k6('db_errors', 'counter', false, 'SQL statements that failed, by endpoint and op'),
   // Session guarantees.
   rywViolations: k6('ryw_violations', 'counter', false, 'Read-your-writes violations seen by a VU'),
   monotonicViolations: k6('monotonic_violations', 'counter', false, 'Monotonic-read violations seen by a VU'),
   // Reconciliation at teardown.
-  reconcileMissingWriter: k6('reconcile_missing_writer', 'counter', false, 'Acknowledged writes absent on the writer'),
-  reconcileMissingReader: k6('reconcile_missing_reader', 'counter', false, 'Acknowledged writes absent on the reader'),
+  reconcileMissingWriter: k6(
+    'reconcile_missing_writer',
+    'counter',
+    false,
+    'Acknowledged writes absent on the writer',
+  ),
+  reconcileMissingReader: k6(
+    'reconcile_missing_reader',
+    'counter',
+    false,
+    'Acknowledged writes absent on the reader',
+  ),
   reconcileChecked: k6('reconcile_checked', 'counter', false, 'Acknowledged writes checked at the end'),
   // Through the CQRS API (tag strategy=..., source=...).
   apiReads: k6('api_reads', 'counter', false, 'API reads, by strategy and X-Read-Source'),
@@ -97,13 +122,23 @@ export const API_METRICS = {
     'strategy',
     'source',
   ]),
-  staleReads: api('cqrs_api_stale_reads_total', 'counter', 'Empty results from GET /get (stale reads)', ['strategy']),
-  compatReads: api('cqrs_api_compat_reads_total', 'counter', 'Reads made by GET /get', ['strategy']),
-  gtidWaitDuration: api('cqrs_api_gtid_wait_duration_seconds', 'histogram', 'Time spent waiting for a GTID', []),
-  gtidWaitTimeouts: api('cqrs_api_gtid_wait_timeouts_total', 'counter', 'GTID waits that timed out', []),
-  gtidWaitFallbacks: api('cqrs_api_gtid_wait_fallbacks_total', 'counter', 'GTID-wait reads served by the primary', [
-    'reason',
+  staleReads: api('cqrs_api_stale_reads_total', 'counter', 'Empty results from GET /get (stale reads)', [
+    'strategy',
   ]),
+  compatReads: api('cqrs_api_compat_reads_total', 'counter', 'Reads made by GET /get', ['strategy']),
+  gtidWaitDuration: api(
+    'cqrs_api_gtid_wait_duration_seconds',
+    'histogram',
+    'Time spent waiting for a GTID',
+    [],
+  ),
+  gtidWaitTimeouts: api('cqrs_api_gtid_wait_timeouts_total', 'counter', 'GTID waits that timed out', []),
+  gtidWaitFallbacks: api(
+    'cqrs_api_gtid_wait_fallbacks_total',
+    'counter',
+    'GTID-wait reads served by the primary',
+    ['reason'],
+  ),
   cacheRequests: api('cqrs_api_cache_requests_total', 'counter', 'Cache lookups by result', ['result']),
   poolConnections: api('cqrs_api_pool_connections', 'gauge', 'Database pool connections by pool and state', [
     'pool',

@@ -2,7 +2,15 @@
  * The read-consistency strategies, one vocabulary for the API, the k6 scenarios, dashboards and reports.
  * Runtime-neutral: imported by k6-side and Node-side code alike.
  */
-export const STRATEGIES = ['eventual', 'primary', 'gtid-wait', 'sticky', 'cache', 'gr-before', 'router-split'] as const;
+export const STRATEGIES = [
+  'eventual',
+  'primary',
+  'gtid-wait',
+  'sticky',
+  'cache',
+  'gr-before',
+  'router-split',
+] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 /** Strategies that need MySQL-only server features (Group Replication, MySQL Router). */

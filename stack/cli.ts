@@ -1,0 +1,78 @@
+/**
+ * `npm run stack:up | stack:down [-- --purge] | stack:status [-- --json] | stack:lag -- <value>`.
+ * Every failure is one line on stderr and exit code 1.
+ */
+import { parseArgs } from 'node:util';
+import { oneLine } from './errors.ts';
+import { loadStackConfig, setLag, stackDown, stackStatus, stackUp } from './index.ts';
+import { LAG_USAGE } from './lag.ts';
+
+const USAGE = `usage: stack/cli.ts up | down [--purge] | status [--json] | lag <value>  (${LAG_USAGE})`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { purge: { type: 'boolean' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' } },
+  });
+  const [command, ...rest] = positionals;
+  const stateDir = values['state-dir'];
+  const cfg = loadStackConfig(process.env, stateDir ? { stateDir } : {});
+  const log = (line: string) => console.log(line);
+  switch (command) {
+    case 'up': {
+      const up = await stackUp(cfg, log);
+      console.log(
+        `writer: ${up.endpoints.writer.user}@${up.endpoints.writer.host}:${up.endpoints.writer.port}`,
+      );
+      console.log(
+        `reader: ${up.endpoints.reader.user}@${up.endpoints.reader.host}:${up.endpoints.reader.port}`,
+      );
+      console.log(`prometheus: ${up.endpoints.prometheusUrl}  redis: ${up.endpoints.redisUrl}`);
+      return 0;
+    }
+    case 'down':
+      await stackDown(cfg, { purge: values.purge ?? false }, log);
+      return 0;
+    case 'status': {
+      const st = await stackStatus(cfg);
+      if (values.json) {
+        console.log(JSON.stringify(st, null, 2));
+        return st.healthy ? 0 : 1;
+      }
+      for (const s of st.services) {
+        console.log(
+          `${s.running ? '✓' : '✗'} ${s.name.padEnd(17)} ${s.running ? `pid ${s.pid}` : 'not running'}`,
+        );
+      }
+      if (st.replication) {
+        const r = st.replication;
+        console.log(
+          `replication: io=${r.ioRunning} sql=${r.sqlRunning} seconds_behind=${r.secondsBehind ?? 'NULL'}` +
+            ` apply_delay=${r.applyDelaySeconds}s proxy_delay=${st.proxyDelayMs ?? '?'}ms${r.lastError ? ` error=${r.lastError}` : ''}`,
+        );
+        console.log(
+          `replica lag now: ${st.replicaLagMs === null ? 'not visible within 5 s (frozen or broken?)' : `${st.replicaLagMs} ms (heartbeat probe)`}`,
+        );
+      }
+      console.log(st.healthy ? 'stack: healthy' : 'stack: NOT healthy');
+      return st.healthy ? 0 : 1;
+    }
+    case 'lag': {
+      if (rest.length !== 1) throw new Error(`stack:lag takes one value; ${LAG_USAGE}`);
+      console.log(await setLag(cfg, rest[0] as string));
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`stack: ${oneLine(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * Long-running servers are started detached (they outlive the CLI) with their output in <state>/logs, and are
+ * recorded by PID in <state>/pids.json. A PID is only trusted while /proc says it still runs the same binary,
+ * so a recycled PID is never signalled.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ProcessRecord {
+  pid: number;
+  /** Basename of the executable, checked against /proc/<pid>/cmdline before any signal. */
+  exe: string;
+  startedAt: string;
+}
+
+export type Registry = Record<string, ProcessRecord>;
+
+const registryFile = (stateDir: string) => join(stateDir, 'pids.json');
+
+export function readRegistry(stateDir: string): Registry {
+  const file = registryFile(stateDir);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Registry;
+  } catch {
+    return {};
+  }
+}
+
+export function writeRegistry(stateDir: string, registry: Registry): void {
+  writeFileSync(registryFile(stateDir), `${JSON.stringify(registry, null, 2)}\n`);
+}
+
+export function updateRegistry(stateDir: string, change: (r: Registry) => void): void {
+  const r = readRegistry(stateDir);
+  change(r);
+  writeRegistry(stateDir, r);
+}
+
+/** True while the PID exists, is not a zombie, and still runs `exe`. */
+export function isRunning(rec: ProcessRecord | undefined): rec is ProcessRecord {
+  if (!rec) return false;
+  try {
+    const stat = readFileSync(`/proc/${rec.pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+    const argv = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0');
+    // Some servers rewrite their title (redis-server shows "/usr/bin/redis-server 127.0.0.1:6379").
+    return argv.some((a) => basename(a.split(' ')[0] ?? '') === rec.exe || a.endsWith(rec.exe));
+  } catch {
+    return false;
+  }
+}
+
+export interface DaemonSpec {
+  name: string;
+  command: string;
+  args: string[];
+  stateDir: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** What to look for in /proc/<pid>/cmdline; defaults to the command's basename. */
+  exe?: string;
+}
+
+export function logFile(stateDir: string, name: string): string {
+  return join(stateDir, 'logs', `${name}.log`);
+}
+
+/** Starts a detached server and records its PID. Its stdout/stderr append to <state>/logs/<name>.log. */
+export function startDaemon(spec: DaemonSpec): ProcessRecord {
+  mkdirSync(join(spec.stateDir, 'logs'), { recursive: true });
+  const out = openSync(logFile(spec.stateDir, spec.name), 'a');
+  try {
+    const child = spawn(spec.command, spec.args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+    child.unref();
+    const rec: ProcessRecord = {
+      pid: child.pid,
+      exe: spec.exe ?? basename(spec.command),
+      startedAt: new Date().toISOString(),
+    };
+    updateRegistry(spec.stateDir, (r) => {
+      r[spec.name] = rec;
+    });
+    return rec;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves once the process is gone. */
+export async function stopProcess(rec: ProcessRecord, graceMs = 10_000): Promise<void> {
+  if (!isRunning(rec)) return;
+  try {
+    process.kill(rec.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isRunning(rec)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(rec.pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+    }
+    await sleep(10);
+  }
+}
+
+/** The last lines of a service's log, to explain why it did not come up. */
+export function logTail(stateDir: string, name: string, lines = 3): string {
+  return fileTail(logFile(stateDir, name), lines);
+}
+
+export function fileTail(path: string, lines = 3): string {
+  try {
+    const text = readFileSync(path, 'utf8').trim().split('\n');
+    return text
+      .slice(-lines)
+      .map((l) => l.trim())
+      .join(' | ');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The services of the local stack, each with how it starts and how readiness is proven. `stack:up` walks
+ * them in dependency order; `stack:down` walks them backwards.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { type Dialect, dialectFor } from '../common/dialect.ts';
+import type { Binaries } from './binaries.ts';
+import { PROJECT_ROOT, type StackConfig } from './config.ts';
+import type { StackPortName } from './defaults.ts';
+import { type StackEndpoints, toEnv } from './endpoints.ts';
+import {
+  instanceFor,
+  type MysqldInstance,
+  prepareInstance,
+  startInstance,
+  waitForInstance,
+} from './mysqld.ts';
+import { type ProcessRecord, startDaemon } from './processes.ts';
+import { prepareExporter, preparePrometheus } from './prometheus.ts';
+import { httpReady, pollUntil } from './readiness.ts';
+
+export type ServiceName =
+  | 'primary'
+  | 'replica'
+  | 'delay-proxy'
+  | 'redis'
+  | 'prometheus'
+  | 'exporter-primary'
+  | 'exporter-replica'
+  | 'api';
+
+export interface StackContext {
+  cfg: StackConfig;
+  bins: Binaries;
+  dialect: Dialect;
+  primary: MysqldInstance;
+  replica: MysqldInstance;
+  endpoints: StackEndpoints;
+}
+
+export interface ServiceDef {
+  name: ServiceName;
+  ports: StackPortName[];
+  start(ctx: StackContext): Promise<ProcessRecord>;
+  ready(ctx: StackContext, rec: ProcessRecord): Promise<void>;
+}
+
+export const API_ENTRY = join(PROJECT_ROOT, 'api', 'server.ts');
+const DELAY_PROXY_ENTRY = join(PROJECT_ROOT, 'stack', 'delay-proxy.ts');
+
+export function makeContext(cfg: StackConfig, bins: Binaries): StackContext {
+  const primary = instanceFor(cfg.stateDir, 'primary', cfg.ports.primary);
+  const replica = instanceFor(cfg.stateDir, 'replica', cfg.ports.replica);
+  const http = (port: number) => `http://${cfg.host}:${port}`;
+  const db = (port: number, role: 'writer' | 'reader') => ({
+    host: cfg.host,
+    port,
+    user: cfg.users[role].user,
+    password: cfg.users[role].password,
+    database: cfg.database,
+  });
+  return {
+    cfg,
+    bins,
+    dialect: dialectFor(bins.flavor),
+    primary,
+    replica,
+    endpoints: {
+      flavor: bins.flavor,
+      writer: db(cfg.ports.primary, 'writer'),
+      reader: db(cfg.ports.replica, 'reader'),
+      primaryAdminSocket: primary.socket,
+      replicaAdminSocket: replica.socket,
+      redisUrl: `redis://${cfg.host}:${cfg.ports.redis}`,
+      apiUrl: http(cfg.ports.api),
+      prometheusUrl: http(cfg.ports.prometheus),
+      remoteWriteUrl: `${http(cfg.ports.prometheus)}/api/v1/write`,
+      delayProxyControlUrl: http(cfg.ports.delayProxyControl),
+    },
+  };
+}
+
+const ready = (ctx: StackContext, name: string, rec: ProcessRecord) => ({
+  name,
+  rec,
+  stateDir: ctx.cfg.stateDir,
+  timeoutMs: ctx.cfg.readyTimeoutMs,
+});
+
+function mysqldService(role: 'primary' | 'replica'): ServiceDef {
+  return {
+    name: role,
+    ports: [role],
+    async start(ctx) {
+      const inst = ctx[role];
+      await prepareInstance(inst, ctx.bins);
+      return startInstance(inst, ctx.bins, ctx.cfg.stateDir);
+    },
+    ready: (ctx, rec) => waitForInstance(ctx[role], rec, ctx.cfg.stateDir, ctx.cfg.readyTimeoutMs),
+  };
+}
+
+function exporterService(role: 'primary' | 'replica'): ServiceDef {
+  const name = `exporter-${role}` as const;
+  const port = role === 'primary' ? 'exporterPrimary' : 'exporterReplica';
+  return {
+    name,
+    ports: [port],
+    start: async (ctx) =>
+      startDaemon({
+        name,
+        command: ctx.bins.exporter,
+        args: prepareExporter(ctx.cfg, role),
+        stateDir: ctx.cfg.stateDir,
+      }),
+    // mysql_up 1 proves the exporter reaches its server with the exporter account, not just that it listens.
+    ready: (ctx, rec) =>
+      httpReady(ready(ctx, name, rec), `http://${ctx.cfg.host}:${ctx.cfg.ports[port]}/metrics`, (body) =>
+        /^mysql_up 1$/m.test(body),
+      ),
+  };
+}
+
+/** Services that need no database users; started in parallel with the servers. */
+export const INDEPENDENT_SERVICES: ServiceDef[] = [
+  mysqldService('primary'),
+  mysqldService('replica'),
+  {
+    name: 'delay-proxy',
+    ports: ['delayProxy', 'delayProxyControl'],
+    start: async (ctx) =>
+      startDaemon({
+        name: 'delay-proxy',
+        command: process.execPath,
+        args: [
+          '--import',
+          'tsx',
+          DELAY_PROXY_ENTRY,
+          String(ctx.cfg.ports.delayProxy),
+          String(ctx.cfg.ports.primary),
+          String(ctx.cfg.ports.delayProxyControl),
+        ],
+        stateDir: ctx.cfg.stateDir,
+        cwd: PROJECT_ROOT,
+        exe: 'stack/delay-proxy.ts',
+      }),
+    ready: (ctx, rec) =>
+      httpReady(ready(ctx, 'delay-proxy', rec), `${ctx.endpoints.delayProxyControlUrl}/delay`),
+  },
+  {
+    name: 'redis',
+    ports: ['redis'],
+    start: async (ctx) =>
+      startDaemon({
+        name: 'redis',
+        command: ctx.bins.redis,
+        // No persistence: the cache is disposable by design.
+        args: [
+          '--bind',
+          ctx.cfg.host,
+          '--port',
+          String(ctx.cfg.ports.redis),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ],
+        stateDir: ctx.cfg.stateDir,
+      }),
+    ready: (ctx, rec) =>
+      pollUntil(
+        ready(ctx, 'redis', rec),
+        async () => {
+          const client = new Redis(ctx.endpoints.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
+          client.on('error', () => {});
+          try {
+            await client.connect();
+            return (await client.ping()) === 'PONG';
+          } finally {
+            client.disconnect();
+          }
+        },
+        'PING',
+      ),
+  },
+  {
+    name: 'prometheus',
+    ports: ['prometheus'],
+    start: async (ctx) =>
+      startDaemon({
+        name: 'prometheus',
+        command: ctx.bins.prometheus,
+        args: await preparePrometheus(ctx.cfg, ctx.bins),
+        stateDir: ctx.cfg.stateDir,
+      }),
+    ready: (ctx, rec) => httpReady(ready(ctx, 'prometheus', rec), `${ctx.endpoints.prometheusUrl}/-/ready`),
+  },
+];
+
+/** Services that log in to the databases, so they start once users and schema exist. */
+export function dependentServices(cfg: StackConfig): ServiceDef[] {
+  const services = [exporterService('primary'), exporterService('replica')];
+  if (cfg.withApi && existsSync(API_ENTRY)) {
+    services.push({
+      name: 'api',
+      ports: ['api'],
+      start: async (ctx) =>
+        startDaemon({
+          name: 'api',
+          command: process.execPath,
+          args: ['--import', 'tsx', API_ENTRY],
+          env: {
+            ...process.env,
+            ...toEnv(ctx.endpoints),
+            CQRS_API_HOST: ctx.cfg.host,
+            CQRS_API_PORT: String(ctx.cfg.ports.api),
+          },
+          stateDir: ctx.cfg.stateDir,
+          cwd: PROJECT_ROOT,
+          exe: 'api/server.ts',
+        }),
+      ready: (ctx, rec) => httpReady(ready(ctx, 'api', rec), `${ctx.endpoints.apiUrl}/healthz`),
+    });
+  }
+  return services;
+}
+
+/** `<state>/stack.env` (for k6 `-e`/shell `set -a`) and its JSON twin `<state>/stack.json` (for Node). */
+export function writeEndpointFiles(ctx: StackContext): { envFile: string; jsonFile: string } {
+  const envFile = join(ctx.cfg.stateDir, 'stack.env');
+  const jsonFile = join(ctx.cfg.stateDir, 'stack.json');
+  const env = toEnv(ctx.endpoints);
+  writeFileSync(
+    envFile,
+    `# Written by stack:up. Load with: set -a; . ${envFile}; set +a\n${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(jsonFile, `${JSON.stringify({ ...ctx.endpoints, env }, null, 2)}\n`, { mode: 0o600 });
+  return { envFile, jsonFile };
+}

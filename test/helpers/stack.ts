@@ -1,0 +1,72 @@
+/**
+ * A whole local stack on free random ports in a temp folder, for integration tests. Each test file that needs
+ * one starts its own and stops it by PID in afterAll.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { STACK_DEFAULT_PORTS, type StackPortName } from '../../stack/defaults.ts';
+import type { StackEndpoints } from '../../stack/endpoints.ts';
+import {
+  loadStackConfig,
+  type StackConfig,
+  setLag,
+  stackDown,
+  stackUp,
+  startService,
+  stopService,
+} from '../../stack/index.ts';
+import { isPortFree } from '../../stack/ports.ts';
+import type { ServiceName } from '../../stack/services.ts';
+
+export interface TestStack {
+  cfg: StackConfig;
+  endpoints: StackEndpoints;
+  stateDir: string;
+  setLag(spec: string): Promise<void>;
+  stopService(name: ServiceName): Promise<void>;
+  startService(name: ServiceName): Promise<void>;
+  down(): Promise<void>;
+}
+
+/** A block of consecutive free ports, one per stack service, somewhere in 30000-59999. */
+export async function freePorts(): Promise<Record<StackPortName, number>> {
+  const names = Object.keys(STACK_DEFAULT_PORTS) as StackPortName[];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 2_999) * 10;
+    const ports = names.map((_, i) => base + i);
+    const free = await Promise.all(ports.map((p) => isPortFree(p)));
+    if (free.every(Boolean))
+      return Object.fromEntries(names.map((n, i) => [n, ports[i]])) as Record<StackPortName, number>;
+  }
+  throw new Error('no block of free ports found');
+}
+
+export async function testStackConfig(opts: { api?: boolean } = {}): Promise<StackConfig> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'cqrs-stack-'));
+  return loadStackConfig({}, { stateDir, ports: await freePorts(), withApi: opts.api ?? false });
+}
+
+export async function startTestStack(opts: { api?: boolean } = {}): Promise<TestStack> {
+  const cfg = await testStackConfig(opts);
+  let up: Awaited<ReturnType<typeof stackUp>>;
+  try {
+    up = await stackUp(cfg);
+  } catch (err) {
+    rmSync(cfg.stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    cfg,
+    endpoints: up.endpoints,
+    stateDir: cfg.stateDir,
+    setLag: async (spec) => {
+      await setLag(cfg, spec);
+    },
+    stopService: (name) => stopService(cfg, name),
+    startService: (name) => startService(cfg, name),
+    down: async () => {
+      await stackDown(cfg, { purge: true });
+    },
+  };
+}
