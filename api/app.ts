@@ -4,7 +4,7 @@
  */
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import fp from 'fastify-plugin';
 import { dialectFor } from '../common/dialect.ts';
 import { grBeforeSessionSql, routerSplitSessionSql } from '../common/mysql-strategies.ts';
@@ -70,7 +70,7 @@ export function serverOptions(config: ApiConfig, overrides: FastifyServerOptions
   return {
     logger: { level: config.logLevel },
     // Per-request log lines would cost more than the reads being measured.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     ajv: {
       // Reject instead of repairing: wrong types and unknown fields are client errors, not things to coerce

@@ -65,6 +65,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** URLs carry credentials; an error message must not. */
+function redactPassword(value: string | undefined): string | undefined {
+  return value?.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/, '$1***@');
+}
+
 /** Validates the environment (only the names above are read; empty strings count as unset). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const present = Object.fromEntries(
@@ -77,7 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? 'config');
     throw new ConfigError(
-      `invalid ${key}; reason: ${issue?.message ?? 'unknown'}, got ${JSON.stringify(present[key])}`,
+      `invalid ${key}; reason: ${issue?.message ?? 'unknown'}, got ${JSON.stringify(redactPassword(present[key]))}`,
     );
   }
   const e = parsed.data;

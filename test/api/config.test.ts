@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../api/config.ts';
+import { STACK_DEFAULT_PORTS } from '../../stack/defaults.ts';
+import { mysqlUrl, toEnv } from '../../stack/endpoints.ts';
+
+describe('api config', () => {
+  it('defaults to the local stack', () => {
+    const c = loadConfig({});
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(STACK_DEFAULT_PORTS.api);
+    expect(c.writerUrl).toContain(`:${STACK_DEFAULT_PORTS.primary}/cqrs`);
+    expect(c.readerUrl).toContain(`:${STACK_DEFAULT_PORTS.replica}/cqrs`);
+    expect(c.redisUrl).toBe(`redis://127.0.0.1:${STACK_DEFAULT_PORTS.redis}`);
+    expect(c.defaultStrategy).toBe('eventual');
+    expect(c.routerSplitUrl).toBeUndefined();
+  });
+
+  it('reads the names the stack exports', () => {
+    const db = { host: '127.0.0.1', port: 40001, user: 'w', password: 'p@ss', database: 'cqrs' };
+    const env = toEnv({
+      flavor: 'mysql',
+      writer: db,
+      reader: { ...db, port: 40002 },
+      primaryAdminSocket: '',
+      replicaAdminSocket: '',
+      redisUrl: 'redis://127.0.0.1:40003',
+      apiUrl: 'http://127.0.0.1:40004',
+      prometheusUrl: '',
+      remoteWriteUrl: '',
+      delayProxyControlUrl: '',
+    });
+    const c = loadConfig({ ...env, CQRS_API_PORT: '40004', CQRS_API_DEFAULT_STRATEGY: 'gtid-wait' });
+    expect(c.flavor).toBe('mysql');
+    expect(c.writerUrl).toBe(mysqlUrl(db));
+    expect(c.readerUrl).toBe(mysqlUrl({ ...db, port: 40002 }));
+    expect(c.redisUrl).toBe('redis://127.0.0.1:40003');
+    expect(c.port).toBe(40004);
+    expect(c.defaultStrategy).toBe('gtid-wait');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ CQRS_API_PORT: '' }).port).toBe(STACK_DEFAULT_PORTS.api);
+  });
+
+  it.each([
+    ['CQRS_API_PORT', 'abc'],
+    ['CQRS_API_PORT', '70000'],
+    ['CQRS_API_READER_POOL', '0'],
+    ['CQRS_API_DEFAULT_STRATEGY', 'strong'],
+    ['CQRS_WRITER_URL', 'http://127.0.0.1:1/cqrs'],
+    ['CQRS_REDIS_URL', 'not a url'],
+    ['CQRS_FLAVOR', 'postgres'],
+    ['CQRS_API_GTID_WAIT_TIMEOUT_MS', '-5'],
+  ])('rejects %s=%s with a one-line error naming it', (key, value) => {
+    const attempt = () => loadConfig({ [key]: value });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(new RegExp(`^invalid ${key}; reason: `));
+      expect(message).not.toContain('\n');
+    }
+  });
+
+  it('does not echo database passwords in errors', () => {
+    expect(() => loadConfig({ CQRS_READER_URL: 'postgres://u:topsecret@h:1/db' })).toThrow(
+      /^(?!.*topsecret)/,
+    );
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { chooseStrategy, normaliseToken, planRead } from '../../api/read/plan.ts';
+import { StickyWindows } from '../../api/read/sticky.ts';
+import { STRATEGIES } from '../../common/strategies.ts';
+
+describe('planRead', () => {
+  const none = { token: undefined, stickyPinned: false };
+
+  it('routes each strategy', () => {
+    expect(planRead('eventual', none)).toEqual({ target: 'replica' });
+    expect(planRead('primary', none)).toEqual({ target: 'primary' });
+    expect(planRead('cache', none)).toEqual({ target: 'cache' });
+    expect(planRead('gr-before', none)).toEqual({ target: 'gr-before' });
+    expect(planRead('router-split', none)).toEqual({ target: 'router-split' });
+  });
+
+  it('gtid-wait waits only when the client has a token', () => {
+    expect(planRead('gtid-wait', { ...none, token: '0-1-42' })).toEqual({
+      target: 'replica-after-gtid',
+      token: '0-1-42',
+    });
+    expect(planRead('gtid-wait', none)).toEqual({ target: 'replica' });
+  });
+
+  it('sticky pins to the primary inside the window only', () => {
+    expect(planRead('sticky', { ...none, stickyPinned: true })).toEqual({ target: 'primary' });
+    expect(planRead('sticky', none)).toEqual({ target: 'replica' });
+  });
+
+  it('ignores a token and a pin where the strategy does not use them', () => {
+    const both = { token: '0-1-1', stickyPinned: true };
+    expect(planRead('eventual', both)).toEqual({ target: 'replica' });
+    expect(planRead('cache', both)).toEqual({ target: 'cache' });
+  });
+
+  it('has a plan for every strategy in the shared vocabulary', () => {
+    for (const s of STRATEGIES) expect(planRead(s, none).target).toBeTruthy();
+  });
+});
+
+describe('chooseStrategy', () => {
+  it('prefers the header, then the query parameter, then the default', () => {
+    expect(chooseStrategy('primary', 'cache', 'eventual')).toBe('primary');
+    expect(chooseStrategy(undefined, 'cache', 'eventual')).toBe('cache');
+    expect(chooseStrategy(undefined, undefined, 'sticky')).toBe('sticky');
+  });
+});
+
+describe('normaliseToken', () => {
+  it('strips the newlines MySQL puts in GTID sets and drops empty tokens', () => {
+    expect(
+      normaliseToken('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5,\n4E11FA47-71CA-11E1-9E33-C80AA9429562:1-2'),
+    ).toBe('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5,4E11FA47-71CA-11E1-9E33-C80AA9429562:1-2');
+    expect(normaliseToken('0-1-7')).toBe('0-1-7');
+    expect(normaliseToken('')).toBeUndefined();
+    expect(normaliseToken(null)).toBeUndefined();
+  });
+});
+
+describe('StickyWindows', () => {
+  it('pins a client for the window after its last write', () => {
+    const s = new StickyWindows(2000);
+    s.recordWrite('a', 10_000);
+    expect(s.pinned('a', 10_000)).toBe(true);
+    expect(s.pinned('a', 11_999)).toBe(true);
+    expect(s.pinned('a', 12_000)).toBe(false);
+    expect(s.pinned('b', 10_001)).toBe(false);
+    expect(s.pinned(undefined, 10_001)).toBe(false);
+  });
+
+  it('extends the window on every write', () => {
+    const s = new StickyWindows(100);
+    s.recordWrite('a', 0);
+    s.recordWrite('a', 90);
+    expect(s.pinned('a', 150)).toBe(true);
+  });
+
+  it('evicts the least recently writing client beyond its bound', () => {
+    const s = new StickyWindows(1000, 2);
+    s.recordWrite('a', 0);
+    s.recordWrite('b', 1);
+    s.recordWrite('a', 2);
+    s.recordWrite('c', 3);
+    expect(s.size).toBe(2);
+    expect(s.pinned('b', 4)).toBe(false);
+    expect(s.pinned('a', 4)).toBe(true);
+    expect(s.pinned('c', 4)).toBe(true);
+  });
+});
