@@ -13,6 +13,7 @@ import { installErrorHandler } from './errors.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import { mysqlPool } from './plugins/mysql-pool.ts';
 import { redisPlugin } from './plugins/redis.ts';
+import { strictBody } from './plugins/strict-body.ts';
 import { consistencyPlugin } from './read/consistency.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -26,6 +27,7 @@ export const app = fp<AppOptions>(
   async (instance, { config }) => {
     const dialect = dialectFor(config.flavor);
     installErrorHandler(instance);
+    await instance.register(strictBody);
     // Cookies are parsed only where the sticky strategy needs the client id, not on every request.
     await instance.register(cookie, { hook: false });
     await instance.register(mysqlPool, {

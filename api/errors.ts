@@ -115,7 +115,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof ClientError)
       return reply.code(err.statusCode).send(errorBody(err.statusCode, err.message));
     if (err.validation) {
-      return reply.code(400).send(errorBody(400, err.message));
+      // Ajv says "must be equal to one of the allowed values"; say which they are.
+      const allowed = err.validation[0]?.params?.allowedValues;
+      const message = Array.isArray(allowed) ? `${err.message} (${allowed.join(', ')})` : err.message;
+      return reply.code(400).send(errorBody(400, message));
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -21,7 +21,7 @@ export const GTID_TOKEN_PATTERN =
 
 export const CLIENT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
-export const StrategySchema = Type.Union(STRATEGIES.map((s) => Type.Literal(s)));
+export const StrategySchema = Type.Enum(STRATEGIES);
 
 export const ReadHeaders = Type.Object({
   'x-read-consistency': Type.Optional(StrategySchema),
