@@ -17,6 +17,8 @@ export interface BundleOptions {
   outDir?: string;
   /** Run `tsc` on the k6 world first (the default); tests that only check bundling may skip it. */
   typecheck?: boolean;
+  /** The tsconfig of the k6 world. */
+  tsconfig?: string;
 }
 
 export class BundleError extends Error {}
@@ -58,7 +60,8 @@ export async function bundleScenarios(opts: BundleOptions = {}): Promise<string[
   if (entries.length === 0) throw new BundleError(`no scenarios found in ${scenariosDir}`);
 
   if (opts.typecheck ?? true) {
-    const tsc = await execa('npx', ['tsc', '-p', 'tsconfig.k6.json'], {
+    const tsconfig = opts.tsconfig ?? join(root, 'tsconfig.k6.json');
+    const tsc = await execa(join(root, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], {
       cwd: root,
       reject: false,
       all: true,

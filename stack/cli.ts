@@ -10,12 +10,19 @@ import { LAG_USAGE } from './lag.ts';
 const USAGE = `usage: stack/cli.ts up | down [--purge] | status [--json] | lag <value>  (${LAG_USAGE})`;
 
 async function main(argv: string[]): Promise<number> {
+  // A lag value may look like an option ("-5ms"): hand it to the lag parser as it is, for a precise error.
+  if (argv[0] === 'lag') {
+    const rest = argv.slice(1).filter((a) => a !== '--');
+    if (rest.length !== 1) throw new Error(`stack:lag takes one value; ${LAG_USAGE}`);
+    console.log(await setLag(loadStackConfig(), rest[0] as string));
+    return 0;
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: { purge: { type: 'boolean' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' } },
   });
-  const [command, ...rest] = positionals;
+  const [command] = positionals;
   const stateDir = values['state-dir'];
   const cfg = loadStackConfig(process.env, stateDir ? { stateDir } : {});
   const log = (line: string) => console.log(line);
@@ -57,11 +64,6 @@ async function main(argv: string[]): Promise<number> {
       }
       console.log(st.healthy ? 'stack: healthy' : 'stack: NOT healthy');
       return st.healthy ? 0 : 1;
-    }
-    case 'lag': {
-      if (rest.length !== 1) throw new Error(`stack:lag takes one value; ${LAG_USAGE}`);
-      console.log(await setLag(cfg, rest[0] as string));
-      return 0;
     }
     default:
       console.error(USAGE);

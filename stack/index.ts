@@ -141,9 +141,11 @@ async function stopServices(cfg: StackConfig, names: ServiceName[]): Promise<Ser
       await stopProcess(rec, name === 'primary' || name === 'replica' ? 60_000 : 10_000);
       stopped.push(name);
     }
-    updateRegistry(cfg.stateDir, (r) => {
-      delete r[name];
-    });
+    if (rec) {
+      updateRegistry(cfg.stateDir, (r) => {
+        delete r[name];
+      });
+    }
   }
   return stopped;
 }

@@ -1,0 +1,80 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DelayProxy } from '../../stack/delay-proxy.ts';
+import { freePorts } from '../helpers/stack.ts';
+
+// An upstream that, for every byte it receives, answers with a numbered chunk: the proxy must deliver them in
+// order, each no earlier than the delay in force when it arrived.
+let upstream: Server;
+let proxy: DelayProxy;
+let controlUrl: string;
+let proxyPort: number;
+
+beforeAll(async () => {
+  const ports = await freePorts();
+  upstream = createServer((s) => {
+    let n = 0;
+    s.on('data', (buf) => {
+      for (let i = 0; i < buf.length; i++) s.write(`${n++};`);
+    });
+  });
+  await new Promise<void>((ok) => upstream.listen(ports.primary, '127.0.0.1', ok));
+  proxyPort = ports.delayProxy;
+  proxy = new DelayProxy({
+    listenPort: proxyPort,
+    targetPort: ports.primary,
+    controlPort: ports.delayProxyControl,
+  });
+  await proxy.listen();
+  controlUrl = `http://127.0.0.1:${ports.delayProxyControl}/delay`;
+});
+
+afterAll(async () => {
+  await proxy.close();
+  upstream.close();
+});
+
+async function connectClient(): Promise<{ sock: Socket; received: () => string }> {
+  const { connect } = await import('node:net');
+  const sock = connect(proxyPort, '127.0.0.1');
+  let data = '';
+  sock.on('data', (b) => {
+    data += b.toString();
+  });
+  await new Promise((ok) => sock.once('connect', ok));
+  return { sock, received: () => data };
+}
+
+const until = async (cond: () => boolean) => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1));
+};
+
+describe('delay proxy', () => {
+  it('reports and changes the delay over its control port, and rejects bad values', async () => {
+    await expect((await fetch(controlUrl)).json()).resolves.toEqual({ delayMs: 0 });
+    const put = await fetch(controlUrl, { method: 'PUT', body: JSON.stringify({ delayMs: 30 }) });
+    expect(await put.json()).toEqual({ delayMs: 30 });
+    for (const bad of [-1, 'x', 1e9, null]) {
+      const res = await fetch(controlUrl, { method: 'PUT', body: JSON.stringify({ delayMs: bad }) });
+      expect(res.status).toBe(400);
+    }
+    await fetch(controlUrl, { method: 'PUT', body: JSON.stringify({ delayMs: 0 }) });
+  });
+
+  it('holds upstream→client traffic for the delay and keeps order when the delay drops', async () => {
+    const { sock, received } = await connectClient();
+    await fetch(controlUrl, { method: 'PUT', body: JSON.stringify({ delayMs: 60 }) });
+    const t0 = performance.now();
+    sock.write('aaa');
+    await until(() => received().length > 0);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+    // Lower the delay while chunks are in flight: later chunks must not overtake earlier ones.
+    sock.write('bb');
+    await new Promise((r) => setTimeout(r, 5));
+    await fetch(controlUrl, { method: 'PUT', body: JSON.stringify({ delayMs: 0 }) });
+    sock.write('c');
+    await until(() => received().split(';').length > 6);
+    expect(received()).toBe('0;1;2;3;4;5;');
+    sock.destroy();
+  });
+});

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import mysql, { type RowDataPacket } from 'mysql2/promise';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stackDown, stackStatus, stackUp } from '../../stack/index.ts';
+import { isRunning, readRegistry } from '../../stack/processes.ts';
+import { processesMentioning } from '../helpers/processes.ts';
+import { testStackConfig } from '../helpers/stack.ts';
+
+const cfg = await testStackConfig();
+
+afterAll(async () => {
+  await stackDown(cfg, { purge: true });
+});
+
+describe('stack lifecycle', () => {
+  it('comes up, reports healthy with a measured lag, and writes the env file and its JSON twin', async () => {
+    const up = await stackUp(cfg);
+    expect(up.reused).toEqual([]);
+    expect(up.started).toEqual(
+      expect.arrayContaining(['primary', 'replica', 'delay-proxy', 'redis', 'prometheus']),
+    );
+    expect(existsSync(up.envFile) && existsSync(up.jsonFile)).toBe(true);
+    const status = await stackStatus(cfg);
+    expect(status.healthy).toBe(true);
+    expect(status.replication).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
+    expect(status.replicaLagMs).toBeTypeOf('number');
+  });
+
+  it('reuses what is already healthy on a second up', async () => {
+    const before = readRegistry(cfg.stateDir);
+    const again = await stackUp(cfg);
+    expect(again.started).toEqual([]);
+    expect(again.reused.length).toBeGreaterThanOrEqual(7);
+    expect(readRegistry(cfg.stateDir)).toEqual(before);
+  });
+
+  it('keeps acknowledged rows across down and up (no purge)', async () => {
+    const w = await mysql.createConnection({ ...(await stackUp(cfg)).endpoints.writer });
+    await w.execute(
+      "INSERT INTO probe_rows (tag, run_id, runner, vu, iter) VALUES ('durable', 'lifecycle', '0', 0, 0)",
+    );
+    await w.end();
+    await stackDown(cfg);
+    const up = await stackUp(cfg);
+    for (const ep of [up.endpoints.writer, up.endpoints.reader]) {
+      const c = await mysql.createConnection({ ...ep });
+      const [rows] = await c.query<RowDataPacket[]>("SELECT tag FROM probe_rows WHERE tag = 'durable'");
+      await c.end();
+      expect(rows).toHaveLength(1);
+    }
+  });
+
+  it('leaves no process of the stack running after down, and purge deletes the data', async () => {
+    const registry = readRegistry(cfg.stateDir);
+    expect(Object.keys(registry).length).toBeGreaterThanOrEqual(7);
+    await stackDown(cfg, { purge: true });
+    for (const rec of Object.values(registry)) expect(isRunning(rec)).toBe(false);
+    expect(processesMentioning(cfg.stateDir)).toEqual([]);
+    expect(existsSync(cfg.stateDir)).toBe(false);
+  });
+});
