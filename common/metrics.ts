@@ -39,6 +39,7 @@ export const K6_METRICS = {
     false,
     'Writes not visible within the probe timeout',
   ),
+  rawPolls: k6('raw_polls', 'counter', false, 'Visibility polls after a stale immediate read'),
   // Replica lag.
   heartbeatLag: k6('heartbeat_lag', 'trend', true, 'Heartbeat age on the replica (NOW(6) - ts)'),
   heartbeatLagNow: k6('heartbeat_lag_current', 'gauge', true, 'Latest heartbeat age sampled on the replica'),
@@ -69,6 +70,10 @@ export const K6_METRICS = {
     'Acknowledged writes absent on the reader',
   ),
   reconcileChecked: k6('reconcile_checked', 'counter', false, 'Acknowledged writes checked at the end'),
+  reconcileCatchup: k6('reconcile_catchup', 'trend', true, 'Time until the reader held every acknowledged write'),
+  // Load scenarios (tag endpoint=writer|reader).
+  sqlWrites: k6('sql_writes', 'counter', false, 'Rows written by the load scenarios'),
+  sqlReads: k6('sql_reads', 'counter', false, 'Point reads made by the load scenarios'),
   // Through the CQRS API (tag strategy=..., source=...).
   apiReads: k6('api_reads', 'counter', false, 'API reads, by strategy and X-Read-Source'),
   apiReadDuration: k6('api_read_duration', 'trend', true, 'API read latency by strategy'),

@@ -1,0 +1,248 @@
+/**
+ * The k6-side configuration: one declarative table of `CQRS_*` variables (name, parser, default, help). It is
+ * read once per VU from `__ENV`, and the docs table in docs/k6-scenarios.md is generated from it, so the two
+ * cannot drift. Runtime-neutral: no k6 imports, the env map is passed in.
+ */
+
+import type { Flavor } from '../common/dialect.ts';
+import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_DEFAULT_USERS, STACK_HOST } from '../stack/defaults.ts';
+import { parseGoDsn, redactDsn } from './dsn.ts';
+import { parseDurationMs } from './duration.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** A parser turns the raw string into a value, or returns undefined; `expected` completes the error text. */
+export interface Parser<T> {
+  readonly expected: string;
+  parse(raw: string): T | undefined;
+}
+
+export interface VarSpec<T> {
+  readonly name: string;
+  readonly parser: Parser<T>;
+  /** Raw default, as a user would type it (also shown in the docs). */
+  readonly default: string;
+  readonly help: string;
+  /** Hidden from logs and reports (DSNs carry passwords). */
+  readonly secret?: boolean;
+}
+
+const v = <T>(name: string, parser: Parser<T>, def: string, help: string, secret = false): VarSpec<T> => ({
+  name,
+  parser,
+  default: def,
+  help,
+  secret,
+});
+
+// --- parsers -------------------------------------------------------------------------------------------------
+const oneOf = <const T extends string>(values: readonly T[]): Parser<T> => ({
+  expected: `one of ${values.join('|')}`,
+  parse: (raw) => ((values as readonly string[]).includes(raw) ? (raw as T) : undefined),
+});
+const int = (min: number, max: number): Parser<number> => ({
+  expected: `an integer in ${min}..${max}`,
+  parse: (raw) => {
+    if (!/^-?\d+$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return n >= min && n <= max ? n : undefined;
+  },
+});
+const fraction: Parser<number> = {
+  expected: 'a number in 0..1',
+  parse: (raw) => {
+    const n = /^\d*(\.\d+)?$/.test(raw) && raw !== '' && raw !== '.' ? Number(raw) : Number.NaN;
+    return n >= 0 && n <= 1 ? n : undefined;
+  },
+};
+const durationMs = (min: number): Parser<number> => ({
+  expected: `a duration like 500ms, 2s or 1m30s (at least ${min}ms)`,
+  parse: (raw) => {
+    const ms = parseDurationMs(raw);
+    return ms !== null && ms >= min ? ms : undefined;
+  },
+});
+const goDsn: Parser<string> = {
+  expected: 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true',
+  parse: (raw) => (parseGoDsn(raw) ? raw : undefined),
+};
+const httpUrl: Parser<string> = {
+  expected: 'an http(s):// URL',
+  parse: (raw) => (/^https?:\/\/[^\s/]+(\/\S*)?$/.test(raw) ? raw.replace(/\/+$/, '') : undefined),
+};
+/** Ids end up in file paths, row tags and metric tags: keep them to a safe alphabet. */
+const ident = (maxLen: number, allowEmpty: boolean): Parser<string> => ({
+  expected: `${allowEmpty ? 'empty or ' : ''}1..${maxLen} characters of A-Z a-z 0-9 . _ -`,
+  parse: (raw) =>
+    (raw === '' && allowEmpty) || new RegExp(`^[A-Za-z0-9._-]{1,${maxLen}}$`).test(raw) ? raw : undefined,
+});
+const reportDir: Parser<string> = {
+  expected: 'a relative directory without ".." segments',
+  parse: (raw) =>
+    raw !== '' && !raw.startsWith('/') && !raw.split('/').includes('..')
+      ? raw.replace(/\/+$/, '')
+      : undefined,
+};
+/** Threshold overrides: a JSON object of metric (or submetric) → array of expressions; [] drops a default. */
+const thresholdOverrides: Parser<Record<string, string[]>> = {
+  expected: 'a JSON object like {"stale_read":["rate<0.5"]} (metric → array of threshold expressions)',
+  parse: (raw) => {
+    if (raw === '') return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const out: Record<string, string[]> = {};
+    for (const [k, val] of Object.entries(parsed)) {
+      if (!Array.isArray(val) || !val.every((x) => typeof x === 'string')) return undefined;
+      out[k] = val as string[];
+    }
+    return out;
+  },
+};
+
+const stackDsn = (role: 'writer' | 'reader', port: number): string => {
+  const u = STACK_DEFAULT_USERS[role];
+  return `${u.user}:${u.password}@tcp(${STACK_HOST}:${port})/${STACK_DATABASE}?interpolateParams=true`;
+};
+
+export const PROFILES = ['smoke', 'load', 'stress', 'spike', 'soak'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+/** How the SQL probe reads after its write; the API scenarios cover the other strategies. */
+export const SQL_STRATEGIES = ['eventual', 'primary', 'gtid-wait'] as const;
+export type SqlStrategy = (typeof SQL_STRATEGIES)[number];
+
+// --- the table -----------------------------------------------------------------------------------------------
+export const CONFIG_SCHEMA = {
+  flavor: v<Flavor>('CQRS_FLAVOR', oneOf(['mariadb', 'mysql']), 'mariadb', 'SQL dialect of the servers'),
+  writerDsn: v(
+    'CQRS_WRITER_DSN',
+    goDsn,
+    stackDsn('writer', STACK_DEFAULT_PORTS.primary),
+    'Writer (primary) endpoint',
+    true,
+  ),
+  readerDsn: v(
+    'CQRS_READER_DSN',
+    goDsn,
+    stackDsn('reader', STACK_DEFAULT_PORTS.replica),
+    'Reader (replica) endpoint',
+    true,
+  ),
+  monitorDsn: v(
+    'CQRS_REPLICA_MONITOR_DSN',
+    goDsn,
+    `${STACK_DEFAULT_USERS.exporter.user}:${STACK_DEFAULT_USERS.exporter.password}@tcp(${STACK_HOST}:${STACK_DEFAULT_PORTS.replica})/${STACK_DATABASE}`,
+    'Replica login allowed to run SHOW REPLICA STATUS (the reader usually is not)',
+    true,
+  ),
+  apiUrl: v('CQRS_API_URL', httpUrl, `http://${STACK_HOST}:${STACK_DEFAULT_PORTS.api}`, 'CQRS API base URL'),
+  profile: v<ProfileName>('CQRS_PROFILE', oneOf(PROFILES), 'smoke', 'Load profile (see Profiles)'),
+  durationMs: v('CQRS_DURATION', durationMs(1000), '30s', 'Main stage length of the profile'),
+  rate: v(
+    'CQRS_RATE',
+    int(1, 100_000),
+    '20',
+    'Target iterations/s of the main workload (open-model profiles)',
+  ),
+  vus: v('CQRS_VUS', int(1, 10_000), '10', 'VUs for closed-model profiles; max VUs for arrival-rate ones'),
+  probeTimeoutMs: v(
+    'CQRS_PROBE_TIMEOUT',
+    durationMs(1),
+    '2s',
+    'Give up waiting for a write to become visible',
+  ),
+  pollIntervalMs: v('CQRS_POLL_INTERVAL', durationMs(0), '1ms', 'Pause between visibility polls'),
+  sqlStrategy: v<SqlStrategy>(
+    'CQRS_SQL_STRATEGY',
+    oneOf(SQL_STRATEGIES),
+    'eventual',
+    'How the SQL probe reads after writing',
+  ),
+  testId: v(
+    'CQRS_TEST_ID',
+    ident(64, true),
+    '',
+    'Run id: scopes probe rows and names reports/<id>/ (generated when empty)',
+  ),
+  runner: v(
+    'CQRS_RUNNER',
+    ident(32, true),
+    '',
+    'Runner instance; defaults to the k6-operator instance_id tag, else 0',
+  ),
+  heartbeatHz: v('CQRS_HEARTBEAT_HZ', int(1, 1000), '10', 'Heartbeat writes (and lag samples) per second'),
+  writeRate: v('CQRS_WRITE_RATE', int(0, 100_000), '50', 'Background writes/s in sql-replica-lag'),
+  readRatio: v('CQRS_READ_RATIO', fraction, '0.9', 'Share of reads in sql-mixed'),
+  probeFraction: v(
+    'CQRS_PROBE_FRACTION',
+    fraction,
+    '0.1',
+    'Share of sql-mixed iterations that run the probe',
+  ),
+  maxOpenConns: v(
+    'CQRS_MAX_OPEN_CONNS',
+    int(1, 64),
+    '1',
+    'Connections per VU per endpoint (1 keeps session state)',
+  ),
+  catchupTimeoutMs: v(
+    'CQRS_CATCHUP_TIMEOUT',
+    durationMs(0),
+    '10s',
+    'Reconciliation wait for the reader to catch up',
+  ),
+  payloadBytes: v('CQRS_PAYLOAD_BYTES', int(0, 255), '64', 'Payload size of each probe row'),
+  violationLogLimit: v('CQRS_VIOLATION_LOG_LIMIT', int(0, 1000), '5', 'Session violations logged per VU'),
+  reportDir: v('CQRS_REPORT_DIR', reportDir, 'reports', 'Where handleSummary writes <test id>/'),
+  thresholds: v(
+    'CQRS_THRESHOLDS',
+    thresholdOverrides,
+    '',
+    'Threshold overrides as JSON ([] drops a default)',
+  ),
+} as const;
+
+type Schema = typeof CONFIG_SCHEMA;
+export type Config = { readonly [K in keyof Schema]: Schema[K] extends VarSpec<infer T> ? T : never };
+
+/** Reads and validates every variable; throws one ConfigError naming the first bad one. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as [string, VarSpec<unknown>][]) {
+    const raw = env[spec.name];
+    const text = raw === undefined ? spec.default : raw.trim();
+    const value = spec.parser.parse(text);
+    if (value === undefined) {
+      const shown = spec.secret ? redactDsn(text) : text;
+      throw new ConfigError(
+        `invalid ${spec.name}; reason: expected ${spec.parser.expected}, got ${JSON.stringify(shown)}`,
+      );
+    }
+    out[key] = value;
+  }
+  return out as Config;
+}
+
+/** The config as `NAME=value` lines for logs and reports; secrets are redacted. */
+export function describeConfig(config: Config): string[] {
+  return (Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]).map(([key, spec]) => {
+    const value = config[key];
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return `${spec.name}=${spec.secret ? redactDsn(String(value)) : text}`;
+  });
+}
+
+/** Markdown table of every variable, for docs/k6-scenarios.md. */
+export function configTableMarkdown(): string {
+  const rows = Object.values(CONFIG_SCHEMA).map((s: VarSpec<unknown>) => {
+    const def = s.default === '' ? '(empty)' : s.secret ? `\`${redactDsn(s.default)}\`` : `\`${s.default}\``;
+    return `| \`${s.name}\` | ${def} | ${s.parser.expected.replace(/\|/g, '\\|')} | ${s.help} |`;
+  });
+  return ['| variable | default | accepts | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}

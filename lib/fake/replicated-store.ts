@@ -1,0 +1,192 @@
+/**
+ * A deterministic in-memory primary with async replicas, on a virtual clock. Lag is scripted per replica as a
+ * function of the commit time, so tests know exactly which reads are stale, what lag each probe measures and
+ * when it times out. Several replicas behind one reader endpoint (round-robin, like a router) make
+ * monotonic-read violations reproducible. Used by unit tests and the benchmark; runtime-neutral.
+ */
+import {
+  type Clock,
+  type Endpoint,
+  type HeartbeatSample,
+  type HeartbeatSource,
+  type ProbeKey,
+  type ProbeTarget,
+  probeTag,
+  type ReconcileSource,
+  type RunScope,
+  type WriteAck,
+} from '../store.ts';
+
+/** Replication delay in ms for a write committed at `commitAtMs`; Infinity means never (a frozen replica). */
+export type LagScript = (commitAtMs: number, index: number) => number;
+
+export const constantLag =
+  (ms: number): LagScript =>
+  () =>
+    ms;
+export const frozen: LagScript = () => Number.POSITIVE_INFINITY;
+/** Frozen until `thawAtMs`, then everything queued applies at once. */
+export const frozenUntil =
+  (thawAtMs: number): LagScript =>
+  (commitAt) =>
+    Math.max(0, thawAtMs - commitAt);
+
+export class VirtualClock implements Clock {
+  constructor(private t = 0) {}
+  now(): number {
+    return this.t;
+  }
+  sleep(ms: number): void {
+    this.t += Math.max(0, ms);
+  }
+}
+
+export interface FakeStoreOptions {
+  /** Virtual time each write (and ledger update) takes; the commit is at its end. */
+  readonly writeLatencyMs?: number;
+  /** Virtual time each read takes; visibility is judged at its end. */
+  readonly readLatencyMs?: number;
+  /** One lag script per replica behind the reader endpoint, used round-robin. */
+  readonly replicas?: readonly LagScript[];
+}
+
+interface StoredRow {
+  readonly id: number;
+  readonly key: ProbeKey;
+  readonly visibleAt: readonly number[];
+  onWriter: boolean;
+}
+
+interface Beat {
+  readonly ts: number;
+  readonly visibleAt: readonly number[];
+}
+
+export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
+  readonly ops = { writes: 0, reads: 0, ledger: 0 };
+  private readonly rows = new Map<string, StoredRow>();
+  private readonly ledgers = new Map<string, Map<number, number>>();
+  private readonly beats: Beat[] = [];
+  private readonly writeLatency: number;
+  private readonly readLatency: number;
+  private readonly replicas: readonly LagScript[];
+  private nextId = 1;
+  private cursor = 0;
+  private readonly dropped = new Set<string>();
+
+  constructor(
+    readonly clock: VirtualClock,
+    opts: FakeStoreOptions = {},
+  ) {
+    this.writeLatency = opts.writeLatencyMs ?? 0;
+    this.readLatency = opts.readLatencyMs ?? 0;
+    this.replicas = opts.replicas ?? [constantLag(0)];
+  }
+
+  // --- fault injection for reconciliation tests ---
+  /** The writer forgets an acknowledged row (and so no replica ever gets it). */
+  loseOnWriter(tag: string): void {
+    const row = this.rows.get(tag);
+    if (row) row.onWriter = false;
+    this.dropped.add(tag);
+  }
+  /** The row stays on the writer but never reaches any replica. */
+  neverReplicate(tag: string): void {
+    this.dropped.add(tag);
+  }
+
+  // --- ProbeTarget ---
+  write(key: ProbeKey): WriteAck {
+    this.clock.sleep(this.writeLatency);
+    this.ops.writes++;
+    const commitAt = this.clock.now();
+    const index = this.nextId - 1;
+    const row: StoredRow = {
+      id: this.nextId++,
+      key,
+      visibleAt: this.replicas.map((lag) => commitAt + lag(commitAt, index)),
+      onWriter: true,
+    };
+    this.rows.set(probeTag(key), row);
+    return { id: row.id };
+  }
+  readAfterWrite(key: ProbeKey): boolean {
+    return this.readReplica(probeTag(key));
+  }
+  poll(key: ProbeKey): boolean {
+    return this.readReplica(probeTag(key));
+  }
+  recordAck(key: ProbeKey): void {
+    this.clock.sleep(this.writeLatency);
+    this.ops.ledger++;
+    const ledger = this.ledgerFor(key);
+    ledger.set(key.vu, (ledger.get(key.vu) ?? 0) + 1);
+  }
+
+  // --- HeartbeatSource ---
+  beat(): void {
+    this.clock.sleep(this.writeLatency);
+    const ts = this.clock.now();
+    this.beats.push({ ts, visibleAt: this.replicas.map((lag, i) => ts + lag(ts, i)) });
+  }
+  sample(): HeartbeatSample | null {
+    this.clock.sleep(this.readLatency);
+    const replica = this.nextReplica();
+    const now = this.clock.now();
+    for (let i = this.beats.length - 1; i >= 0; i--) {
+      const beat = this.beats[i] as Beat;
+      if ((beat.visibleAt[replica] as number) <= now) return { lagMs: now - beat.ts, tsMs: beat.ts };
+    }
+    return null;
+  }
+  secondsBehind(): number | null {
+    const now = this.clock.now();
+    const applied = this.beats.filter((b) => (b.visibleAt[0] as number) <= now);
+    const last = applied[applied.length - 1];
+    return last ? Math.floor((now - last.ts) / 1000) : null;
+  }
+
+  // --- ReconcileSource ---
+  ledger(scope: RunScope): ReadonlyMap<number, number> {
+    return new Map(this.ledgers.get(scopeKey(scope)) ?? []);
+  }
+  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
+    this.clock.sleep(this.readLatency);
+    const now = this.clock.now();
+    const counts = new Map<number, number>();
+    for (const [tag, row] of this.rows) {
+      if (row.key.runId !== scope.runId || row.key.runner !== scope.runner) continue;
+      const present =
+        endpoint === 'writer' ? row.onWriter : !this.dropped.has(tag) && (row.visibleAt[0] as number) <= now;
+      if (present) counts.set(row.key.vu, (counts.get(row.key.vu) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private readReplica(tag: string): boolean {
+    this.clock.sleep(this.readLatency);
+    this.ops.reads++;
+    const replica = this.nextReplica();
+    const row = this.rows.get(tag);
+    if (!row || this.dropped.has(tag)) return false;
+    return (row.visibleAt[replica] as number) <= this.clock.now();
+  }
+  private nextReplica(): number {
+    const r = this.cursor % this.replicas.length;
+    this.cursor++;
+    return r;
+  }
+  private ledgerFor(scope: RunScope): Map<number, number> {
+    const k = scopeKey(scope);
+    let m = this.ledgers.get(k);
+    if (!m) {
+      m = new Map();
+      this.ledgers.set(k, m);
+    }
+    return m;
+  }
+}
+
+function scopeKey(scope: RunScope): string {
+  return `${scope.runId}\u0000${scope.runner}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * The probe, heartbeat and reconciliation interfaces (lib/store.ts) on xk6-sql: writes go to the writer, reads
+ * to the reader (or, by strategy, to the writer, or after a GTID wait), the ledger lives on the writer.
+ */
+import type { Dialect } from '../../common/dialect.ts';
+import type { SqlStrategy } from '../config.ts';
+import { numberCell, stringCell } from '../decode.ts';
+import { probePayload, SQL } from '../sql/statements.ts';
+import {
+  type Endpoint,
+  type HeartbeatSample,
+  type HeartbeatSource,
+  type ProbeKey,
+  type ProbeTarget,
+  probeTag,
+  type ReconcileSource,
+  type RunScope,
+  type WriteAck,
+} from '../store.ts';
+import type { TimedDb } from './db.ts';
+
+export interface SqlStoreOptions {
+  readonly dialect: Dialect;
+  readonly strategy: SqlStrategy;
+  readonly payloadBytes: number;
+  /** Upper bound of one GTID wait, in whole seconds (the server functions take seconds). */
+  readonly gtidWaitSeconds: number;
+}
+
+export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
+  private readonly payload: string;
+  private monitorBroken = false;
+
+  constructor(
+    private readonly writer: TimedDb,
+    private readonly reader: TimedDb,
+    /** A replica login allowed to read replica status; null skips Seconds_Behind sampling. */
+    private readonly monitor: TimedDb | null,
+    private readonly opts: SqlStoreOptions,
+    private readonly warn: (line: string) => void = () => {},
+  ) {
+    this.payload = probePayload(opts.payloadBytes);
+  }
+
+  write(key: ProbeKey): WriteAck {
+    const tag = probeTag(key);
+    const r = this.writer.exec(
+      'probe_insert',
+      SQL.insertProbe,
+      tag,
+      key.runId,
+      key.runner,
+      key.vu,
+      key.seq,
+      this.payload,
+    );
+    if (this.opts.strategy !== 'gtid-wait') return { id: r.lastInsertId };
+    // Same VU, same single-connection pool: the session that wrote is the one asked for its GTID.
+    const row = this.writer.query('last_gtid', this.opts.dialect.lastWriteGtid)[0];
+    return { id: r.lastInsertId, gtid: (row && stringCell(row, 'gtid')) ?? '' };
+  }
+
+  readAfterWrite(key: ProbeKey, ack: WriteAck): boolean {
+    if (this.opts.strategy === 'primary') return this.visible(this.writer, 'probe_read', key);
+    if (this.opts.strategy === 'gtid-wait' && ack.gtid) {
+      this.reader.query('gtid_wait', this.opts.dialect.waitForGtid, ack.gtid, this.opts.gtidWaitSeconds);
+    }
+    return this.visible(this.reader, 'probe_read', key);
+  }
+
+  poll(key: ProbeKey): boolean {
+    return this.visible(this.reader, 'probe_poll', key);
+  }
+
+  recordAck(key: ProbeKey): void {
+    this.writer.exec('ledger', SQL.ledgerAck, key.runId, key.runner, key.vu);
+  }
+
+  /** Writes a tagged row and records its acknowledgement; used by the load scenarios. */
+  writeAndRecord(key: ProbeKey): WriteAck {
+    const ack = this.writer.exec(
+      'insert',
+      SQL.insertProbe,
+      probeTag(key),
+      key.runId,
+      key.runner,
+      key.vu,
+      key.seq,
+      this.payload,
+    );
+    this.recordAck(key);
+    return { id: ack.lastInsertId };
+  }
+
+  /** A point read by id on the reader; true when the row exists there. */
+  pointRead(id: number): boolean {
+    return this.reader.query('point_read', SQL.pointRead, id).length > 0;
+  }
+
+  /** Highest probe row id on an endpoint (0 for an empty table). */
+  maxId(endpoint: Endpoint): number {
+    const db = endpoint === 'writer' ? this.writer : this.reader;
+    const row = db.query('max_id', SQL.maxProbeId)[0];
+    return (row && numberCell(row, 'max_id')) ?? 0;
+  }
+
+  beat(): void {
+    this.writer.exec('heartbeat_write', SQL.heartbeatBeat);
+  }
+
+  sample(): HeartbeatSample | null {
+    const row = this.reader.query('heartbeat_read', SQL.heartbeatSample)[0];
+    const lagUs = row ? numberCell(row, 'lag_us') : null;
+    const tsUs = row ? numberCell(row, 'ts_us') : null;
+    if (lagUs === null || tsUs === null) return null;
+    return { lagMs: lagUs / 1000, tsMs: tsUs / 1000 };
+  }
+
+  secondsBehind(): number | null {
+    if (!this.monitor || this.monitorBroken) return null;
+    try {
+      const row = this.monitor.queryQuiet('replica_status', this.opts.dialect.showReplicaStatus)[0];
+      return row ? numberCell(row, this.opts.dialect.secondsBehindColumn) : null;
+    } catch (err) {
+      // Usually a missing privilege: say so once, then stop asking (it is only a coarse signal).
+      this.monitorBroken = true;
+      this.warn(`Seconds_Behind sampling disabled: ${String(err)}`);
+      return null;
+    }
+  }
+
+  ledger(scope: RunScope): ReadonlyMap<number, number> {
+    return this.perVu(this.writer, 'reconcile_ledger', SQL.ledgerByVu, 'acked', scope);
+  }
+
+  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
+    const db = endpoint === 'writer' ? this.writer : this.reader;
+    return this.perVu(db, 'reconcile_rows', SQL.rowsByVu, 'n', scope);
+  }
+
+  private visible(db: TimedDb, op: string, key: ProbeKey): boolean {
+    return db.query(op, SQL.probeVisible, probeTag(key)).length > 0;
+  }
+
+  private perVu(
+    db: TimedDb,
+    op: string,
+    query: string,
+    column: string,
+    scope: RunScope,
+  ): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const row of db.query(op, query, scope.runId, scope.runner)) {
+      out.set(numberCell(row, 'vu') ?? 0, numberCell(row, column) ?? 0);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Load profiles, one typed module for every scenario. Open-model workloads (a request rate the system must
+ * absorb, independent of its latency) use arrival-rate executors; closed-model ones (a fixed population of
+ * clients) use VU executors. Background helpers (heartbeat writer, samplers) run at a constant rate for the
+ * whole profile. Runtime-neutral: it only builds option objects.
+ */
+import type { Scenario, Stage } from 'k6/options';
+import type { ProfileName } from './config.ts';
+import { formatDuration } from './duration.ts';
+
+export type LoadModel = 'open' | 'closed';
+
+export interface Workload {
+  /** Exported function of the scenario script. */
+  readonly exec: string;
+  readonly model: LoadModel;
+  /** Target iterations/s (open model). */
+  readonly rate: number;
+  /** VUs (closed model) or max VUs (open model). */
+  readonly vus: number;
+  /** Main stage length. */
+  readonly durationMs: number;
+  /** Longest iteration the workload can have (e.g. the probe timeout): graceful stop waits this long. */
+  readonly maxIterationMs?: number;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+interface Step {
+  /** Multiple of the target (rate or VUs). */
+  readonly level: number;
+  readonly ms: number;
+}
+
+const rampMs = (durationMs: number) => Math.max(1000, Math.round(durationMs * 0.1));
+
+/** The shape of each profile, as steps relative to the target; step 0 ramps from `start`. */
+export function profileSteps(profile: ProfileName, durationMs: number): { start: number; steps: Step[] } {
+  const ramp = rampMs(durationMs);
+  switch (profile) {
+    case 'smoke':
+    case 'soak':
+      return { start: 1, steps: [{ level: 1, ms: durationMs }] };
+    case 'load':
+      return {
+        start: 0,
+        steps: [
+          { level: 1, ms: ramp },
+          { level: 1, ms: durationMs },
+          { level: 0, ms: ramp },
+        ],
+      };
+    case 'stress': {
+      const quarter = Math.max(1000, Math.round(durationMs / 4));
+      return {
+        start: 0,
+        steps: [1, 2, 3, 4].flatMap((k) => [
+          { level: k, ms: ramp },
+          { level: k, ms: quarter },
+        ]),
+      };
+    }
+    case 'spike': {
+      const third = Math.max(1000, Math.round(durationMs / 3));
+      return {
+        start: 1,
+        steps: [
+          { level: 1, ms: third },
+          { level: 5, ms: 2000 },
+          { level: 5, ms: third },
+          { level: 1, ms: 2000 },
+          { level: 1, ms: third },
+        ],
+      };
+    }
+  }
+}
+
+/** Total length of a profile, so background scenarios can run exactly as long. */
+export function profileDurationMs(profile: ProfileName, durationMs: number): number {
+  return profileSteps(profile, durationMs).steps.reduce((sum, s) => sum + s.ms, 0);
+}
+
+const isConstant = (profile: ProfileName) => profile === 'smoke' || profile === 'soak';
+
+/** Smoke is a correctness check: a trickle, whatever the target says. */
+const SMOKE_MAX_RATE = 10;
+const SMOKE_MAX_VUS = 2;
+
+export function profileScenario(profile: ProfileName, w: Workload): Scenario {
+  const gracefulStop = formatDuration((w.maxIterationMs ?? 0) + 5000);
+  const base = { exec: w.exec, gracefulStop, ...(w.tags ? { tags: { ...w.tags } } : {}) };
+  const { start, steps } = profileSteps(profile, w.durationMs);
+  const rate = profile === 'smoke' ? Math.min(w.rate, SMOKE_MAX_RATE) : w.rate;
+  const vus = profile === 'smoke' ? Math.min(w.vus, SMOKE_MAX_VUS) : w.vus;
+  const peak = Math.max(...steps.map((s) => s.level));
+
+  if (w.model === 'open') {
+    // Enough VUs for the peak; k6 grows the pool up to maxVUs when iterations run long.
+    const maxVUs = Math.max(1, vus * (isConstant(profile) ? 1 : Math.ceil(peak)));
+    const preAllocatedVUs = Math.max(1, Math.min(maxVUs, Math.ceil(rate * peak)));
+    if (isConstant(profile)) {
+      return {
+        ...base,
+        executor: 'constant-arrival-rate',
+        rate,
+        timeUnit: '1s',
+        duration: formatDuration(w.durationMs),
+        preAllocatedVUs,
+        maxVUs,
+      };
+    }
+    return {
+      ...base,
+      executor: 'ramping-arrival-rate',
+      startRate: Math.round(rate * start),
+      timeUnit: '1s',
+      preAllocatedVUs,
+      maxVUs,
+      stages: steps.map(
+        (s): Stage => ({ target: Math.round(rate * s.level), duration: formatDuration(s.ms) }),
+      ),
+    };
+  }
+  if (isConstant(profile)) {
+    return {
+      ...base,
+      executor: 'constant-vus',
+      vus: profile === 'smoke' ? 1 : vus,
+      duration: formatDuration(w.durationMs),
+    };
+  }
+  return {
+    ...base,
+    executor: 'ramping-vus',
+    startVUs: Math.round(vus * start),
+    stages: steps.map((s): Stage => ({ target: Math.round(vus * s.level), duration: formatDuration(s.ms) })),
+  };
+}
+
+/** A helper that must tick at a fixed rate for the whole run (heartbeat writer, lag samplers). */
+export function backgroundScenario(exec: string, ratePerSecond: number, durationMs: number): Scenario {
+  return {
+    executor: 'constant-arrival-rate',
+    exec,
+    rate: ratePerSecond,
+    timeUnit: '1s',
+    duration: formatDuration(durationMs),
+    preAllocatedVUs: 1,
+    maxVUs: 2,
+    gracefulStop: '5s',
+  };
+}

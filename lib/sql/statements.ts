@@ -1,0 +1,28 @@
+/**
+ * Every SQL statement the k6 SQL scenarios send, in one place, so test/sql can run exactly these against a real
+ * MariaDB through mysql2. `?` placeholders work for both the Go driver (interpolateParams) and mysql2.
+ * Flavour-specific statements (replica status, GTID) come from common/dialect.ts.
+ */
+export const SQL = {
+  insertProbe: 'INSERT INTO probe_rows (tag, run_id, runner, vu, iter, payload) VALUES (?, ?, ?, ?, ?, ?)',
+  probeVisible: 'SELECT id FROM probe_rows WHERE tag = ?',
+  ledgerAck:
+    'INSERT INTO probe_ledger (run_id, runner, vu, acked) VALUES (?, ?, ?, 1) ' +
+    'ON DUPLICATE KEY UPDATE acked = acked + 1',
+  ledgerByVu: 'SELECT vu, acked FROM probe_ledger WHERE run_id = ? AND runner = ?',
+  rowsByVu: 'SELECT vu, COUNT(*) AS n FROM probe_rows WHERE run_id = ? AND runner = ? GROUP BY vu',
+  /** pt-heartbeat shape: the primary stamps its own server_id row. */
+  heartbeatBeat:
+    'INSERT INTO heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)',
+  /** Lag and the heartbeat time itself, both as integers in microseconds (no driver-specific time types). */
+  heartbeatSample:
+    'SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), NOW(6)) AS lag_us, ' +
+    'CAST(UNIX_TIMESTAMP(MAX(ts)) * 1000000 AS UNSIGNED) AS ts_us FROM heartbeat',
+  maxProbeId: 'SELECT MAX(id) AS max_id FROM probe_rows',
+  pointRead: 'SELECT id, tag, payload FROM probe_rows WHERE id = ?',
+} as const;
+
+/** Deterministic filler for probe payloads (same bytes each time: the content is irrelevant, its size is not). */
+export function probePayload(bytes: number): string {
+  return 'x'.repeat(bytes);
+}

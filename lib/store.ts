@@ -1,0 +1,69 @@
+/**
+ * The small interfaces the probe, session checks, heartbeat sampling and reconciliation are written against.
+ * xk6-sql implements them in lib/k6/sql-store.ts, the deterministic fake in lib/fake/, and an HTTP-backed store
+ * (the CQRS API) can implement them too. Runtime-neutral.
+ */
+export type Endpoint = 'writer' | 'reader';
+
+/** Milliseconds (fractions allowed) and a blocking sleep: k6's clock in scenarios, a virtual one in tests. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): void;
+}
+
+/** Where a run's rows belong: one run id, one runner instance (k6-operator runs setup/teardown per runner). */
+export interface RunScope {
+  readonly runId: string;
+  readonly runner: string;
+}
+
+/** Identity of one probe write: unique per run, runner, VU and per-VU sequence number. */
+export interface ProbeKey extends RunScope {
+  readonly vu: number;
+  readonly seq: number;
+}
+
+export function probeTag(key: ProbeKey): string {
+  return `${key.runId}:${key.runner}:${key.vu}:${key.seq}`;
+}
+
+export interface WriteAck {
+  /** Row id (or any store-specific reference) returned by the write. */
+  readonly id: number;
+  /** Commit GTID when the strategy needs one. */
+  readonly gtid?: string;
+}
+
+/** What the read-after-write probe needs from a store. Every method blocks and throws on failure. */
+export interface ProbeTarget {
+  write(key: ProbeKey): WriteAck;
+  /** The read a client makes right after its write; a strategy may wait, route or use a cache here. */
+  readAfterWrite(key: ProbeKey, ack: WriteAck): boolean;
+  /** A plain read on the read side, used to poll until the write is visible. */
+  poll(key: ProbeKey, ack: WriteAck): boolean;
+  /** Remembers the acknowledged write for reconciliation (a ledger on the writer side). */
+  recordAck(key: ProbeKey): void;
+}
+
+export interface HeartbeatSample {
+  /** Age of the newest heartbeat the reader sees (reader clock minus heartbeat time). */
+  readonly lagMs: number;
+  /** The heartbeat timestamp itself, for monotonic-read checks. */
+  readonly tsMs: number;
+}
+
+export interface HeartbeatSource {
+  /** Writer side: stamp the heartbeat row with the current time. */
+  beat(): void;
+  /** Reader side: null when no heartbeat has replicated yet. */
+  sample(): HeartbeatSample | null;
+  /** Seconds_Behind_Master/Source: null when unknown (thread stopped, not a replica, no privilege). */
+  secondsBehind(): number | null;
+}
+
+export interface ReconcileSource {
+  /** Acknowledged writes per VU, from the ledger. */
+  ledger(scope: RunScope): ReadonlyMap<number, number>;
+  /** Rows present per VU on one endpoint. */
+  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number>;
+}

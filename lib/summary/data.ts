@@ -1,0 +1,81 @@
+/**
+ * The parts of k6's end-of-test summary data (`handleSummary(data)`, the legacy JSON shape k6 v2 still passes)
+ * that the reports read, and typed accessors for them. Runtime-neutral, so Node tools (npm start's comparison
+ * table) read the same JSON files with the same code.
+ */
+export interface SummaryMetric {
+  readonly type: 'counter' | 'gauge' | 'rate' | 'trend';
+  readonly contains?: 'time' | 'default' | 'data';
+  readonly values: Readonly<Record<string, number>>;
+  readonly thresholds?: Readonly<Record<string, { readonly ok: boolean }>>;
+}
+
+export interface SummaryData {
+  readonly metrics: Readonly<Record<string, SummaryMetric>>;
+  readonly state?: { readonly testRunDurationMs?: number };
+  readonly setup_data?: unknown;
+}
+
+/** Trend stats the scenarios ask k6 to keep (options.summaryTrendStats). */
+export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
+
+export interface TrendView {
+  readonly count: number;
+  readonly avg: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export function trend(data: SummaryData, name: string): TrendView | null {
+  const m = data.metrics[name];
+  if (m?.type !== 'trend') return null;
+  const v = m.values;
+  const num = (k: string) => v[k] ?? Number.NaN;
+  return {
+    count: num('count'),
+    avg: num('avg'),
+    p50: num('med'),
+    p95: num('p(95)'),
+    p99: num('p(99)'),
+    max: num('max'),
+  };
+}
+
+/** A counter's total; 0 when it never got a sample. */
+export function count(data: SummaryData, name: string): number {
+  return data.metrics[name]?.values.count ?? 0;
+}
+
+export function perSecond(data: SummaryData, name: string): number {
+  return data.metrics[name]?.values.rate ?? 0;
+}
+
+export function gaugeMax(data: SummaryData, name: string): number | null {
+  const m = data.metrics[name];
+  return m && m.type === 'gauge' ? (m.values.max ?? m.values.value ?? null) : null;
+}
+
+export interface ThresholdResult {
+  readonly metric: string;
+  readonly expression: string;
+  readonly ok: boolean;
+}
+
+export function thresholdResults(data: SummaryData): ThresholdResult[] {
+  const out: ThresholdResult[] = [];
+  for (const [metric, m] of Object.entries(data.metrics)) {
+    for (const [expression, t] of Object.entries(m.thresholds ?? {}))
+      out.push({ metric, expression, ok: t.ok });
+  }
+  return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.expression.localeCompare(b.expression));
+}
+
+/** Submetric key as k6 names it, e.g. `db_query_duration{endpoint:writer}`. */
+export function submetric(name: string, tags: Readonly<Record<string, string>>): string {
+  const inner = Object.entries(tags)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',');
+  return `${name}{${inner}}`;
+}

@@ -1,0 +1,34 @@
+/** A readable plain-text summary for stdout (k6 prints ours instead of its own when handleSummary exists). */
+import { type SummaryData, thresholdResults } from './data.ts';
+import { ms, num } from './format.ts';
+
+function metricLine(name: string, m: SummaryData['metrics'][string]): string {
+  const v = m.values;
+  switch (m.type) {
+    case 'trend': {
+      const f = m.contains === 'time' ? ms : (x: number | undefined) => num(x, 2);
+      return `${name}: avg=${f(v.avg)} p50=${f(v.med)} p95=${f(v['p(95)'])} p99=${f(v['p(99)'])} max=${f(v.max)} n=${num(v.count)}`;
+    }
+    case 'counter':
+      return `${name}: ${num(v.count)} (${num(v.rate, 2)}/s)`;
+    case 'rate':
+      return `${name}: ${num((v.rate ?? 0) * 100, 2)}% (${num(v.passes)} of ${num((v.passes ?? 0) + (v.fails ?? 0))})`;
+    case 'gauge':
+      return `${name}: last=${num(v.value, 2)} min=${num(v.min, 2)} max=${num(v.max, 2)}`;
+  }
+}
+
+export function textSummary(data: SummaryData, title: string, headerLines: readonly string[] = []): string {
+  const lines = [`${title}`, ...headerLines.map((l) => `  ${l}`), ''];
+  for (const name of Object.keys(data.metrics).sort()) {
+    lines.push(`  ${metricLine(name, data.metrics[name] as SummaryData['metrics'][string])}`);
+  }
+  const thresholds = thresholdResults(data);
+  if (thresholds.length > 0) {
+    lines.push('', '  thresholds:');
+    for (const t of thresholds) lines.push(`    ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expression}`);
+    const failed = thresholds.filter((t) => !t.ok).length;
+    lines.push(`  ${failed === 0 ? 'all thresholds passed' : `${failed} threshold(s) failed`}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

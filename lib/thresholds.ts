@@ -1,0 +1,64 @@
+/**
+ * Default thresholds, overridable with CQRS_THRESHOLDS (JSON: metric → expressions; [] drops a default).
+ * Metric names come from the registry. Passive thresholds (`max>=0`) only make k6 keep per-endpoint
+ * submetrics in the summary, for the report's latency-by-endpoint table.
+ */
+import { K6_METRICS } from '../common/metrics.ts';
+
+export type Thresholds = Record<string, string[]>;
+
+const M = K6_METRICS;
+const sub = (name: string, tags: Record<string, string>) =>
+  `${name}{${Object.entries(tags)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',')}}`;
+
+export const BY_ENDPOINT = {
+  writerDuration: sub(M.dbQueryDuration.name, { endpoint: 'writer' }),
+  readerDuration: sub(M.dbQueryDuration.name, { endpoint: 'reader' }),
+  writerQueries: sub(M.dbQueries.name, { endpoint: 'writer' }),
+  readerQueries: sub(M.dbQueries.name, { endpoint: 'reader' }),
+} as const;
+
+/** Every SQL scenario: no failed statements, and reconciliation finds every acknowledged write. */
+export const COMMON_THRESHOLDS: Thresholds = {
+  [M.dbErrors.name]: ['count==0'],
+  [M.reconcileMissingWriter.name]: ['count==0'],
+  [M.reconcileMissingReader.name]: ['count==0'],
+  [BY_ENDPOINT.writerDuration]: ['max>=0'],
+  [BY_ENDPOINT.readerDuration]: ['max>=0'],
+  [BY_ENDPOINT.writerQueries]: ['count>=0'],
+  [BY_ENDPOINT.readerQueries]: ['count>=0'],
+};
+
+export const SCENARIO_THRESHOLDS = {
+  'sql-read-after-write': {
+    // Stale reads are the measurement, not a failure; writes that never show up are.
+    [M.visibilityTimeouts.name]: ['count==0'],
+    [M.visibilityLag.name]: ['p(99)<1000'],
+  },
+  'sql-replica-lag': { [M.heartbeatLag.name]: ['p(95)<1000'] },
+  'sql-write-load': { [BY_ENDPOINT.writerDuration]: ['p(95)<50'] },
+  'sql-read-load': { [BY_ENDPOINT.readerDuration]: ['p(95)<20'], [M.monotonicViolations.name]: ['count==0'] },
+  'sql-mixed': {
+    [M.visibilityTimeouts.name]: ['count==0'],
+    [M.heartbeatLag.name]: ['p(95)<1000'],
+    [M.monotonicViolations.name]: ['count==0'],
+  },
+} as const satisfies Record<string, Thresholds>;
+
+export type SqlScenarioName = keyof typeof SCENARIO_THRESHOLDS;
+
+/** Defaults for a scenario, then the user's overrides (an empty list removes that metric's thresholds). */
+export function resolveThresholds(defaults: Thresholds, overrides: Thresholds): Thresholds {
+  const out: Thresholds = { ...defaults };
+  for (const [metric, exprs] of Object.entries(overrides)) {
+    if (exprs.length === 0) delete out[metric];
+    else out[metric] = [...exprs];
+  }
+  return out;
+}
+
+export function thresholdsFor(scenario: SqlScenarioName, overrides: Thresholds): Thresholds {
+  return resolveThresholds({ ...COMMON_THRESHOLDS, ...SCENARIO_THRESHOLDS[scenario] }, overrides);
+}

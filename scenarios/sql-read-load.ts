@@ -1,0 +1,48 @@
+/**
+ * Reader capacity: primary-key point reads on the replica at an arrival rate set by the profile. Setup seeds
+ * rows when the table is nearly empty; every few iterations a VU also reads MAX(id) to check monotonic reads.
+ */
+import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
+import { METRICS } from '../lib/k6/metrics.ts';
+import { profileScenario } from '../lib/profiles.ts';
+
+const SEED_ROWS = 200;
+const MAX_ID_EVERY = 10;
+
+const h = createSqlHarness('sql-read-load', __ENV);
+const c = h.config;
+
+export const options = h.options({
+  reads: profileScenario(c.profile, {
+    exec: 'read',
+    model: 'open',
+    rate: c.rate,
+    vus: c.vus,
+    durationMs: c.durationMs,
+  }),
+});
+
+interface ReadLoadRun extends RunInfo {
+  readonly maxId: number;
+}
+
+export function setup(): ReadLoadRun {
+  const run = h.setup();
+  for (let i = h.store.maxId('writer'); i < SEED_ROWS; i++) h.store.writeAndRecord(h.nextKey(run));
+  return { ...run, maxId: h.store.maxId('writer') };
+}
+export const teardown = h.teardown;
+export const handleSummary = h.handleSummary;
+
+let iterations = 0;
+
+export function read(run: ReadLoadRun): void {
+  const id = 1 + Math.floor(Math.random() * Math.max(1, run.maxId));
+  h.store.pointRead(id);
+  METRICS.sqlReads.add(1, { endpoint: 'reader' });
+  if (iterations++ % MAX_ID_EVERY === 0) {
+    h.checked(() => h.session().observe('max_id', h.store.maxId('reader'), Date.now()));
+  }
+}
+
+export default read;
