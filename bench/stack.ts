@@ -30,7 +30,9 @@ export default async function benchStack(): Promise<void> {
       const t = await timed(async () => {
         for (const role of ['replica', 'primary'] as const) {
           const inst = instanceFor(cfg.stateDir, role, cfg.ports[role]);
-          await execa('mariadb-admin', [`--socket=${inst.socket}`, '--user=root', 'shutdown'], { reject: false });
+          await execa('mariadb-admin', [`--socket=${inst.socket}`, '--user=root', 'shutdown'], {
+            reject: false,
+          });
         }
       });
       adminShutdown.push(t[0]);
@@ -48,7 +50,9 @@ export default async function benchStack(): Promise<void> {
   console.log(`\nstack (${services}), median of ${rounds}:`);
   console.log(`  up from nothing (init datadirs): ${fmtMs(median(cold))}   target ≤ 5 s`);
   console.log(`  up with existing datadirs:       ${fmtMs(median(warm))}`);
-  console.log(`  down from healthy:               ${fmtMs(median(down.filter((_, i) => i % 2 === 0)))}   target ≤ 3 s`);
+  console.log(
+    `  down from healthy:               ${fmtMs(median(down.filter((_, i) => i % 2 === 0)))}   target ≤ 3 s`,
+  );
   console.log(
     `  pair via mariadb-admin shutdown: ${fmtMs(median(adminShutdown))}  (ratio to our whole-stack down: ` +
       `${(median(adminShutdown) / median(down.filter((_, i) => i % 2 === 0))).toFixed(1)}x)`,
