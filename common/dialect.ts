@@ -53,8 +53,8 @@ export interface Dialect {
   readonly replicationGrants: string;
   /** Server option lines (my.cnf) every member needs: GTID replication, and nothing on shared ports. */
   readonly serverOptions: readonly string[];
-  /** Extra server option lines (my.cnf) that make a replica refuse writes from non-admin users. */
-  readonly readOnlyReplicaOptions: readonly string[];
+  /** Extra server option lines (my.cnf) for a replica: refuse writes from non-admin users; wait for START. */
+  readonly replicaServerOptions: readonly string[];
 }
 
 const mariadb: Dialect = {
@@ -81,7 +81,7 @@ const mariadb: Dialect = {
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
   replicationGrants: 'REPLICATION SLAVE',
   serverOptions: ['gtid_strict_mode=ON', 'log_slave_updates=ON'],
-  readOnlyReplicaOptions: ['read_only=ON'],
+  replicaServerOptions: ['read_only=ON', 'skip-slave-start'],
 };
 
 const mysql: Dialect = {
@@ -112,7 +112,7 @@ const mysql: Dialect = {
   replicationGrants: 'REPLICATION SLAVE',
   // mysqlx=OFF: the X plugin would otherwise claim port 33060 for every instance.
   serverOptions: ['gtid_mode=ON', 'enforce_gtid_consistency=ON', 'log_replica_updates=ON', 'mysqlx=OFF'],
-  readOnlyReplicaOptions: ['read_only=ON', 'super_read_only=ON'],
+  replicaServerOptions: ['read_only=ON', 'super_read_only=ON', 'skip-replica-start'],
 };
 
 export const DIALECTS: Readonly<Record<Flavor, Dialect>> = { mariadb, mysql };

@@ -64,7 +64,7 @@ function myCnf(inst: MysqldInstance, dialect: Dialect): string {
     'max_connections=500',
     'character-set-server=utf8mb4',
   ];
-  if (inst.role === 'replica') lines.push(...dialect.readOnlyReplicaOptions, 'skip-slave-start');
+  if (inst.role === 'replica') lines.push(...dialect.replicaServerOptions);
   if (process.getuid?.() === 0) lines.push('user=root');
   return `${lines.join('\n')}\n`;
 }
