@@ -26,6 +26,33 @@ describe('stack lifecycle', () => {
     expect(status.replicaLagMs).toBeTypeOf('number');
   });
 
+  it('runs Prometheus with the remote-write receiver, scraping both exporters with replica status', async () => {
+    const prom = `http://127.0.0.1:${cfg.ports.prometheus}`;
+    // A garbage body is refused with 400 by the receiver; without the receiver the path would be 404.
+    const write = await fetch(`${prom}/api/v1/write`, { method: 'POST', body: 'garbage' });
+    expect(write.status).toBe(400);
+    const query = async (q: string) => {
+      const res = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
+      return res.data.result;
+    };
+    const deadline = Date.now() + 20_000;
+    let io: Awaited<ReturnType<typeof query>> = [];
+    let heartbeat: Awaited<ReturnType<typeof query>> = [];
+    let up: Awaited<ReturnType<typeof query>> = [];
+    while (Date.now() < deadline && (io.length === 0 || heartbeat.length === 0 || up.length < 2)) {
+      await new Promise((r) => setTimeout(r, 250));
+      io = await query('mysql_slave_status_slave_io_running{role="replica"} == 1');
+      heartbeat = await query('mysql_heartbeat_stored_timestamp_seconds{role="replica"}');
+      up = await query('up{job="mysqld"} == 1');
+    }
+    expect(io).toHaveLength(1);
+    // stackStatus wrote a heartbeat row on the primary; the replica's exporter reads it back.
+    expect(heartbeat.length).toBeGreaterThan(0);
+    expect(up.map((r) => r.metric.role).sort()).toEqual(['primary', 'replica']);
+  });
+
   it('reuses what is already healthy on a second up', async () => {
     const before = readRegistry(cfg.stateDir);
     const again = await stackUp(cfg);
