@@ -28,10 +28,11 @@ export function parseGoDsn(dsn: string): GoDsn | null {
   };
 }
 
-/** The DSN with the password replaced, safe for logs and reports. Unparseable input is hidden entirely. */
+/** The DSN with the password replaced, safe for logs and reports. */
 export function redactDsn(dsn: string): string {
   const d = parseGoDsn(dsn);
-  if (!d) return '<unparseable dsn>';
+  // Unparseable: still hide whatever sits between the first ':' and the last '@', where a password would be.
+  if (!d) return dsn.replace(/^([^:@/]*):[^@]*@/, '$1:***@');
   const pass = d.password === '' ? '' : ':***';
   return `${d.user}${pass}@tcp(${d.host}:${d.port})/${d.database}${d.params ? `?${d.params}` : ''}`;
 }

@@ -127,7 +127,8 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
   beat(): void {
     this.clock.sleep(this.writeLatency);
     const ts = this.clock.now();
-    this.beats.push({ ts, visibleAt: this.replicas.map((lag, i) => ts + lag(ts, i)) });
+    const index = this.beats.length;
+    this.beats.push({ ts, visibleAt: this.replicas.map((lag) => ts + lag(ts, index)) });
   }
   sample(): HeartbeatSample | null {
     this.clock.sleep(this.readLatency);

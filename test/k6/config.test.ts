@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONFIG_SCHEMA,
+  ConfigError,
+  configTableMarkdown,
+  describeConfig,
+  loadConfig,
+} from '../../lib/config.ts';
+import { redactDsn } from '../../lib/dsn.ts';
+import {
+  STACK_DATABASE,
+  STACK_DEFAULT_PORTS,
+  STACK_DEFAULT_USERS,
+  STACK_HOST,
+} from '../../stack/defaults.ts';
+import { goDsn, mysqlUrl } from '../../stack/endpoints.ts';
+
+type Key = keyof typeof CONFIG_SCHEMA;
+
+/** For every variable: good raw values with what they become, and bad values with the error's "expected" part. */
+const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }> = {
+  flavor: { good: [['mysql', 'mysql']], bad: [['postgres', 'one of mariadb|mysql']] },
+  writerDsn: {
+    good: [['w:pw@tcp(db:3306)/app', 'w:pw@tcp(db:3306)/app']],
+    bad: [['mysql://w:pw@db/app', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true']],
+  },
+  readerDsn: {
+    good: [['r@tcp(10.0.0.2:6447)/app?parseTime=true', 'r@tcp(10.0.0.2:6447)/app?parseTime=true']],
+    bad: [
+      ['r:pw@tcp(db:99999)/app', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true'],
+    ],
+  },
+  monitorDsn: {
+    good: [['m:x@tcp(h:1)/d', 'm:x@tcp(h:1)/d']],
+    bad: [['', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true']],
+  },
+  apiUrl: {
+    good: [['https://api.example:8443/', 'https://api.example:8443']],
+    bad: [['api:8080', 'an http(s):// URL']],
+  },
+  profile: { good: [['stress', 'stress']], bad: [['heavy', 'one of smoke|load|stress|spike|soak']] },
+  durationMs: {
+    good: [
+      ['1m30s', 90_000],
+      ['5s', 5000],
+    ],
+    bad: [
+      ['500ms', 'a duration like 500ms, 2s or 1m30s (at least 1000ms)'],
+      ['10', 'a duration like 500ms, 2s or 1m30s (at least 1000ms)'],
+    ],
+  },
+  rate: {
+    good: [['250', 250]],
+    bad: [
+      ['0', 'an integer in 1..100000'],
+      ['2.5', 'an integer in 1..100000'],
+    ],
+  },
+  vus: { good: [['1', 1]], bad: [['many', 'an integer in 1..10000']] },
+  probeTimeoutMs: {
+    good: [['250ms', 250]],
+    bad: [['0', 'a duration like 500ms, 2s or 1m30s (at least 1ms)']],
+  },
+  pollIntervalMs: {
+    good: [
+      ['0', 0],
+      ['500us', 0.5],
+    ],
+    bad: [['fast', 'a duration like 500ms, 2s or 1m30s (at least 0ms)']],
+  },
+  sqlStrategy: { good: [['gtid-wait', 'gtid-wait']], bad: [['sticky', 'one of eventual|primary|gtid-wait']] },
+  testId: {
+    good: [['exp-2026.11.26_a', 'exp-2026.11.26_a']],
+    bad: [['../etc', 'empty or 1..64 characters of A-Z a-z 0-9 . _ -']],
+  },
+  runner: {
+    good: [['3', '3']],
+    bad: [['a'.repeat(33), 'empty or 1..32 characters of A-Z a-z 0-9 . _ -']],
+  },
+  heartbeatHz: { good: [['100', 100]], bad: [['0', 'an integer in 1..1000']] },
+  writeRate: { good: [['0', 0]], bad: [['-1', 'an integer in 0..100000']] },
+  readRatio: {
+    good: [
+      ['0.75', 0.75],
+      ['1', 1],
+    ],
+    bad: [['1.5', 'a number in 0..1']],
+  },
+  probeFraction: { good: [['0', 0]], bad: [['10%', 'a number in 0..1']] },
+  maxOpenConns: { good: [['4', 4]], bad: [['0', 'an integer in 1..64']] },
+  catchupTimeoutMs: { good: [['0', 0]], bad: [['-5s', 'a duration like 500ms, 2s or 1m30s (at least 0ms)']] },
+  payloadBytes: { good: [['255', 255]], bad: [['256', 'an integer in 0..255']] },
+  violationLogLimit: { good: [['0', 0]], bad: [['x', 'an integer in 0..1000']] },
+  reportDir: {
+    good: [['out/k6/', 'out/k6']],
+    bad: [
+      ['/tmp', 'a relative directory without ".." segments'],
+      ['a/../b', 'a relative directory without ".." segments'],
+    ],
+  },
+  thresholds: {
+    good: [
+      ['{"stale_read":["rate<0.5"],"db_errors":[]}', { stale_read: ['rate<0.5'], db_errors: [] }],
+      ['', {}],
+    ],
+    bad: [
+      [
+        '{"stale_read":"rate<0.5"}',
+        'a JSON object like {"stale_read":["rate<0.5"]} (metric → array of threshold expressions)',
+      ],
+      ['[1]', 'a JSON object like {"stale_read":["rate<0.5"]} (metric → array of threshold expressions)'],
+    ],
+  },
+};
+
+describe('k6 config', () => {
+  it('has test cases for every variable in the schema', () => {
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(CONFIG_SCHEMA).sort());
+  });
+
+  it('defaults to the local stack (same DSNs the stack writes to .stack/stack.env)', () => {
+    const c = loadConfig({});
+    const endpoint = (role: 'writer' | 'reader', port: number) => ({
+      host: STACK_HOST,
+      port,
+      database: STACK_DATABASE,
+      ...STACK_DEFAULT_USERS[role],
+    });
+    expect(c.writerDsn).toBe(goDsn(endpoint('writer', STACK_DEFAULT_PORTS.primary)));
+    expect(c.readerDsn).toBe(goDsn(endpoint('reader', STACK_DEFAULT_PORTS.replica)));
+    expect(c.apiUrl).toBe(`http://${STACK_HOST}:${STACK_DEFAULT_PORTS.api}`);
+    expect(mysqlUrl(endpoint('writer', 1))).toContain('writer');
+    expect(c).toMatchObject({
+      flavor: 'mariadb',
+      profile: 'smoke',
+      durationMs: 30_000,
+      rate: 20,
+      probeTimeoutMs: 2000,
+      pollIntervalMs: 1,
+      heartbeatHz: 10,
+      maxOpenConns: 1,
+      testId: '',
+      thresholds: {},
+    });
+  });
+
+  for (const [key, { good, bad }] of Object.entries(CASES) as [Key, (typeof CASES)[Key]][]) {
+    const spec = CONFIG_SCHEMA[key];
+    it(`${spec.name}: accepts good values`, () => {
+      for (const [raw, value] of good) expect(loadConfig({ [spec.name]: raw })[key]).toEqual(value);
+    });
+    it(`${spec.name}: rejects bad values with a one-line error naming it`, () => {
+      for (const [raw, expected] of bad) {
+        const shown = spec.secret ? redactDsn(raw) : raw;
+        const message = `invalid ${spec.name}; reason: expected ${expected}, got ${JSON.stringify(shown)}`;
+        expect(() => loadConfig({ [spec.name]: raw })).toThrow(new ConfigError(message));
+        expect(message).not.toContain('\n');
+      }
+    });
+  }
+
+  it('trims whitespace around values', () => {
+    expect(loadConfig({ CQRS_RATE: ' 7 ' }).rate).toBe(7);
+  });
+
+  it('never prints a password: not in errors, not in the description', () => {
+    expect(() => loadConfig({ CQRS_WRITER_DSN: 'w:hunter2@tcp(db:0)/app' })).toThrow(
+      'got "w:***@tcp(db:0)/app"',
+    );
+    expect(() => loadConfig({ CQRS_WRITER_DSN: 'mysql://w:hunter2@db/app' })).toThrow(
+      'got "mysql:***@db/app"',
+    );
+    const lines = describeConfig(loadConfig({ CQRS_READER_DSN: 'r:hunter2@tcp(db:3306)/app' }));
+    expect(lines.join('\n')).not.toMatch(/hunter2|writer-secret|reader-secret|exporter-secret/);
+    expect(lines).toContain('CQRS_READER_DSN=r:***@tcp(db:3306)/app');
+    expect(configTableMarkdown()).not.toMatch(/-secret/);
+  });
+});

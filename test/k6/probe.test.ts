@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  constantLag,
+  FakeReplicatedStore,
+  frozen,
+  type LagScript,
+  VirtualClock,
+} from '../../lib/fake/replicated-store.ts';
+import { type ProbeOutcome, runProbe } from '../../lib/probe.ts';
+import { SessionChecker } from '../../lib/session.ts';
+import type { ProbeKey } from '../../lib/store.ts';
+
+// Virtual costs: a write takes 0.5 ms, a read 0.25 ms, polls are 1 ms apart. So the immediate read completes
+// 0.25 ms after the ack, and poll k completes 0.25 + 1.25·k ms after it: the measured lag for a replication
+// delay L is the first such value ≥ L. (All of these are exact in binary floating point.)
+const WRITE_MS = 0.5;
+const READ_MS = 0.25;
+const opts = { timeoutMs: 100, pollIntervalMs: 1 };
+const key = (seq: number, vu = 1): ProbeKey => ({ runId: 'run', runner: '0', vu, seq });
+
+function probeRun(lag: LagScript, n: number, timeoutMs = opts.timeoutMs, session?: SessionChecker) {
+  const clock = new VirtualClock();
+  const store = new FakeReplicatedStore(clock, {
+    writeLatencyMs: WRITE_MS,
+    readLatencyMs: READ_MS,
+    replicas: [lag],
+  });
+  const outcomes: ProbeOutcome[] = [];
+  for (let i = 0; i < n; i++) outcomes.push(runProbe(store, clock, key(i), { ...opts, timeoutMs }, session));
+  return { outcomes, store, clock };
+}
+
+describe('read-after-write probe on the fake replicated store', () => {
+  it('sees its write at once when replication is faster than one read', () => {
+    const { outcomes } = probeRun(constantLag(0), 3);
+    expect(outcomes.map((o) => o.stale)).toEqual([false, false, false]);
+    expect(outcomes.map((o) => o.visibilityLagMs)).toEqual([0.25, 0.25, 0.25]);
+    expect(outcomes.every((o) => o.polls === 0 && !o.timedOut)).toBe(true);
+  });
+
+  it('measures a 50 ms lag from the acknowledgement, to one poll interval', () => {
+    const { outcomes } = probeRun(constantLag(50), 4);
+    // ceil((50 - 0.25) / 1.25) = 40 polls; 0.25 + 40 · 1.25 = 50.25 ms.
+    for (const o of outcomes)
+      expect(o).toMatchObject({ stale: true, visibilityLagMs: 50.25, polls: 40, timedOut: false });
+    expect(outcomes[0]?.writeMs).toBe(WRITE_MS);
+  });
+
+  it('counts exactly the stale reads of a mixed lag script', () => {
+    // Every third write replicates after 5 ms, the others instantly.
+    const lag: LagScript = (_, index) => (index % 3 === 0 ? 5 : 0);
+    const { outcomes } = probeRun(lag, 9);
+    expect(outcomes.filter((o) => o.stale)).toHaveLength(3);
+    // ceil(4.75 / 1.25) = 4 polls → 5.25 ms.
+    expect(outcomes.filter((o) => o.stale).map((o) => o.visibilityLagMs)).toEqual([5.25, 5.25, 5.25]);
+    expect(outcomes.filter((o) => !o.stale).every((o) => o.visibilityLagMs === 0.25)).toBe(true);
+  });
+
+  it('reports a frozen replica as timeouts, never as lag values', () => {
+    const { outcomes, clock } = probeRun(frozen, 2, 10);
+    // Polls continue while 0.25 + 1.25·k < 10: k = 0..7, so 8 polls, then the deadline.
+    for (const o of outcomes)
+      expect(o).toMatchObject({ stale: true, timedOut: true, visibilityLagMs: null, polls: 8 });
+    // Two probes: write, immediate read, 8 × (1 + 0.25), ledger write.
+    expect(clock.now()).toBe(2 * (WRITE_MS + READ_MS + 8 * 1.25 + WRITE_MS));
+  });
+
+  it('gives every probe a distinct tag and records each acknowledgement in the ledger', () => {
+    const { outcomes, store } = probeRun(constantLag(0), 5);
+    expect(new Set(outcomes.map((o) => o.tag)).size).toBe(5);
+    expect(outcomes[2]?.tag).toBe('run:0:1:2');
+    expect(store.ledger({ runId: 'run', runner: '0' }).get(1)).toBe(5);
+    expect(store.ops).toEqual({ writes: 5, reads: 5, ledger: 5 });
+  });
+
+  it('polls back to back when the poll interval is 0', () => {
+    const { outcomes } = probeRun(constantLag(1), 1);
+    // Lag 1 ms: the first poll completes at 0.25 + 1.25 = 1.5 ms.
+    expect(outcomes[0]).toMatchObject({ stale: true, visibilityLagMs: 1.5, polls: 1 });
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock, { readLatencyMs: READ_MS, replicas: [constantLag(1)] });
+    const o = runProbe(store, clock, key(0), { timeoutMs: 100, pollIntervalMs: 0 });
+    // Reads every 0.25 ms: visible at 1 ms after 4 reads (the immediate one and 3 polls).
+    expect(o).toMatchObject({ stale: true, visibilityLagMs: 1, polls: 3 });
+  });
+
+  it('counts one read-your-writes violation per stale immediate read, not per poll', () => {
+    const lines: string[] = [];
+    const session = new SessionChecker(1, 2, (l) => lines.push(l));
+    const lag: LagScript = (_, index) => (index % 2 === 0 ? 50 : 0);
+    probeRun(lag, 6, 100, session);
+    expect(session.counts['read-your-writes']).toBe(3);
+    expect(session.examples).toHaveLength(2);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(
+      'read-your-writes violation (vu 1, t=0.750ms): tag=run:0:1:0 missing 0.250ms after its acknowledgement',
+    );
+  });
+});
