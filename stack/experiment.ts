@@ -1,0 +1,146 @@
+/**
+ * `npm start`: the default experiment on the local stack. Finds a k6 with xk6-sql (or stops with one line
+ * saying how to get one), brings the stack up (reusing healthy services), builds the bundles, then runs
+ * sql-read-after-write and sql-replica-lag at each injected lag and prints one comparison table. Reports stay
+ * in reports/<test id>/. Knobs: CQRS_EXP_LAGS (default 0,5ms,50ms), CQRS_EXP_DURATION (default 10s),
+ * CQRS_EXP_REMOTE_WRITE=1 (send metrics to the stack's Prometheus), plus every CQRS_* k6 variable.
+ */
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { bundleScenarios } from '../build/bundle.ts';
+import { parseDurationMs } from '../lib/duration.ts';
+import { type ComparisonRow, comparisonTable } from '../lib/summary/comparison.ts';
+import type { SummaryData } from '../lib/summary/data.ts';
+import { consistencyFigures } from '../lib/summary/figures.ts';
+import { PROJECT_ROOT } from './config.ts';
+import { toEnv } from './endpoints.ts';
+import { oneLine } from './errors.ts';
+import { loadStackConfig, setLag, stackUp } from './index.ts';
+import { findK6, K6NotFoundError } from './k6-binary.ts';
+import { parseLag } from './lag.ts';
+
+const SCENARIOS = ['sql-read-after-write', 'sql-replica-lag'] as const;
+
+interface Settings {
+  lags: string[];
+  duration: string;
+  remoteWrite: boolean;
+}
+
+export function experimentSettings(env: NodeJS.ProcessEnv): Settings {
+  const lags = (env.CQRS_EXP_LAGS ?? '0,5ms,50ms')
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  for (const lag of lags) {
+    if (parseLag(lag).kind !== 'proxy') {
+      throw new Error(`invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got "${lag}"`);
+    }
+  }
+  if (lags.length === 0)
+    throw new Error('invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got ""');
+  const duration = env.CQRS_EXP_DURATION ?? '10s';
+  const ms = parseDurationMs(duration);
+  if (ms === null || ms < 1000) {
+    throw new Error(
+      `invalid CQRS_EXP_DURATION; reason: expected a duration ≥ 1s like 10s, got "${duration}"`,
+    );
+  }
+  return { lags, duration, remoteWrite: env.CQRS_EXP_REMOTE_WRITE === '1' };
+}
+
+const log = (line: string) => console.log(line);
+
+async function runK6(
+  k6: string,
+  scenario: string,
+  testId: string,
+  lag: string,
+  env: Record<string, string>,
+  remoteWrite: boolean,
+): Promise<number> {
+  const dir = join(PROJECT_ROOT, 'reports', testId);
+  mkdirSync(dir, { recursive: true });
+  const logFile = createWriteStream(join(dir, 'k6.log'));
+  const args = ['run', '--tag', `testid=${testId}`, '--tag', `lag=${lag}`];
+  if (remoteWrite) args.push('-o', 'experimental-prometheus-rw');
+  args.push(join('dist', `${scenario}.js`));
+  const child = execa(k6, args, { cwd: PROJECT_ROOT, env, reject: false, all: true });
+  child.all?.pipe(logFile);
+  const started = Date.now();
+  // k6's own progress goes to the log file; a tick here shows the run is alive.
+  const tick = setInterval(() => log(`      … ${Math.round((Date.now() - started) / 1000)} s`), 5000);
+  try {
+    const done = await child;
+    return done.exitCode ?? 1;
+  } finally {
+    clearInterval(tick);
+  }
+}
+
+function readFigures(testId: string): ComparisonRow['figures'] {
+  const file = join(PROJECT_ROOT, 'reports', testId, 'summary.json');
+  if (!existsSync(file)) return null;
+  return consistencyFigures(JSON.parse(readFileSync(file, 'utf8')) as SummaryData);
+}
+
+async function main(): Promise<number> {
+  const settings = experimentSettings(process.env);
+  const k6 = await findK6(process.env);
+  log(
+    `k6: ${k6.path} (v${k6.version}, xk6-sql ${k6.sql === 'bundled' ? 'built in' : 'resolved at run time'})`,
+  );
+
+  const cfg = loadStackConfig();
+  const up = await stackUp(cfg, log);
+  log('build: bundling scenarios');
+  await bundleScenarios();
+
+  const base = `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...toEnv(up.endpoints),
+    CQRS_DURATION: settings.duration,
+  };
+  const rows: ComparisonRow[] = [];
+  const total = settings.lags.length * SCENARIOS.length;
+  try {
+    for (const lag of settings.lags) {
+      log(`lag: ${await setLag(cfg, lag)}`);
+      for (const scenario of SCENARIOS) {
+        const testId = `${base}-${scenario.replace(/^sql-/, '')}-lag${lag.replace(/[^0-9a-z]/gi, '')}`;
+        log(
+          `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → reports/${testId}/`,
+        );
+        const exitCode = await runK6(
+          k6.path,
+          scenario,
+          testId,
+          lag,
+          { ...env, CQRS_TEST_ID: testId },
+          settings.remoteWrite,
+        );
+        rows.push({ scenario, lag, figures: readFigures(testId), exitCode });
+      }
+    }
+  } finally {
+    await setLag(cfg, '0').catch(() => {});
+  }
+  log(`\n${comparisonTable(rows)}\n`);
+  log(`reports: reports/${base}-*/ (consistency.md, summary.json, junit.xml, k6.log)`);
+  // Threshold failures (99) are results, not breakage; anything else is.
+  return rows.some((r) => r.exitCode !== 0 && r.exitCode !== 99) ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(
+        err instanceof K6NotFoundError ? `npm start: ${err.message}` : `npm start: ${oneLine(err)}`,
+      );
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,67 @@
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { K6_METRICS } from '../../common/metrics.ts';
+import { comparisonTable } from '../../lib/summary/comparison.ts';
+import { consistencyFigures } from '../../lib/summary/figures.ts';
+import { experimentSettings } from '../../stack/experiment.ts';
+
+describe('npm start (experiment)', () => {
+  it('defaults to lags 0, 5 ms, 50 ms for 10 s each, and validates overrides', () => {
+    expect(experimentSettings({})).toEqual({
+      lags: ['0', '5ms', '50ms'],
+      duration: '10s',
+      remoteWrite: false,
+    });
+    expect(experimentSettings({ CQRS_EXP_LAGS: '20ms, 200ms', CQRS_EXP_DURATION: '1m' })).toMatchObject({
+      lags: ['20ms', '200ms'],
+      duration: '1m',
+    });
+    expect(() => experimentSettings({ CQRS_EXP_LAGS: '0,freeze' })).toThrow(
+      'invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got "freeze"',
+    );
+    expect(() => experimentSettings({ CQRS_EXP_DURATION: '500ms' })).toThrow(/invalid CQRS_EXP_DURATION/);
+  });
+
+  it('exits 1 with one line naming both ways to get k6 when there is none', async () => {
+    const run = await execa('npx', ['tsx', 'stack/experiment.ts'], {
+      reject: false,
+      env: {
+        PATH: process.env.PATH?.split(':')
+          .filter((d) => !d.includes('k6'))
+          .join(':'),
+        K6_BIN: '',
+      },
+      extendEnv: false,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /^npm start: no k6 found .*automatic extension resolution.*xk6 recipe in build\/xk6\//,
+    );
+  });
+
+  it('prints one comparison row per run', () => {
+    const figures = consistencyFigures({
+      metrics: {
+        [K6_METRICS.rawWrites.name]: { type: 'counter', values: { count: 100 } },
+        [K6_METRICS.rawReads.name]: { type: 'counter', values: { count: 100 } },
+        [K6_METRICS.staleReads.name]: { type: 'counter', values: { count: 97 } },
+        [K6_METRICS.visibilityLag.name]: {
+          type: 'trend',
+          values: { med: 53.3, 'p(95)': 56, 'p(99)': 58, max: 60, avg: 53, count: 100 },
+        },
+      },
+    });
+    const table = comparisonTable([
+      { scenario: 'sql-read-after-write', lag: '50ms', figures, exitCode: 0 },
+      { scenario: 'sql-replica-lag', lag: '50ms', figures: null, exitCode: 107 },
+    ]);
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(
+      /^sql-read-after-write\s+50ms\s+97\.0%\s+53\.3 ms\s+56\.0 ms\s+58\.0 ms\s+0\s+-\s+-/,
+    );
+    expect(lines[2]).toMatch(/ok$/);
+    expect(lines[3]).toMatch(/k6 exit 107$/);
+  });
+});
