@@ -1,0 +1,176 @@
+/**
+ * The SQL the k6 scenarios send (lib/sql/statements.ts and the dialect), run for real against the test stack's
+ * MariaDB through mysql2, with the same logins the scenarios use: writer, reader and the replica monitor.
+ * Rows are decoded through lib/decode.ts like xk6-sql rows.
+ */
+import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialectFor } from '../../common/dialect.ts';
+import { type DecodedRow, decodeRow, numberCell, stringCell } from '../../lib/decode.ts';
+import { probePayload, SQL } from '../../lib/sql/statements.ts';
+import { type ProbeKey, probeTag } from '../../lib/store.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+
+let stack: TestStack;
+let writer: Connection;
+let reader: Connection;
+let monitor: Connection;
+const dialect = dialectFor('mariadb');
+const runId = `sqltest-${process.pid}-${Date.now().toString(36)}`;
+
+async function q(conn: Connection, sql: string, ...args: unknown[]): Promise<DecodedRow[]> {
+  const [rows] = await conn.query<RowDataPacket[]>(sql, args);
+  return rows.map((r) => decodeRow(r));
+}
+
+async function until<T>(fn: () => Promise<T | null>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const key = (vu: number, seq: number, runner = '0'): ProbeKey => ({ runId, runner, vu, seq });
+
+async function insert(k: ProbeKey): Promise<number> {
+  const [res] = await writer.query(SQL.insertProbe, [
+    probeTag(k),
+    k.runId,
+    k.runner,
+    k.vu,
+    k.seq,
+    probePayload(64),
+  ]);
+  return (res as { insertId: number }).insertId;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const { writer: w, reader: r } = stack.endpoints;
+  writer = await mysql.createConnection({ ...w });
+  reader = await mysql.createConnection({ ...r });
+  monitor = await mysql.createConnection({ ...r, ...stack.cfg.users.exporter });
+});
+
+afterAll(async () => {
+  await Promise.all([writer?.end(), reader?.end(), monitor?.end()]);
+  await stack?.down();
+});
+
+describe('schema the scenarios rely on', () => {
+  it('has probe_rows, probe_ledger (migration 0002) and heartbeat on both sides', async () => {
+    for (const conn of [writer, reader]) {
+      const tables = (await q(conn, 'SHOW TABLES')).map((r) => String(Object.values(r)[0]));
+      expect(tables).toEqual(expect.arrayContaining(['probe_rows', 'probe_ledger', 'heartbeat']));
+    }
+    const versions = (await q(writer, 'SELECT version FROM schema_migrations')).map((r) =>
+      numberCell(r, 'version'),
+    );
+    expect(versions).toEqual(expect.arrayContaining([1, 2]));
+  });
+});
+
+describe('probe statements', () => {
+  it('insert on the writer, point lookup by tag on both sides once replicated', async () => {
+    const k = key(1, 0);
+    const id = await insert(k);
+    expect(id).toBeGreaterThan(0);
+    expect(await q(writer, SQL.probeVisible, probeTag(k))).toEqual([{ id }]);
+    const seen = await until(async () => {
+      const rows = await q(reader, SQL.probeVisible, probeTag(k));
+      return rows.length > 0 ? rows : null;
+    });
+    expect(seen).toEqual([{ id }]);
+    expect((await q(reader, SQL.pointRead, id))[0]).toMatchObject({
+      id,
+      tag: probeTag(k),
+      payload: 'x'.repeat(64),
+    });
+    expect(numberCell((await q(writer, SQL.maxProbeId))[0] as DecodedRow, 'max_id')).toBeGreaterThanOrEqual(
+      id,
+    );
+  });
+
+  it('rejects a duplicate tag (each write is unique per run, runner, VU and sequence)', async () => {
+    const k = key(1, 1);
+    await insert(k);
+    await expect(insert(k)).rejects.toThrow(/Duplicate entry/);
+  });
+
+  it('ledger acknowledgements and per-VU counts, scoped by run and runner', async () => {
+    for (const k of [key(2, 0), key(2, 1), key(3, 0), key(2, 0, '1')]) {
+      await insert(k);
+      await writer.query(SQL.ledgerAck, [k.runId, k.runner, k.vu]);
+    }
+    const ledger = await q(writer, SQL.ledgerByVu, runId, '0');
+    expect(Object.fromEntries(ledger.map((r) => [numberCell(r, 'vu'), numberCell(r, 'acked')]))).toEqual({
+      2: 2,
+      3: 1,
+    });
+    const rows = await q(writer, SQL.rowsByVu, runId, '0');
+    expect(Object.fromEntries(rows.map((r) => [numberCell(r, 'vu'), numberCell(r, 'n')]))).toMatchObject({
+      2: 2,
+      3: 1,
+    });
+    const onReader = await until(async () => {
+      const r = await q(reader, SQL.rowsByVu, runId, '1');
+      return r.length > 0 ? r : null;
+    });
+    expect(onReader.map((r) => [numberCell(r, 'vu'), numberCell(r, 'n')])).toEqual([[2, 1]]);
+  });
+});
+
+describe('heartbeat statements', () => {
+  it('stamps the primary and reads a small, positive lag in microseconds on the replica', async () => {
+    await writer.query(SQL.heartbeatBeat);
+    await writer.query(SQL.heartbeatBeat); // the upsert path
+    const sample = await until(async () => {
+      const row = (await q(reader, SQL.heartbeatSample))[0];
+      return row && numberCell(row, 'lag_us') !== null ? row : null;
+    });
+    const lagUs = numberCell(sample, 'lag_us') as number;
+    const tsUs = numberCell(sample, 'ts_us') as number;
+    expect(lagUs).toBeGreaterThanOrEqual(0);
+    expect(lagUs).toBeLessThan(5_000_000);
+    expect(Number.isInteger(tsUs)).toBe(true);
+    expect(Math.abs(tsUs / 1000 - Date.now())).toBeLessThan(60_000);
+  });
+});
+
+describe('dialect queries', () => {
+  it('reads Seconds_Behind_Master with the monitor login (the reader has no such privilege)', async () => {
+    const row = (await q(monitor, dialect.showReplicaStatus))[0] as DecodedRow;
+    expect(row).toHaveProperty(dialect.secondsBehindColumn);
+    expect(numberCell(row, dialect.secondsBehindColumn)).toBeGreaterThanOrEqual(0);
+    await expect(q(reader, dialect.showReplicaStatus)).rejects.toThrow(/denied/i);
+  });
+
+  it('gets the write’s GTID on the same session and waits for it on the replica', async () => {
+    await insert(key(9, 0));
+    const gtid = stringCell((await q(writer, dialect.lastWriteGtid))[0] as DecodedRow, 'gtid');
+    expect(gtid).toMatch(/^\d+-\d+-\d+$/);
+    const waited = (await q(reader, dialect.waitForGtid, gtid, 2))[0] as DecodedRow;
+    expect(dialect.gtidWaitReached(numberCell(waited, 'waited'))).toBe(true);
+  });
+
+  it('times out waiting on a frozen replica (-1), then catches up after thaw', async () => {
+    await stack.setLag('freeze');
+    try {
+      await insert(key(9, 1));
+      const gtid = stringCell((await q(writer, dialect.lastWriteGtid))[0] as DecodedRow, 'gtid');
+      const waited = (await q(reader, dialect.waitForGtid, gtid, 0.5))[0] as DecodedRow;
+      expect(numberCell(waited, 'waited')).toBe(-1);
+      expect(dialect.gtidWaitReached(numberCell(waited, 'waited'))).toBe(false);
+    } finally {
+      await stack.setLag('thaw');
+    }
+    const row = await until(async () => {
+      const r = await q(reader, SQL.probeVisible, probeTag(key(9, 1)));
+      return r.length > 0 ? r : null;
+    });
+    expect(row).toHaveLength(1);
+  });
+});
