@@ -156,13 +156,16 @@ export async function cacheUsers(
   users: User[],
 ) {
   try {
-    const pipeline = deps.redis.multi();
+    // A plain pipeline: one write, one round trip; the two keys need no transaction between them.
+    const pipeline = deps.redis.pipeline();
     for (const u of users) {
       const json = JSON.stringify(u);
       pipeline.set(cacheKeys.byId(u.id), json, 'EX', deps.cacheTtlS);
       pipeline.set(cacheKeys.byEmail(u.email), json, 'EX', deps.cacheTtlS);
     }
-    await pipeline.exec();
+    // A pipeline reports per-command failures in its results instead of rejecting.
+    const failed = (await pipeline.exec())?.find(([err]) => err !== null);
+    if (failed) throw failed[0];
   } catch (err) {
     deps.metrics.cacheRequests.inc({ result: 'set_error' });
     deps.log.warn({ err: describe(err) }, 'cache write failed');
