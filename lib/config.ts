@@ -168,7 +168,7 @@ export const CONFIG_SCHEMA = {
     'CQRS_TEST_ID',
     ident(64, true),
     '',
-    'Run id: scopes probe rows and names reports/<id>/ (generated when empty)',
+    'Run id: scopes probe rows, names the report folder (generated when empty)',
   ),
   runner: v(
     'CQRS_RUNNER',
@@ -199,7 +199,12 @@ export const CONFIG_SCHEMA = {
   ),
   payloadBytes: v('CQRS_PAYLOAD_BYTES', int(0, 255), '64', 'Payload size of each probe row'),
   violationLogLimit: v('CQRS_VIOLATION_LOG_LIMIT', int(0, 1000), '5', 'Session violations logged per VU'),
-  reportDir: v('CQRS_REPORT_DIR', reportDir, 'reports', 'Where handleSummary writes <test id>/'),
+  reportDir: v(
+    'CQRS_REPORT_DIR',
+    reportDir,
+    'reports',
+    'Folder under which handleSummary writes one folder per test id',
+  ),
   thresholds: v(
     'CQRS_THRESHOLDS',
     thresholdOverrides,
