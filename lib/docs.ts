@@ -22,5 +22,6 @@ export const DOC_BLOCKS = {
 
 export type DocBlock = keyof typeof DOC_BLOCKS;
 
-export const blockStart = (name: DocBlock) => `<!-- generated:${name} (edit lib/config.ts or common/metrics.ts) -->`;
+export const blockStart = (name: DocBlock) =>
+  `<!-- generated:${name} (edit lib/config.ts or common/metrics.ts) -->`;
 export const blockEnd = (name: DocBlock) => `<!-- /generated:${name} -->`;

@@ -10,21 +10,19 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   m: 60_000,
   h: 3_600_000,
 };
-const PART = /(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)/y;
+const WHOLE = /^(?:\d+(?:\.\d+)?(?:us|µs|ms|s|m|h))+$/;
+const PART = /(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)/g;
 
 /** Returns the duration in ms, or null when `text` is not a duration (a bare "0" is allowed). */
 export function parseDurationMs(text: string): number | null {
   const s = text.trim();
   if (s === '0') return 0;
-  if (s === '') return null;
+  if (!WHOLE.test(s)) return null;
   let total = 0;
   PART.lastIndex = 0;
-  while (PART.lastIndex < s.length) {
-    const start = PART.lastIndex;
-    const m = PART.exec(s);
-    if (!m || m.index !== start) return null;
+  // An exec loop rather than matchAll: plain ES2015 regex features, whatever the JS runtime.
+  for (let m = PART.exec(s); m !== null; m = PART.exec(s))
     total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-  }
   return total;
 }
 

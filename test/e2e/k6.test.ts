@@ -2,7 +2,7 @@
  * End-to-end: the built bundles run in a real k6 against a test stack. Runs only when K6_BIN points at a k6
  * with xk6-sql and the MySQL driver (see build/xk6/README.md); otherwise the suite is skipped with that message.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -52,6 +52,8 @@ if (!K6_BIN) {
       CQRS_REPORT_DIR: 'reports',
       ...extraEnv,
     };
+    // k6 does not create folders for handleSummary's files.
+    mkdirSync(join(work, 'reports', testId), { recursive: true });
     const child = await execa(k6, ['run', '--quiet', join(work, 'dist', `${scenario}.js`)], {
       cwd: work,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
