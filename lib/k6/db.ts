@@ -7,6 +7,7 @@
 import sql, { type Database } from 'k6/x/sql';
 import driver from 'k6/x/sql/driver/mysql';
 import { type DecodedRow, decodeRow } from '../decode.ts';
+import type { SqlHandle } from '../sql/handle.ts';
 import type { Clock, Endpoint } from '../store.ts';
 import { k6Clock } from './clock.ts';
 import { METRICS } from './metrics.ts';
@@ -16,7 +17,7 @@ export interface QueryOptions {
   readonly quiet?: boolean;
 }
 
-export class TimedDb {
+export class TimedDb implements SqlHandle {
   constructor(
     readonly endpoint: Endpoint,
     private readonly db: Database,

@@ -29,5 +29,10 @@ export function resolveRunInfo(config: Config, scenario: string, nowMs: number):
 
 /** The globally unique VU id (unique across runners too). */
 export function vuId(): number {
-  return exec.vu.idInTest;
+  // setup() and teardown() run outside any scenario VU: their rows belong to "VU 0".
+  try {
+    return exec.vu.idInTest;
+  } catch {
+    return 0;
+  }
 }

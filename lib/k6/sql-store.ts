@@ -5,6 +5,7 @@
 import type { Dialect } from '../../common/dialect.ts';
 import type { SqlStrategy } from '../config.ts';
 import { numberCell, stringCell } from '../decode.ts';
+import type { SqlHandle } from '../sql/handle.ts';
 import { probePayload, SQL } from '../sql/statements.ts';
 import {
   type Endpoint,
@@ -17,7 +18,6 @@ import {
   type RunScope,
   type WriteAck,
 } from '../store.ts';
-import type { TimedDb } from './db.ts';
 
 export interface SqlStoreOptions {
   readonly dialect: Dialect;
@@ -32,10 +32,10 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   private monitorBroken = false;
 
   constructor(
-    private readonly writer: TimedDb,
-    private readonly reader: TimedDb,
+    private readonly writer: SqlHandle,
+    private readonly reader: SqlHandle,
     /** A replica login allowed to read replica status; null skips Seconds_Behind sampling. */
-    private readonly monitor: TimedDb | null,
+    private readonly monitor: SqlHandle | null,
     private readonly opts: SqlStoreOptions,
     private readonly warn: (line: string) => void = () => {},
   ) {
@@ -138,12 +138,12 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     return this.perVu(db, 'reconcile_rows', SQL.rowsByVu, 'n', scope);
   }
 
-  private visible(db: TimedDb, op: string, key: ProbeKey): boolean {
+  private visible(db: SqlHandle, op: string, key: ProbeKey): boolean {
     return db.query(op, SQL.probeVisible, probeTag(key)).length > 0;
   }
 
   private perVu(
-    db: TimedDb,
+    db: SqlHandle,
     op: string,
     query: string,
     column: string,
