@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_SQL, probeEmail, runEmailPattern } from '../../lib/api/sql.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
 let fx: ApiFixture;
@@ -209,5 +210,25 @@ describe('well-formed but hostile values', () => {
     const res = await send({ name: 'gr', path: '/users/1', headers: { 'x-read-consistency': 'gr-before' } });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).message).toMatch(/MySQL Group Replication/);
+  });
+});
+
+describe('k6 API probe rows', () => {
+  it('probe emails pass the API schema and reconciliation counts them per VU, run and runner', async () => {
+    const scope = { runId: `api_raw-${Date.now()}`, runner: '0' };
+    const keys = [
+      { ...scope, vu: 3, seq: 0 },
+      { ...scope, vu: 3, seq: 1 },
+      { ...scope, vu: 12, seq: 0 },
+      // Same run id with `_` as a wildcard would match this one; the pattern must not.
+      { ...scope, runId: scope.runId.replace('_', 'X'), vu: 3, seq: 2 },
+    ];
+    for (const key of keys) {
+      const res = await send(post('probe', JSON.stringify({ email: probeEmail(key), name: 'probe' })));
+      expect(res.status, res.body).toBe(201);
+    }
+    const [rows] = await writer.execute<RowDataPacket[]>(API_SQL.usersByVu, [runEmailPattern(scope)]);
+    const counts = Object.fromEntries(rows.map((r) => [Number(r.vu), Number(r.n)]));
+    expect(counts).toEqual({ 3: 2, 12: 1 });
   });
 });

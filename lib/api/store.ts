@@ -1,0 +1,53 @@
+/**
+ * The probe and reconciliation interfaces (lib/store.ts) through the CQRS API: writes are POST /users, the
+ * immediate read goes through the strategy under test, polls are plain `eventual` reads. The ledger and the
+ * reconciliation counts use SQL directly (they measure the API; they do not go through it).
+ */
+import type { Strategy } from '../../common/strategies.ts';
+import { numberCell } from '../decode.ts';
+import type { TimedDb } from '../k6/db.ts';
+import { SQL } from '../sql/statements.ts';
+import type { Endpoint, ProbeKey, ProbeTarget, ReconcileSource, RunScope, WriteAck } from '../store.ts';
+import type { ApiClient } from './client.ts';
+import { API_SQL, probeEmail, runEmailPattern } from './sql.ts';
+
+export class ApiStore implements ProbeTarget, ReconcileSource {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly strategy: Strategy,
+    private readonly writer: TimedDb,
+    private readonly reader: TimedDb,
+  ) {}
+
+  write(key: ProbeKey): WriteAck {
+    const created = this.api.createUser(probeEmail(key), `probe ${key.vu}/${key.seq}`, this.strategy);
+    return created.token === undefined ? { id: created.id } : { id: created.id, gtid: created.token };
+  }
+
+  readAfterWrite(_key: ProbeKey, ack: WriteAck): boolean {
+    return this.api.readUser(ack.id, this.strategy, ack.gtid, true).found;
+  }
+
+  poll(_key: ProbeKey, ack: WriteAck): boolean {
+    return this.api.readUser(ack.id, 'eventual', undefined, false).found;
+  }
+
+  recordAck(key: ProbeKey): void {
+    this.writer.exec('ledger', SQL.ledgerAck, key.runId, key.runner, key.vu);
+  }
+
+  ledger(scope: RunScope): ReadonlyMap<number, number> {
+    return perVu(this.writer.query('reconcile_ledger', SQL.ledgerByVu, scope.runId, scope.runner), 'acked');
+  }
+
+  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
+    const db = endpoint === 'writer' ? this.writer : this.reader;
+    return perVu(db.query('reconcile_rows', API_SQL.usersByVu, runEmailPattern(scope)), 'n');
+  }
+}
+
+function perVu(rows: ReturnType<TimedDb['query']>, column: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const row of rows) out.set(numberCell(row, 'vu') ?? 0, numberCell(row, column) ?? 0);
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * Read-heavy CQRS traffic through the API with one strategy (CQRS_API_STRATEGY): CQRS_READ_RATIO of the
+ * iterations read back one of this VU's recent users (checked for read-your-writes; a miss is a stale read),
+ * the rest create users. Every acknowledged write is reconciled at the end.
+ */
+import { createApiHarness, type RunInfo } from '../lib/api/harness.ts';
+import { k6Clock } from '../lib/k6/clock.ts';
+import { METRICS } from '../lib/k6/metrics.ts';
+import { profileScenario } from '../lib/profiles.ts';
+import { probeTag } from '../lib/store.ts';
+
+const h = createApiHarness('api-mixed', __ENV);
+const c = h.config;
+const strategy = h.api.strategy;
+const tags = { strategy };
+/** Reads pick among this many of the VU's latest writes, so most reads follow their write closely. */
+const RECENT = 20;
+
+export const options = h.options(
+  {
+    mixed: profileScenario(c.profile, {
+      exec: 'mixed',
+      model: 'open',
+      rate: c.rate,
+      vus: c.vus,
+      durationMs: c.durationMs,
+      tags,
+    }),
+  },
+  [strategy],
+);
+
+export const setup = h.setup;
+export const teardown = h.teardown;
+export const handleSummary = h.handleSummary;
+
+const recent: { tag: string; id: number; token: string | undefined }[] = [];
+
+export function mixed(run: RunInfo): void {
+  if (recent.length > 0 && Math.random() < c.readRatio) {
+    const own = recent[Math.floor(Math.random() * recent.length)] as (typeof recent)[number];
+    const found = h.checked(() => {
+      const hit = h.client().readUser(own.id, strategy, own.token, true).found;
+      h.session().readOwnWrite(own.tag, hit, k6Clock.now());
+      return hit;
+    }, strategy);
+    METRICS.rawReads.add(1, tags);
+    METRICS.staleReads.add(found ? 0 : 1, tags);
+    METRICS.staleRead.add(!found, tags);
+    return;
+  }
+  const key = h.nextKey(run);
+  const store = h.store(strategy);
+  const ack = store.write(key);
+  const tag = probeTag(key);
+  h.session().acknowledged(tag, k6Clock.now());
+  store.recordAck(key);
+  METRICS.rawWrites.add(1, tags);
+  recent.push({ tag, id: ack.id, token: ack.gtid });
+  if (recent.length > RECENT) recent.shift();
+}
+
+export default mixed;
