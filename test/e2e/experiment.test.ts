@@ -1,0 +1,110 @@
+/**
+ * `npm start` end to end with a stand-in k6: a real test stack (own ports and folder, no API), the real
+ * bundler, real lag switching; the fake k6 only records how it was called and writes a summary.json. Checks
+ * the orchestration and the comparison table; the real-k6 measurements are in k6.test.ts.
+ */
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../stack/config.ts';
+import type { StackPortName } from '../../stack/defaults.ts';
+import { loadStackConfig, stackDown } from '../../stack/index.ts';
+import { freePorts } from '../helpers/stack.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'cqrs-exp-'));
+const fakeK6 = join(work, 'k6');
+writeFileSync(
+  fakeK6,
+  `#!/bin/sh
+if [ "$1" = version ]; then
+  echo "k6 v2.2.0 (go1.25.1, linux/amd64)"
+  echo "Extensions:"
+  echo "  github.com/grafana/xk6-sql v1.2.1, k6/x/sql [js]"
+  echo "  github.com/grafana/xk6-sql-driver-mysql v0.4.0, k6/x/sql/driver/mysql [js]"
+  exit 0
+fi
+dir="reports/$CQRS_TEST_ID"
+echo "$@" > "$dir/args.txt"
+env | grep '^CQRS_' | sort > "$dir/env.txt"
+cat > "$dir/summary.json" <<'JSON'
+{"metrics":{"raw_writes":{"type":"counter","values":{"count":20}},"raw_reads":{"type":"counter","values":{"count":20}},
+"stale_reads":{"type":"counter","values":{"count":19}},
+"visibility_lag":{"type":"trend","values":{"med":52.5,"p(95)":55,"p(99)":58,"max":60,"avg":52,"count":20}}}}
+JSON
+exit 0
+`,
+);
+chmodSync(fakeK6, 0o755);
+
+const portEnv = (name: string) => `CQRS_STACK_PORT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+let stackEnv: Record<string, string> = {};
+let reportPrefix: string | undefined;
+
+afterAll(async () => {
+  if (Object.keys(stackEnv).length > 0) await stackDown(loadStackConfig(stackEnv), { purge: true });
+  if (reportPrefix) {
+    for (const d of readdirSync(join(PROJECT_ROOT, 'reports'))) {
+      if (d.startsWith(reportPrefix))
+        rmSync(join(PROJECT_ROOT, 'reports', d), { recursive: true, force: true });
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm start with a stand-in k6', () => {
+  it('brings the stack up, builds, runs both scenarios per lag, prints one table, resets the lag', async () => {
+    const ports = await freePorts();
+    stackEnv = {
+      CQRS_STACK_DIR: join(work, 'stack'),
+      CQRS_STACK_API: '0',
+      ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [portEnv(n as StackPortName), String(p)])),
+    };
+    const run = await execa('npx', ['tsx', 'stack/experiment.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { ...stackEnv, K6_BIN: fakeK6, CQRS_EXP_LAGS: '0,5ms', CQRS_EXP_DURATION: '1s' },
+      reject: false,
+      all: true,
+      timeout: 170_000,
+    });
+    const out = run.all ?? '';
+    expect(run.exitCode, out).toBe(0);
+    expect(out).toContain('[1/4] sql-read-after-write at 0 for 1s');
+    expect(out).toContain('[4/4] sql-replica-lag at 5ms for 1s');
+    expect(out).toContain('replication delay set to 5 ms');
+
+    const table = out.slice(out.indexOf('scenario  '));
+    const rows = table.split('\n').filter((l) => /^sql-/.test(l));
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatch(/^sql-read-after-write\s+0\s+95\.0%\s+52\.5 ms/);
+
+    reportPrefix = /reports: reports\/(exp-\d+T\d+)-\*\//.exec(out)?.[1];
+    expect(reportPrefix).toBeDefined();
+    const dir = join(PROJECT_ROOT, 'reports', `${reportPrefix}-read-after-write-lag5ms`);
+    expect(readFileSync(join(dir, 'args.txt'), 'utf8')).toMatch(
+      /^run --tag testid=exp-\S+ --tag lag=5ms dist\/sql-read-after-write\.js$/m,
+    );
+    const env = readFileSync(join(dir, 'env.txt'), 'utf8');
+    expect(env).toContain(`CQRS_WRITER_DSN=writer:writer-secret@tcp(127.0.0.1:${ports.primary})/cqrs`);
+    expect(env).toContain(
+      `CQRS_REPLICA_MONITOR_DSN=exporter:exporter-secret@tcp(127.0.0.1:${ports.replica})/cqrs`,
+    );
+    expect(env).toContain('CQRS_DURATION=1s');
+    expect(existsSync(join(dir, 'k6.log'))).toBe(true);
+
+    // The lag is back to 0 afterwards.
+    const status = await fetch(`http://127.0.0.1:${ports.delayProxyControl}/delay`).then(
+      (r) => r.json() as Promise<{ delayMs: number }>,
+    );
+    expect(status.delayMs).toBe(0);
+  }, 180_000);
+});
