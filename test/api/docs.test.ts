@@ -1,0 +1,36 @@
+/** docs/api.md stays in step with the code: every config variable, metric series and strategy is documented. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigSchema, loadConfig } from '../../api/config.ts';
+import { API_METRICS } from '../../common/metrics.ts';
+import { STRATEGIES } from '../../common/strategies.ts';
+import { API_SCENARIO_VARS } from '../../lib/api/config.ts';
+
+const doc = readFileSync(join(import.meta.dirname, '../../docs/api.md'), 'utf8');
+
+describe('docs/api.md', () => {
+  it('documents every API config variable', () => {
+    for (const name of Object.keys(ConfigSchema.shape)) expect(doc, name).toContain(`\`${name}`);
+  });
+
+  it('shows the real defaults', () => {
+    const c = loadConfig({});
+    for (const value of [c.writerUrl, c.readerUrl, c.redisUrl, String(c.port), String(c.stickyWindowMs)]) {
+      expect(doc).toContain(`\`${value}\``);
+    }
+  });
+
+  it('documents every metric series with its labels', () => {
+    for (const def of Object.values(API_METRICS)) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${def.name}\``));
+      expect(row, def.name).toBeDefined();
+      for (const label of def.labels) expect(row, `${def.name} ${label}`).toContain(`\`${label}\``);
+    }
+  });
+
+  it('documents every strategy and the k6 scenario variables', () => {
+    for (const s of STRATEGIES) expect(doc).toContain(`| \`${s}\` |`);
+    for (const v of Object.values(API_SCENARIO_VARS)) expect(doc).toContain(`\`${v.name}\``);
+  });
+});
