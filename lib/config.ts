@@ -234,13 +234,32 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   return out as Config;
 }
 
+/** Hides the password of `scheme://user:password@host` URLs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
 /** The config as `NAME=value` lines for logs and reports; secrets are redacted. */
 export function describeConfig(config: Config): string[] {
   return (Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]).map(([key, spec]) => {
     const value = config[key];
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    const text = typeof value === 'string' ? redactUrl(value) : JSON.stringify(value);
     return `${spec.name}=${spec.secret ? redactDsn(String(value)) : text}`;
   });
+}
+
+/** Every password the config holds (DSNs, URL credentials), for checks that output never contains one. */
+export function configPasswords(config: Config): string[] {
+  const out: string[] = [];
+  for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]) {
+    const value = config[key];
+    if (typeof value !== 'string') continue;
+    const password = spec.secret
+      ? parseGoDsn(value)?.password
+      : /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:([^@/]*)@/i.exec(value)?.[1];
+    if (password) out.push(password);
+  }
+  return out;
 }
 
 /** Markdown table of every variable, for docs/k6-scenarios.md. */

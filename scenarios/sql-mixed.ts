@@ -3,6 +3,7 @@
  * latest write on the replica, checked for read-your-writes), the rest writes; CQRS_PROBE_FRACTION of all
  * iterations run the full read-after-write probe. A heartbeat writer and sampler run alongside.
  */
+import { k6Clock } from '../lib/k6/clock.ts';
 import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
 import { backgroundScenario, profileDurationMs, profileScenario } from '../lib/profiles.ts';
@@ -40,7 +41,7 @@ export function mixed(run: RunInfo): void {
   if (Math.random() < c.readRatio) {
     if (latest && Math.random() < 0.5) {
       const own = latest;
-      h.checked(() => h.session().readOwnWrite(own.tag, h.store.pointRead(own.id), Date.now()));
+      h.checked(() => h.session().readOwnWrite(own.tag, h.store.pointRead(own.id), k6Clock.now()));
     } else {
       h.store.pointRead(1 + Math.floor(Math.random() * Math.max(1, latest?.id ?? 1)));
     }
@@ -50,7 +51,7 @@ export function mixed(run: RunInfo): void {
   const key = h.nextKey(run);
   const ack = h.store.writeAndRecord(key);
   latest = { tag: probeTag(key), id: ack.id };
-  h.session().acknowledged(latest.tag, Date.now());
+  h.session().acknowledged(latest.tag, k6Clock.now());
   METRICS.sqlWrites.add(1, { endpoint: 'writer' });
 }
 

@@ -2,6 +2,7 @@
  * Reader capacity: primary-key point reads on the replica at an arrival rate set by the profile. Setup seeds
  * rows when the table is nearly empty; every few iterations a VU also reads MAX(id) to check monotonic reads.
  */
+import { k6Clock } from '../lib/k6/clock.ts';
 import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
 import { profileScenario } from '../lib/profiles.ts';
@@ -41,7 +42,7 @@ export function read(run: ReadLoadRun): void {
   h.store.pointRead(id);
   METRICS.sqlReads.add(1, { endpoint: 'reader' });
   if (iterations++ % MAX_ID_EVERY === 0) {
-    h.checked(() => h.session().observe('max_id', h.store.maxId('reader'), Date.now()));
+    h.checked(() => h.session().observe('max_id', h.store.maxId('reader'), k6Clock.now()));
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CONFIG_SCHEMA,
   ConfigError,
+  configPasswords,
   configTableMarkdown,
   describeConfig,
   loadConfig,
@@ -174,5 +175,13 @@ describe('k6 config', () => {
     expect(lines.join('\n')).not.toMatch(/hunter2|writer-secret|reader-secret|exporter-secret/);
     expect(lines).toContain('CQRS_READER_DSN=r:***@tcp(db:3306)/app');
     expect(configTableMarkdown()).not.toMatch(/-secret/);
+    const withUrlCreds = loadConfig({ CQRS_API_URL: 'https://bob:pa55@api.example' });
+    expect(describeConfig(withUrlCreds)).toContain('CQRS_API_URL=https://bob:***@api.example');
+    expect(configPasswords(withUrlCreds).sort()).toEqual([
+      'exporter-secret',
+      'pa55',
+      'reader-secret',
+      'writer-secret',
+    ]);
   });
 });
