@@ -231,7 +231,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }
     out[key] = value;
   }
-  return out as Config;
+  const config = out as Config;
+  // The GTID is read on the session that wrote: with more than one connection the pool may hand out another.
+  if (config.sqlStrategy === 'gtid-wait' && config.maxOpenConns !== 1) {
+    throw new ConfigError(
+      `invalid CQRS_MAX_OPEN_CONNS; reason: expected 1 with CQRS_SQL_STRATEGY=gtid-wait, got "${config.maxOpenConns}"`,
+    );
+  }
+  return config;
 }
 
 /** Hides the password of `scheme://user:password@host` URLs. */

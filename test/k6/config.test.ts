@@ -160,6 +160,15 @@ describe('k6 config', () => {
     });
   }
 
+  it('requires one connection per endpoint for gtid-wait (the GTID lives on the writing session)', () => {
+    expect(() => loadConfig({ CQRS_SQL_STRATEGY: 'gtid-wait', CQRS_MAX_OPEN_CONNS: '4' })).toThrow(
+      new ConfigError(
+        'invalid CQRS_MAX_OPEN_CONNS; reason: expected 1 with CQRS_SQL_STRATEGY=gtid-wait, got "4"',
+      ),
+    );
+    expect(loadConfig({ CQRS_SQL_STRATEGY: 'eventual', CQRS_MAX_OPEN_CONNS: '4' }).maxOpenConns).toBe(4);
+  });
+
   it('trims whitespace around values', () => {
     expect(loadConfig({ CQRS_RATE: ' 7 ' }).rate).toBe(7);
   });
