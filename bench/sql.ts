@@ -10,8 +10,8 @@ import { runProbe } from '../lib/probe.ts';
 import { SessionChecker } from '../lib/session.ts';
 import type { ProbeKey } from '../lib/store.ts';
 
-const BATCH = 2000;
-const ROUNDS = 15;
+const BATCH = 5000;
+const ROUNDS = 21;
 const WARMUP_ROUNDS = 3;
 const REAL_POINT_SELECT_US = 400;
 
