@@ -70,7 +70,12 @@ export const K6_METRICS = {
     'Acknowledged writes absent on the reader',
   ),
   reconcileChecked: k6('reconcile_checked', 'counter', false, 'Acknowledged writes checked at the end'),
-  reconcileCatchup: k6('reconcile_catchup', 'trend', true, 'Time until the reader held every acknowledged write'),
+  reconcileCatchup: k6(
+    'reconcile_catchup',
+    'trend',
+    true,
+    'Time until the reader held every acknowledged write',
+  ),
   // Load scenarios (tag endpoint=writer|reader).
   sqlWrites: k6('sql_writes', 'counter', false, 'Rows written by the load scenarios'),
   sqlReads: k6('sql_reads', 'counter', false, 'Point reads made by the load scenarios'),
