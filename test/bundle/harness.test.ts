@@ -1,0 +1,210 @@
+/**
+ * Runs the built SQL bundles' lifecycle (setup → iterations → teardown → handleSummary) in Node, with k6's
+ * modules replaced by recording stubs and xk6-sql by an in-memory database that answers exactly the statements
+ * in lib/sql/statements.ts (text columns as byte arrays, as xk6-sql returns them). This checks the wiring that
+ * only k6 would otherwise exercise: metrics recorded per probe, session violations counted, reconciliation
+ * emitted in teardown, report files named.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleScenarios } from '../../build/bundle.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+const STUBS: Record<string, string> = {
+  k6: 'export const sleep = () => {}; export const check = () => true; export default { sleep, check };',
+  'k6/metrics': `
+    const record = (name, value, tags) => globalThis.__samples.push({ name, value: Number(value), tags: tags ?? {} });
+    class M { constructor(name) { this.name = name; } add(value, tags) { record(this.name, value, tags); } }
+    export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}`,
+  'k6/execution':
+    'export default { vu: { idInTest: 1 }, test: { options: { tags: { instance_id: "3" } } } };',
+  'k6/x/sql/driver/mysql': 'export default Symbol("mysql");',
+  // One in-memory database per bundle instance; a DSN with host "blackhole" is a replica that never catches up.
+  'k6/x/sql': `
+    import { SQL } from './lib/sql/statements.ts';
+    import { DIALECTS } from './common/dialect.ts';
+    const bytes = (s) => Array.from(new TextEncoder().encode(String(s)));
+    const rows = new Map(); const ledger = new Map(); let heartbeat = null;
+    function open(driver, dsn) {
+      if (typeof driver !== 'symbol') throw new Error('driver must be a Symbol');
+      const blind = dsn.includes('@tcp(blackhole:');
+      const seen = (tag) => !blind && rows.has(tag);
+      return {
+        close() {},
+        exec(q, ...a) {
+          if (q === SQL.insertProbe) {
+            if (rows.has(a[0])) throw new Error('Duplicate entry');
+            rows.set(a[0], { id: rows.size + 1, tag: a[0], runId: a[1], runner: a[2], vu: a[3] });
+            const id = rows.size;
+            return { lastInsertId: () => id, rowsAffected: () => 1 };
+          }
+          if (q === SQL.ledgerAck) { const k = a.join('|'); ledger.set(k, (ledger.get(k) ?? 0) + 1); }
+          else if (q === SQL.heartbeatBeat) heartbeat = Date.now();
+          else throw new Error('unexpected exec: ' + q);
+          return { lastInsertId: () => 0, rowsAffected: () => 1 };
+        },
+        query(q, ...a) {
+          if (q === SQL.probeVisible) return seen(a[0]) ? [{ id: rows.get(a[0]).id }] : [];
+          if (q === SQL.ledgerByVu) return [...ledger].filter(([k]) => k.startsWith(a[0] + '|' + a[1] + '|'))
+            .map(([k, n]) => ({ vu: Number(k.split('|')[2]), acked: n }));
+          if (q === SQL.rowsByVu) {
+            const counts = new Map();
+            for (const r of rows.values()) if (r.runId === a[0] && r.runner === a[1] && seen(r.tag)) counts.set(r.vu, (counts.get(r.vu) ?? 0) + 1);
+            return [...counts].map(([vu, n]) => ({ vu, n }));
+          }
+          if (q === SQL.heartbeatSample) return heartbeat === null || blind ? [{ lag_us: null, ts_us: null }]
+            : [{ lag_us: bytes(1500), ts_us: bytes(heartbeat * 1000) }];
+          if (q === SQL.maxProbeId) return [{ max_id: rows.size || null }];
+          if (q === SQL.pointRead) { const r = [...rows.values()].find((x) => x.id === a[0]);
+            return r && seen(r.tag) ? [{ id: r.id, tag: bytes(r.tag), payload: bytes('x') }] : []; }
+          if (q === DIALECTS.mariadb.showReplicaStatus) return [{ Seconds_Behind_Master: bytes(0) }];
+          throw new Error('unexpected query: ' + q);
+        },
+      };
+    }
+    export default { open };`,
+};
+
+function stubs(): Plugin {
+  return {
+    name: 'k6-stubs',
+    setup(b) {
+      b.onResolve({ filter: /^k6(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'k6-stub' }));
+      b.onLoad({ filter: /.*/, namespace: 'k6-stub' }, (args) => ({
+        contents: STUBS[args.path] ?? '',
+        loader: 'ts',
+        resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
+interface Sample {
+  name: string;
+  value: number;
+  tags: Record<string, string>;
+}
+type Mod = Record<string, (...args: unknown[]) => unknown>;
+
+let outDir: string;
+let instances = 0;
+
+async function load(
+  scenario: string,
+  env: Record<string, string> = {},
+): Promise<{ mod: Mod; samples: Sample[] }> {
+  const result = await build({
+    entryPoints: [join(outDir, `${scenario}.js`)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    plugins: [stubs()],
+    logLevel: 'silent',
+  });
+  const file = join(outDir, `${scenario}.${instances++}.mjs`);
+  writeFileSync(file, result.outputFiles[0]?.text ?? '');
+  const samples: Sample[] = [];
+  Object.assign(globalThis, { __samples: samples, __ENV: { CQRS_TEST_ID: 'h1', ...env } });
+  return { mod: (await import(pathToFileURL(file).href)) as Mod, samples };
+}
+
+const total = (samples: Sample[], name: string) =>
+  samples.filter((s) => s.name === name).reduce((sum, s) => sum + s.value, 0);
+const values = (samples: Sample[], name: string) =>
+  samples.filter((s) => s.name === name).map((s) => s.value);
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'cqrs-harness-'));
+  await bundleScenarios({ outDir, typecheck: false });
+});
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('SQL scenario lifecycle on stubbed k6 modules', () => {
+  it('read-after-write: fresh reads, lag samples, reconciliation with 0 missing, report files', async () => {
+    const { mod, samples } = await load('sql-read-after-write');
+    const run = mod.setup?.() as { runId: string; runner: string };
+    expect(run).toMatchObject({ runId: 'h1', runner: '3', scenario: 'sql-read-after-write' });
+    for (let i = 0; i < 3; i++) mod.probe?.(run);
+    mod.teardown?.(run);
+    expect(total(samples, 'raw_writes')).toBe(3);
+    expect(total(samples, 'stale_reads')).toBe(0);
+    expect(total(samples, 'visibility_timeouts')).toBe(0);
+    expect(values(samples, 'visibility_lag')).toHaveLength(3);
+    expect(samples.find((s) => s.name === 'raw_writes')?.tags).toEqual({ strategy: 'eventual' });
+    expect(total(samples, 'reconcile_checked')).toBe(3);
+    expect(total(samples, 'reconcile_missing_writer') + total(samples, 'reconcile_missing_reader')).toBe(0);
+    const timed = samples
+      .filter((s) => s.name === 'db_query_duration')
+      .map((s) => `${s.tags.endpoint}:${s.tags.op}`);
+    expect(new Set(timed)).toEqual(
+      new Set([
+        'writer:probe_insert',
+        'reader:probe_read',
+        'writer:ledger',
+        'writer:reconcile_ledger',
+        'writer:reconcile_rows',
+        'reader:reconcile_rows',
+      ]),
+    );
+    const files = mod.handleSummary?.({ metrics: {}, setup_data: run }) as Record<string, string>;
+    expect(Object.keys(files)).toContain('reports/h1/runner-3/consistency.md');
+  });
+
+  it('read-after-write against a replica that never catches up: stale, timeouts, violations, missing rows', async () => {
+    const { mod, samples } = await load('sql-read-after-write', {
+      CQRS_READER_DSN: 'reader:pw@tcp(blackhole:1)/cqrs',
+      CQRS_PROBE_TIMEOUT: '5ms',
+      CQRS_CATCHUP_TIMEOUT: '0',
+    });
+    const run = mod.setup?.();
+    for (let i = 0; i < 2; i++) mod.probe?.(run);
+    mod.teardown?.(run);
+    expect(total(samples, 'stale_reads')).toBe(2);
+    expect(total(samples, 'visibility_timeouts')).toBe(2);
+    expect(values(samples, 'visibility_lag')).toEqual([]);
+    expect(total(samples, 'raw_polls')).toBeGreaterThan(0);
+    expect(total(samples, 'ryw_violations')).toBe(2);
+    expect(total(samples, 'reconcile_missing_writer')).toBe(0);
+    expect(total(samples, 'reconcile_missing_reader')).toBe(2);
+    expect(total(samples, 'db_errors')).toBe(0);
+  });
+
+  it('replica-lag: heartbeat written and sampled (µs → ms), Seconds_Behind read, background writes ledgered', async () => {
+    const { mod, samples } = await load('sql-replica-lag');
+    const run = mod.setup?.();
+    mod.heartbeatWrite?.();
+    mod.heartbeatSample?.();
+    mod.write?.(run);
+    mod.teardown?.(run);
+    expect(values(samples, 'heartbeat_lag')).toEqual([1.5]);
+    expect(values(samples, 'replica_seconds_behind')).toEqual([0]);
+    expect(total(samples, 'reconcile_checked')).toBe(1);
+    expect(total(samples, 'reconcile_missing_reader')).toBe(0);
+  });
+
+  it('read-load seeds rows in setup and reads them; mixed runs every branch without errors', async () => {
+    const read = await load('sql-read-load');
+    const run = read.mod.setup?.() as { maxId: number };
+    expect(run.maxId).toBe(200);
+    for (let i = 0; i < 20; i++) read.mod.read?.(run);
+    expect(total(read.samples, 'sql_reads')).toBe(20);
+    expect(total(read.samples, 'monotonic_violations')).toBe(0);
+
+    const mixed = await load('sql-mixed', { CQRS_PROBE_FRACTION: '0.3', CQRS_READ_RATIO: '0.5' });
+    const mrun = mixed.mod.setup?.();
+    for (let i = 0; i < 60; i++) mixed.mod.mixed?.(mrun);
+    mixed.mod.teardown?.(mrun);
+    expect(total(mixed.samples, 'raw_writes')).toBeGreaterThan(0);
+    expect(total(mixed.samples, 'sql_writes')).toBeGreaterThan(0);
+    expect(total(mixed.samples, 'sql_reads')).toBeGreaterThan(0);
+    expect(total(mixed.samples, 'ryw_violations')).toBe(0);
+    expect(total(mixed.samples, 'reconcile_missing_reader')).toBe(0);
+    expect(total(mixed.samples, 'db_errors')).toBe(0);
+  });
+});
