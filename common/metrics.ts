@@ -70,6 +70,12 @@ export const K6_METRICS = {
     'Acknowledged writes absent on the reader',
   ),
   reconcileChecked: k6('reconcile_checked', 'counter', false, 'Acknowledged writes checked at the end'),
+  reconcileErrors: k6(
+    'reconcile_errors',
+    'counter',
+    false,
+    'Reconciliations that could not run (so found nothing)',
+  ),
   reconcileCatchup: k6(
     'reconcile_catchup',
     'trend',

@@ -37,20 +37,24 @@ export function runProbe(
   const ackedAt = clock.now();
   session?.acknowledged(tag, ackedAt);
 
-  const fresh = target.readAfterWrite(key, ack);
-  session?.readOwnWrite(tag, fresh, clock.now());
-  let lag: number | null = fresh ? clock.now() - ackedAt : null;
+  let fresh = false;
+  let lag: number | null = null;
   let polls = 0;
-
-  while (lag === null && clock.now() - ackedAt < opts.timeoutMs) {
-    // Polls are measurement, not client reads: they do not count as session violations.
-    if (opts.pollIntervalMs > 0) clock.sleep(opts.pollIntervalMs);
-    polls++;
-    if (target.poll(key, ack)) lag = clock.now() - ackedAt;
+  try {
+    fresh = target.readAfterWrite(key, ack);
+    session?.readOwnWrite(tag, fresh, clock.now());
+    lag = fresh ? clock.now() - ackedAt : null;
+    while (lag === null && clock.now() - ackedAt < opts.timeoutMs) {
+      // Polls are measurement, not client reads: they do not count as session violations.
+      if (opts.pollIntervalMs > 0) clock.sleep(opts.pollIntervalMs);
+      polls++;
+      if (target.poll(key, ack)) lag = clock.now() - ackedAt;
+    }
+  } finally {
+    // The write was acknowledged even if a read failed, so the ledger records it either way; it comes after
+    // the measurement so it cannot delay the reads above.
+    target.recordAck(key);
   }
-
-  // The ledger write comes after the measurement, so it cannot delay the reads above.
-  target.recordAck(key);
   return {
     tag,
     id: ack.id,

@@ -25,6 +25,8 @@ export const COMMON_THRESHOLDS: Thresholds = {
   [M.dbErrors.name]: ['count==0'],
   [M.reconcileMissingWriter.name]: ['count==0'],
   [M.reconcileMissingReader.name]: ['count==0'],
+  // A reconciliation that failed must not pass silently as "0 missing".
+  [M.reconcileErrors.name]: ['count==0'],
   [BY_ENDPOINT.writerDuration]: ['max>=0'],
   [BY_ENDPOINT.readerDuration]: ['max>=0'],
   [BY_ENDPOINT.writerQueries]: ['count>=0'],

@@ -8,7 +8,7 @@ import { dialectFor } from '../../common/dialect.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
 import { sampleHeartbeat } from '../heartbeat.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
-import { reconcile } from '../reconcile.ts';
+import { type ReconcileResult, reconcile } from '../reconcile.ts';
 import { SessionChecker } from '../session.ts';
 import type { ProbeKey } from '../store.ts';
 import { SUMMARY_TREND_STATS, type SummaryData } from '../summary/data.ts';
@@ -110,11 +110,21 @@ export function createSqlHarness(
       return run;
     },
     teardown: (run) => {
-      const result = reconcile(store, k6Clock, run, {
-        catchupTimeoutMs: config.catchupTimeoutMs,
-        pollIntervalMs: RECONCILE_POLL_MS,
-      });
+      let result: ReconcileResult;
+      try {
+        result = reconcile(store, k6Clock, run, {
+          catchupTimeoutMs: config.catchupTimeoutMs,
+          pollIntervalMs: RECONCILE_POLL_MS,
+        });
+      } catch (err) {
+        METRICS.reconcileErrors.add(1);
+        console.error(
+          `reconciliation (run ${run.runId}, runner ${run.runner}) could not run: ${String(err)}`,
+        );
+        return;
+      }
       // Always add (even 0) so the counters exist in every summary and their thresholds are evaluated.
+      METRICS.reconcileErrors.add(0);
       METRICS.reconcileChecked.add(result.acked);
       METRICS.reconcileMissingWriter.add(result.missingWriter);
       METRICS.reconcileMissingReader.add(result.missingReader);

@@ -50,6 +50,7 @@ const STUBS: Record<string, string> = {
         },
         query(q, ...a) {
           if (q === SQL.probeVisible) return seen(a[0]) ? [{ id: rows.get(a[0]).id }] : [];
+          if (q === SQL.ledgerByVu && dsn.includes('@tcp(broken-ledger:')) throw new Error('ledger unreadable');
           if (q === SQL.ledgerByVu) return [...ledger].filter(([k]) => k.startsWith(a[0] + '|' + a[1] + '|'))
             .map(([k, n]) => ({ vu: Number(k.split('|')[2]), acked: n }));
           if (q === SQL.rowsByVu) {
@@ -173,6 +174,17 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     expect(total(samples, 'reconcile_missing_writer')).toBe(0);
     expect(total(samples, 'reconcile_missing_reader')).toBe(2);
     expect(total(samples, 'db_errors')).toBe(0);
+  });
+
+  it('a reconciliation that cannot run is counted as an error, not as "0 missing"', async () => {
+    const { mod, samples } = await load('sql-write-load', {
+      CQRS_WRITER_DSN: 'writer:pw@tcp(broken-ledger:1)/cqrs',
+    });
+    const run = mod.setup?.();
+    mod.write?.(run);
+    mod.teardown?.(run);
+    expect(total(samples, 'reconcile_errors')).toBe(1);
+    expect(values(samples, 'reconcile_missing_writer')).toEqual([]);
   });
 
   it('replica-lag: heartbeat written and sampled (µs → ms), Seconds_Behind read, background writes ledgered', async () => {

@@ -84,6 +84,16 @@ describe('read-after-write probe on the fake replicated store', () => {
     expect(o).toMatchObject({ stale: true, visibilityLagMs: 1, polls: 3 });
   });
 
+  it('records the acknowledgement in the ledger even when a read fails, and lets the error through', () => {
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock);
+    store.readAfterWrite = () => {
+      throw new Error('reader down');
+    };
+    expect(() => runProbe(store, clock, key(0), opts)).toThrow('reader down');
+    expect(store.ledger({ runId: 'run', runner: '0' }).get(1)).toBe(1);
+  });
+
   it('counts one read-your-writes violation per stale immediate read, not per poll', () => {
     const lines: string[] = [];
     const session = new SessionChecker(1, 2, (l) => lines.push(l));
