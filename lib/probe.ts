@@ -42,8 +42,9 @@ export function runProbe(
   let polls = 0;
   try {
     fresh = target.readAfterWrite(key, ack);
-    session?.readOwnWrite(tag, fresh, clock.now());
-    lag = fresh ? clock.now() - ackedAt : null;
+    const readAt = clock.now();
+    session?.readOwnWrite(tag, fresh, readAt);
+    lag = fresh ? readAt - ackedAt : null;
     while (lag === null && clock.now() - ackedAt < opts.timeoutMs) {
       // Polls are measurement, not client reads: they do not count as session violations.
       if (opts.pollIntervalMs > 0) clock.sleep(opts.pollIntervalMs);
