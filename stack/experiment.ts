@@ -107,6 +107,10 @@ async function main(): Promise<number> {
   };
   const rows: ComparisonRow[] = [];
   const total = settings.lags.length * SCENARIOS.length;
+  log(
+    `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${env.CQRS_PROFILE ?? 'smoke'}, ` +
+      `strategy ${env.CQRS_SQL_STRATEGY ?? 'eventual'})`,
+  );
   try {
     for (const lag of settings.lags) {
       log(`lag: ${await setLag(cfg, lag)}`);
