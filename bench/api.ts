@@ -80,12 +80,13 @@ function summarise(
   return { label, rps: count / seconds, p50: h.percentile(50) / 1000, p99: h.percentile(99) / 1000, errors };
 }
 
-/** HTTP load at CONNECTIONS concurrent connections; `next` builds each request. */
+/** HTTP load over `connections` concurrent connections; `request` builds each request. */
 async function http(
   label: string,
   url: string,
   request: () => { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string },
   seconds = SECONDS,
+  connections = CONNECTIONS,
 ): Promise<Result> {
   const h = newHistogram();
   let ok = 0;
@@ -94,7 +95,7 @@ async function http(
     const instance = autocannon(
       {
         url,
-        connections: CONNECTIONS,
+        connections,
         duration: seconds,
         requests: [{ setupRequest: (req) => ({ ...req, ...request() }) }],
       },
@@ -111,7 +112,12 @@ async function http(
 }
 
 /** The same closed loop without HTTP: CONNECTIONS workers, each awaiting one pool call after another. */
-async function direct(label: string, work: () => Promise<unknown>, seconds = SECONDS): Promise<Result> {
+async function direct(
+  label: string,
+  work: () => Promise<unknown>,
+  seconds = SECONDS,
+  connections = CONNECTIONS,
+): Promise<Result> {
   const h = newHistogram();
   let ok = 0;
   let errors = 0;
@@ -129,7 +135,7 @@ async function direct(label: string, work: () => Promise<unknown>, seconds = SEC
       }
     }
   };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  await Promise.all(Array.from({ length: connections }, worker));
   return summarise(label, h, ok, (performance.now() - started) / 1000, errors);
 }
 
@@ -203,6 +209,18 @@ export default async function benchApi(): Promise<void> {
     const directRead = await measured(() =>
       direct('direct reader pool point select', () => reader.execute(SELECT_USER_BY_ID, [randomId()])),
     );
+    // One connection each: the per-request overhead without queueing for the two shared cores.
+    const apiReadSerial = await measured(() =>
+      http('API GET /users/:id (eventual), 1 connection', url, read('eventual'), SECONDS, 1),
+    );
+    const directReadSerial = await measured(() =>
+      direct(
+        'direct point select, 1 connection',
+        () => reader.execute(SELECT_USER_BY_ID, [randomId()]),
+        SECONDS,
+        1,
+      ),
+    );
 
     const post = () => ({
       method: 'POST' as const,
@@ -252,9 +270,19 @@ export default async function benchApi(): Promise<void> {
     }
 
     console.log('');
-    table([apiRead, directRead, apiWrite, directWrite, directWriteGtid, ...strategies]);
+    table([
+      apiRead,
+      directRead,
+      apiReadSerial,
+      directReadSerial,
+      apiWrite,
+      directWrite,
+      directWriteGtid,
+      ...strategies,
+    ]);
     console.log('');
-    compare('read (eventual vs direct)', apiRead, directRead);
+    compare(`read (eventual vs direct, ${CONNECTIONS} connections)`, apiRead, directRead);
+    compare('read (eventual vs direct, 1 connection)', apiReadSerial, directReadSerial);
     compare('write (POST vs direct INSERT)', apiWrite, directWrite);
     compare('write (POST vs direct INSERT + GTID select)', apiWrite, directWriteGtid);
     const eventual = strategies[0] as Result;
