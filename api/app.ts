@@ -49,7 +49,7 @@ export const app = fp<AppOptions>(
     await instance.register(mysqlPool, {
       name: 'routerSplitPool',
       url: config.routerSplitUrl ?? null,
-      size: config.readerPoolSize,
+      size: config.routerPoolSize,
       sessionSql: routerSplitSessionSql(config.routerWaitTimeoutS),
     });
     await instance.register(redisPlugin, { url: config.redisUrl });

@@ -28,6 +28,11 @@ export const ConfigSchema = z.object({
   CQRS_API_PORT: int(0, 65535).default(STACK_DEFAULT_PORTS.api),
   CQRS_API_WRITER_POOL: int(1, 1000).default(10),
   CQRS_API_READER_POOL: int(1, 1000).default(10),
+  /**
+   * Router waits only for writes made on the same connection: with 1 connection every router-split read
+   * follows every router-split write (exact read-your-writes, serialised); more trade that for throughput.
+   */
+  CQRS_API_ROUTER_POOL: int(1, 1000).default(1),
   CQRS_API_DEFAULT_STRATEGY: z.enum(STRATEGIES).default('eventual'),
   /** Rails' automatic role switching uses 2 s. */
   CQRS_API_STICKY_WINDOW_MS: int(0, 3_600_000).default(2000),
@@ -51,6 +56,7 @@ export interface ApiConfig {
   port: number;
   writerPoolSize: number;
   readerPoolSize: number;
+  routerPoolSize: number;
   defaultStrategy: Env['CQRS_API_DEFAULT_STRATEGY'];
   stickyWindowMs: number;
   gtidWaitTimeoutMs: number;
@@ -96,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.CQRS_API_PORT,
     writerPoolSize: e.CQRS_API_WRITER_POOL,
     readerPoolSize: e.CQRS_API_READER_POOL,
+    routerPoolSize: e.CQRS_API_ROUTER_POOL,
     defaultStrategy: e.CQRS_API_DEFAULT_STRATEGY,
     stickyWindowMs: e.CQRS_API_STICKY_WINDOW_MS,
     gtidWaitTimeoutMs: e.CQRS_API_GTID_WAIT_TIMEOUT_MS,

@@ -55,3 +55,11 @@ export function normaliseToken(gtid: string | null | undefined): string | undefi
   const t = (gtid ?? '').replace(/\s+/g, '');
   return t === '' ? undefined : t;
 }
+
+/**
+ * Where a write goes. Only `router-split` differs: MySQL Router waits for a session's own writes, so the
+ * write has to go through the same Router connections as the reads that follow it.
+ */
+export function writeTarget(strategy: Strategy): 'writer' | 'router-split' {
+  return strategy === 'router-split' ? 'router-split' : 'writer';
+}

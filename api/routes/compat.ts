@@ -15,7 +15,7 @@ export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { querystring: ConsistencyQuery, headers: ReadHeaders, response: { 200: UserList } } },
     async (request, reply) => {
       const email = `compat-${randomUUID()}@example.test`;
-      const { user, token } = await createUser(app, email, 'compat');
+      const { user, token } = await createUser(app, email, 'compat', app.consistency.strategyOf(request));
       await app.consistency.afterWrite(request, reply, [user]);
       // Under gtid-wait the read waits for this very write, as a client sending the token back would.
       const lookup = { sql: SELECT_USER_BY_EMAIL, params: [email], cacheKey: cacheKeys.byEmail(email) };

@@ -2,8 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Strategy } from '../../common/strategies.ts';
 import { ClientError, onDb } from '../errors.ts';
-import { normaliseToken } from '../read/plan.ts';
+import { normaliseToken, writeTarget } from '../read/plan.ts';
 import {
   ConsistencyQuery,
   CreateUserBody,
@@ -25,12 +26,20 @@ import {
 } from '../users/sql.ts';
 
 /**
- * Inserts on the writer and returns the new row and its GTID. The insert and the GTID query share one
- * connection: @@last_gtid is per session. The row is acknowledged only after the commit succeeded.
+ * Inserts on the writer (through Router for `router-split`) and returns the new row and its GTID. The
+ * insert and the GTID query share one connection: @@last_gtid is per session. The row is acknowledged only
+ * after the commit succeeded.
  */
-export async function createUser(app: FastifyInstance, email: string, name: string) {
-  return onDb('writer', async () => {
-    const conn = await app.writer.getConnection();
+export async function createUser(app: FastifyInstance, email: string, name: string, strategy: Strategy) {
+  const viaRouter = writeTarget(strategy) === 'router-split';
+  const pool = viaRouter ? app.routerSplitPool : app.writer;
+  if (!pool)
+    throw new ClientError(
+      400,
+      'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
+    );
+  return onDb(viaRouter ? 'router' : 'writer', async () => {
+    const conn = await pool.getConnection();
     try {
       const [res] = await conn.execute<ResultSetHeader>(INSERT_USER, [email, name]);
       const [rows] = await conn.execute<RowDataPacket[]>(selectCreatedUser(app.consistency.dialect), [
@@ -60,7 +69,12 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       try {
-        const { user, token } = await createUser(app, request.body.email, request.body.name);
+        const { user, token } = await createUser(
+          app,
+          request.body.email,
+          request.body.name,
+          app.consistency.strategyOf(request),
+        );
         if (token) reply.header('x-consistency-token', token);
         await app.consistency.afterWrite(request, reply, [user]);
         return reply.code(201).send(user);

@@ -21,6 +21,7 @@ describe('api config', () => {
       flavor: 'mysql',
       writer: db,
       reader: { ...db, port: 40002 },
+      replicaMonitor: { ...db, port: 40002 },
       primaryAdminSocket: '',
       replicaAdminSocket: '',
       redisUrl: 'redis://127.0.0.1:40003',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, normaliseToken, planRead } from '../../api/read/plan.ts';
+import { chooseStrategy, normaliseToken, planRead, writeTarget } from '../../api/read/plan.ts';
 import { StickyWindows } from '../../api/read/sticky.ts';
 import { STRATEGIES } from '../../common/strategies.ts';
 
@@ -85,5 +85,11 @@ describe('StickyWindows', () => {
     expect(s.pinned('b', 4)).toBe(false);
     expect(s.pinned('a', 4)).toBe(true);
     expect(s.pinned('c', 4)).toBe(true);
+  });
+});
+
+describe('writeTarget', () => {
+  it('sends router-split writes through Router and every other write to the writer', () => {
+    for (const s of STRATEGIES) expect(writeTarget(s)).toBe(s === 'router-split' ? 'router-split' : 'writer');
   });
 });
