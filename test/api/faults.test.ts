@@ -4,6 +4,7 @@
  */
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_METRICS } from '../../common/metrics.ts';
 import { mysqlUrl } from '../../stack/endpoints.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { uniqueEmail } from './fixture.ts';
@@ -43,6 +44,19 @@ async function eventually(probe: () => Promise<boolean>, boundMs = 15_000): Prom
   }
   return false;
 }
+
+describe('Prometheus', () => {
+  it('scrapes the API the stack started, with the registry series', async () => {
+    await createUser('scraped');
+    const series = `${API_METRICS.requestDuration.name}_count`;
+    const scraped = await eventually(async () => {
+      const url = `${stack.endpoints.prometheusUrl}/api/v1/query?query=${encodeURIComponent(`${series}{job="cqrs-api"}`)}`;
+      const body = (await (await fetch(url)).json()) as { data?: { result?: unknown[] } };
+      return (body.data?.result?.length ?? 0) > 0;
+    });
+    expect(scraped, `${series} in Prometheus`).toBe(true);
+  });
+});
 
 describe('replica stopped', () => {
   it('eventual gets 503, writes and primary keep working, gtid-wait falls back, readyz stays ready', async () => {
