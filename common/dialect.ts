@@ -49,6 +49,8 @@ export interface Dialect {
   readonly sourceGtidPosition: string;
   /** Privileges the exporter user needs to read replica status. */
   readonly exporterGrants: string;
+  /** Privileges to read replica status and nothing else (k6's Seconds_Behind sampler). */
+  readonly monitorGrants: string;
   /** Replication privileges for the replication user. */
   readonly replicationGrants: string;
   /** Server option lines (my.cnf) every member needs: GTID replication, and nothing on shared ports. */
@@ -79,6 +81,7 @@ const mariadb: Dialect = {
   gtidWaitReached: (r) => Number(r) === 0,
   sourceGtidPosition: 'SELECT @@GLOBAL.gtid_binlog_pos AS gtid',
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
+  monitorGrants: 'REPLICATION CLIENT, SLAVE MONITOR',
   replicationGrants: 'REPLICATION SLAVE',
   serverOptions: ['gtid_strict_mode=ON', 'log_slave_updates=ON'],
   replicaServerOptions: ['read_only=ON', 'skip-slave-start'],
@@ -109,6 +112,7 @@ const mysql: Dialect = {
   gtidWaitReached: (r) => Number(r) === 0,
   sourceGtidPosition: 'SELECT @@GLOBAL.gtid_executed AS gtid',
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
+  monitorGrants: 'REPLICATION CLIENT',
   replicationGrants: 'REPLICATION SLAVE',
   // mysqlx=OFF: the X plugin would otherwise claim port 33060 for every instance.
   serverOptions: ['gtid_mode=ON', 'enforce_gtid_consistency=ON', 'log_replica_updates=ON', 'mysqlx=OFF'],

@@ -106,7 +106,7 @@ const thresholdOverrides: Parser<Record<string, string[]>> = {
   },
 };
 
-const stackDsn = (role: 'writer' | 'reader', port: number): string => {
+const stackDsn = (role: 'writer' | 'reader' | 'monitor', port: number): string => {
   const u = STACK_DEFAULT_USERS[role];
   return `${u.user}:${u.password}@tcp(${STACK_HOST}:${port})/${STACK_DATABASE}?interpolateParams=true`;
 };
@@ -137,7 +137,7 @@ export const CONFIG_SCHEMA = {
   monitorDsn: v(
     'CQRS_REPLICA_MONITOR_DSN',
     goDsn,
-    `${STACK_DEFAULT_USERS.exporter.user}:${STACK_DEFAULT_USERS.exporter.password}@tcp(${STACK_HOST}:${STACK_DEFAULT_PORTS.replica})/${STACK_DATABASE}`,
+    stackDsn('monitor', STACK_DEFAULT_PORTS.replica),
     'Replica login allowed to run SHOW REPLICA STATUS (the reader usually is not)',
     true,
   ),

@@ -24,6 +24,8 @@ export const STACK_DEFAULT_USERS = {
   reader: { user: 'reader', password: 'reader-secret' },
   repl: { user: 'repl', password: 'repl-secret' },
   exporter: { user: 'exporter', password: 'exporter-secret' },
+  /** Reads replica status from k6 (Seconds_Behind); the exporter login is capped at 3 connections. */
+  monitor: { user: 'monitor', password: 'monitor-secret' },
 } as const;
 
 export const STACK_HOST = '127.0.0.1';

@@ -14,6 +14,8 @@ export interface StackEndpoints {
   flavor: Flavor;
   writer: DbEndpoint;
   reader: DbEndpoint;
+  /** The replica, as a login that may read replica status (SHOW SLAVE/REPLICA STATUS). */
+  replicaMonitor: DbEndpoint;
   /** Admin access over the unix socket (root, no password), for stack control and tests. */
   primaryAdminSocket: string;
   replicaAdminSocket: string;
@@ -44,6 +46,7 @@ export function toEnv(e: StackEndpoints): Record<string, string> {
     CQRS_FLAVOR: e.flavor,
     CQRS_WRITER_DSN: goDsn(e.writer),
     CQRS_READER_DSN: goDsn(e.reader),
+    CQRS_REPLICA_MONITOR_DSN: goDsn(e.replicaMonitor),
     CQRS_WRITER_URL: mysqlUrl(e.writer),
     CQRS_READER_URL: mysqlUrl(e.reader),
     CQRS_REDIS_URL: e.redisUrl,

@@ -14,7 +14,7 @@ import { type ComparisonRow, comparisonTable } from '../lib/summary/comparison.t
 import type { SummaryData } from '../lib/summary/data.ts';
 import { consistencyFigures } from '../lib/summary/figures.ts';
 import { PROJECT_ROOT } from './config.ts';
-import { goDsn, toEnv } from './endpoints.ts';
+import { toEnv } from './endpoints.ts';
 import { oneLine } from './errors.ts';
 import { loadStackConfig, setLag, stackUp } from './index.ts';
 import { findK6, K6NotFoundError } from './k6-binary.ts';
@@ -101,8 +101,6 @@ async function main(): Promise<number> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...toEnv(up.endpoints),
-    // The reader login may not read replica status; the exporter login on the replica can.
-    CQRS_REPLICA_MONITOR_DSN: goDsn({ ...up.endpoints.reader, ...cfg.users.exporter }),
     CQRS_DURATION: settings.duration,
   };
   const rows: ComparisonRow[] = [];

@@ -10,6 +10,8 @@ import type { StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { migrate } from './schema.ts';
 
+const ROLES = ['repl', 'writer', 'reader', 'exporter', 'monitor'] as const;
+
 /** Accounts are `'user'@'%'`: the servers only listen on 127.0.0.1, and Compose/Kubernetes reuse the grants. */
 export async function bootstrapPrimary(
   conn: Connection,
@@ -20,18 +22,18 @@ export async function bootstrapPrimary(
   const u = cfg.users;
   const statements = [
     `CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4`,
-    ...(['repl', 'writer', 'reader', 'exporter'] as const).map(
+    ...ROLES.map(
       (role) => `CREATE USER IF NOT EXISTS '${u[role].user}'@'%' IDENTIFIED BY '${u[role].password}'`,
     ),
     // Re-applying the password keeps an override of CQRS_STACK_*_PASSWORD in force on an existing datadir.
-    ...(['repl', 'writer', 'reader', 'exporter'] as const).map(
-      (role) => `ALTER USER '${u[role].user}'@'%' IDENTIFIED BY '${u[role].password}'`,
-    ),
+    ...ROLES.map((role) => `ALTER USER '${u[role].user}'@'%' IDENTIFIED BY '${u[role].password}'`),
     `GRANT ${dialect.replicationGrants} ON *.* TO '${u.repl.user}'@'%'`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db}\`.* TO '${u.writer.user}'@'%'`,
     `GRANT SELECT ON \`${db}\`.* TO '${u.reader.user}'@'%'`,
     `GRANT ${dialect.exporterGrants} ON *.* TO '${u.exporter.user}'@'%'`,
     `ALTER USER '${u.exporter.user}'@'%' WITH MAX_USER_CONNECTIONS 3`,
+    `GRANT ${dialect.monitorGrants} ON *.* TO '${u.monitor.user}'@'%'`,
+    `GRANT SELECT ON \`${db}\`.* TO '${u.monitor.user}'@'%'`,
   ];
   for (const sql of statements) await conn.query(sql);
   await conn.query(`USE \`${db}\``);

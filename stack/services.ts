@@ -54,7 +54,7 @@ export function makeContext(cfg: StackConfig, bins: Binaries): StackContext {
   const primary = instanceFor(cfg.stateDir, 'primary', cfg.ports.primary);
   const replica = instanceFor(cfg.stateDir, 'replica', cfg.ports.replica);
   const http = (port: number) => `http://${cfg.host}:${port}`;
-  const db = (port: number, role: 'writer' | 'reader') => ({
+  const db = (port: number, role: 'writer' | 'reader' | 'monitor') => ({
     host: cfg.host,
     port,
     user: cfg.users[role].user,
@@ -71,6 +71,7 @@ export function makeContext(cfg: StackConfig, bins: Binaries): StackContext {
       flavor: bins.flavor,
       writer: db(cfg.ports.primary, 'writer'),
       reader: db(cfg.ports.replica, 'reader'),
+      replicaMonitor: db(cfg.ports.replica, 'monitor'),
       primaryAdminSocket: primary.socket,
       replicaAdminSocket: replica.socket,
       redisUrl: `redis://${cfg.host}:${cfg.ports.redis}`,

@@ -96,7 +96,7 @@ describe('npm start with a stand-in k6', () => {
     const env = readFileSync(join(dir, 'env.txt'), 'utf8');
     expect(env).toContain(`CQRS_WRITER_DSN=writer:writer-secret@tcp(127.0.0.1:${ports.primary})/cqrs`);
     expect(env).toContain(
-      `CQRS_REPLICA_MONITOR_DSN=exporter:exporter-secret@tcp(127.0.0.1:${ports.replica})/cqrs`,
+      `CQRS_REPLICA_MONITOR_DSN=monitor:monitor-secret@tcp(127.0.0.1:${ports.replica})/cqrs`,
     );
     expect(env).toContain('CQRS_DURATION=1s');
     expect(existsSync(join(dir, 'k6.log'))).toBe(true);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleScenarios } from '../../build/bundle.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
-import { goDsn, toEnv } from '../../stack/endpoints.ts';
+import { toEnv } from '../../stack/endpoints.ts';
 import { findK6 } from '../../stack/k6-binary.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -42,10 +42,8 @@ if (!K6_BIN) {
   /** Runs one bundle for 5 s against the test stack and reads the summary it wrote. */
   async function run(scenario: string, extraEnv: Record<string, string> = {}): Promise<Run> {
     const testId = `e2e-${process.pid}-${seq++}-${scenario}`;
-    const { reader } = stack.endpoints;
     const env = {
       ...toEnv(stack.endpoints),
-      CQRS_REPLICA_MONITOR_DSN: goDsn({ ...reader, ...stack.cfg.users.exporter }),
       CQRS_TEST_ID: testId,
       CQRS_DURATION: '5s',
       // Relative to the k6 working directory (the temp folder).

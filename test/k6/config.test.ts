@@ -181,13 +181,13 @@ describe('k6 config', () => {
       'got "mysql:***@db/app"',
     );
     const lines = describeConfig(loadConfig({ CQRS_READER_DSN: 'r:hunter2@tcp(db:3306)/app' }));
-    expect(lines.join('\n')).not.toMatch(/hunter2|writer-secret|reader-secret|exporter-secret/);
+    expect(lines.join('\n')).not.toMatch(/hunter2|writer-secret|reader-secret|monitor-secret/);
     expect(lines).toContain('CQRS_READER_DSN=r:***@tcp(db:3306)/app');
     expect(configTableMarkdown()).not.toMatch(/-secret/);
     const withUrlCreds = loadConfig({ CQRS_API_URL: 'https://bob:pa55@api.example' });
     expect(describeConfig(withUrlCreds)).toContain('CQRS_API_URL=https://bob:***@api.example');
     expect(configPasswords(withUrlCreds).sort()).toEqual([
-      'exporter-secret',
+      'monitor-secret',
       'pa55',
       'reader-secret',
       'writer-secret',

@@ -52,7 +52,7 @@ beforeAll(async () => {
   const { writer: w, reader: r } = stack.endpoints;
   writer = await mysql.createConnection({ ...w });
   reader = await mysql.createConnection({ ...r });
-  monitor = await mysql.createConnection({ ...r, ...stack.cfg.users.exporter });
+  monitor = await mysql.createConnection({ ...stack.endpoints.replicaMonitor });
 });
 
 afterAll(async () => {
