@@ -7,7 +7,7 @@ import type { Options, Scenario } from 'k6/options';
 import type { Strategy } from '../../common/strategies.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
 import { k6Clock } from '../k6/clock.ts';
-import { openDb, type TimedDb } from '../k6/db.ts';
+import { openDb } from '../k6/db.ts';
 import { METRICS } from '../k6/metrics.ts';
 import { type RunInfo, resolveRunInfo, vuId } from '../k6/run-info.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
@@ -19,7 +19,7 @@ import { summaryFiles } from '../summary/index.ts';
 import { ApiClient } from './client.ts';
 import { type ApiScenarioConfig, describeApiScenarioConfig, loadApiScenarioConfig } from './config.ts';
 import { strategyComparison } from './report.ts';
-import { ApiStore } from './store.ts';
+import { ApiLedger, ApiStore } from './store.ts';
 import { type ApiScenarioName, apiThresholds } from './thresholds.ts';
 
 export type { RunInfo } from '../k6/run-info.ts';
@@ -51,15 +51,11 @@ export function createApiHarness(
   const api = loadApiScenarioConfig(env);
   // Only the ledger and reconciliation use SQL; one connection per endpoint and VU is plenty.
   const pool = { maxOpenConns: 1 };
-  let writer: TimedDb | undefined;
-  let reader: TimedDb | undefined;
-  const dbs = () => {
-    writer ??= openDb('writer', config.writerDsn, pool);
-    reader ??= openDb('reader', config.readerDsn, pool);
-    return { writer, reader };
-  };
-  // sql.open must run in init code (per VU): open both now, not lazily inside an iteration.
-  dbs();
+  // sql.open must run in init code (per VU), so both are opened here, not lazily inside an iteration.
+  const ledger = new ApiLedger(
+    openDb('writer', config.writerDsn, pool),
+    openDb('reader', config.readerDsn, pool),
+  );
 
   let seq = 0;
   let client: ApiClient | undefined;
@@ -76,8 +72,7 @@ export function createApiHarness(
   const store = (strategy: Strategy) => {
     let s = stores.get(strategy);
     if (!s) {
-      const { writer: w, reader: r } = dbs();
-      s = new ApiStore(getClient(), strategy, w, r);
+      s = new ApiStore(getClient(), strategy, ledger);
       stores.set(strategy, s);
     }
     return s;
@@ -126,7 +121,7 @@ export function createApiHarness(
     },
     teardown: (run) => {
       if (scenario === 'api-seed-compat') return;
-      const result = reconcile(store(api.strategy), k6Clock, run, {
+      const result = reconcile(ledger, k6Clock, run, {
         catchupTimeoutMs: config.catchupTimeoutMs,
         pollIntervalMs: RECONCILE_POLL_MS,
       });

@@ -11,12 +11,11 @@ import type { Endpoint, ProbeKey, ProbeTarget, ReconcileSource, RunScope, WriteA
 import type { ApiClient } from './client.ts';
 import { API_SQL, probeEmail, runEmailPattern } from './sql.ts';
 
-export class ApiStore implements ProbeTarget, ReconcileSource {
+export class ApiStore implements ProbeTarget {
   constructor(
     private readonly api: ApiClient,
     private readonly strategy: Strategy,
-    private readonly writer: TimedDb,
-    private readonly reader: TimedDb,
+    private readonly ledgerDb: ApiLedger,
   ) {}
 
   write(key: ProbeKey): WriteAck {
@@ -31,6 +30,18 @@ export class ApiStore implements ProbeTarget, ReconcileSource {
   poll(_key: ProbeKey, ack: WriteAck): boolean {
     return this.api.readUser(ack.id, 'eventual', undefined, false).found;
   }
+
+  recordAck(key: ProbeKey): void {
+    this.ledgerDb.recordAck(key);
+  }
+}
+
+/** The ledger and the per-VU row counts, in SQL: what teardown reconciles (no API client needed there). */
+export class ApiLedger implements ReconcileSource {
+  constructor(
+    private readonly writer: TimedDb,
+    private readonly reader: TimedDb,
+  ) {}
 
   recordAck(key: ProbeKey): void {
     this.writer.exec('ledger', SQL.ledgerAck, key.runId, key.runner, key.vu);
