@@ -293,6 +293,13 @@ export default async function benchApi(): Promise<void> {
       `targets: API read throughput ≥ 0.70× direct → ${fmt(apiRead.rps / directRead.rps)}× ${apiRead.rps / directRead.rps >= 0.7 ? 'met' : 'MISSED'}; ` +
         `p50 overhead ≤ 1 ms → ${fmt(apiRead.p50 - directRead.p50, 3)} ms ${apiRead.p50 - directRead.p50 <= 1 ? 'met' : 'MISSED'}`,
     );
+    // When the machine is CPU-bound, throughput is at most cores / (CPU per request, all processes summed).
+    const cpuTotal = (r: Result) => Object.values(r.cpu ?? {}).reduce((a, b) => a + b, 0);
+    console.log(
+      `CPU per read, all processes: API path ${fmt(cpuTotal(apiRead) * 1000, 0)} µs ` +
+        `(load generator ${fmt((apiRead.cpu?.client ?? 0) * 1000, 0)}, API ${fmt((apiRead.cpu?.api ?? 0) * 1000, 0)}), ` +
+        `direct ${fmt(cpuTotal(directRead) * 1000, 0)} µs → CPU-bound ceiling of API/direct ≈ ${fmt(cpuTotal(directRead) / cpuTotal(apiRead))}×`,
+    );
   } finally {
     await Promise.all([writer.end(), reader.end()]);
     await stack.down();
