@@ -4,6 +4,7 @@
  */
 import fp from 'fastify-plugin';
 import { type ApiMetrics, createApiMetrics } from '../metrics.ts';
+import { NO_READ_LABELS } from '../read/consistency.ts';
 import { poolStats } from './mysql-pool.ts';
 
 declare module 'fastify' {
@@ -17,8 +18,9 @@ export const metricsPlugin = fp(
     const metrics = createApiMetrics();
     app.decorate('metrics', metrics);
 
-    app.addHook('onResponse', async (request, reply) => {
-      const labels = request.readLabels ?? { strategy: 'none', source: 'none' };
+    // A callback hook, not an async one: it runs on every request, and needs no promise.
+    app.addHook('onResponse', (request, reply, done) => {
+      const labels = request.readLabels ?? NO_READ_LABELS;
       metrics.requestDuration.observe(
         {
           // The route pattern, not the URL, keeps label cardinality bounded; unmatched URLs share one label.
@@ -30,6 +32,7 @@ export const metricsPlugin = fp(
         },
         reply.elapsedTime / 1000,
       );
+      done();
     });
 
     app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {

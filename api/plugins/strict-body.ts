@@ -12,6 +12,15 @@ export const strictBody = fp(
     const parseJson = app.getDefaultJsonParser('error', 'error');
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      // Checked here rather than in a hook: only requests with a body pay for it.
+      const encoding = request.headers['content-encoding'];
+      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+        done(
+          new ClientError(415, `content-encoding ${encoding} is not supported; send uncompressed JSON`),
+          undefined,
+        );
+        return;
+      }
       let text: string;
       try {
         text = utf8.decode(body as Buffer);
@@ -20,12 +29,6 @@ export const strictBody = fp(
         return;
       }
       parseJson(request, text, done);
-    });
-    app.addHook('onRequest', async (request) => {
-      const encoding = request.headers['content-encoding'];
-      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-        throw new ClientError(415, `content-encoding ${encoding} is not supported; send uncompressed JSON`);
-      }
     });
   },
   { name: 'strict-body', fastify: '5.x' },

@@ -20,13 +20,15 @@ export interface ReadLabels {
   source: ReadSource | 'none';
 }
 
+export const NO_READ_LABELS: Readonly<ReadLabels> = Object.freeze({ strategy: 'none', source: 'none' });
+
 declare module 'fastify' {
   interface FastifyInstance {
     consistency: Consistency;
   }
   interface FastifyRequest {
-    /** Labels for the request-duration histogram; set by readThrough. */
-    readLabels: ReadLabels;
+    /** Labels for the request-duration histogram; set by readThrough, null for other requests. */
+    readLabels: ReadLabels | null;
   }
 }
 
@@ -105,9 +107,10 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
           token: token ?? request.headers['x-consistency-token'],
           stickyPinned: strategy === 'sticky' && sticky.pinned(clientId(request), Date.now()),
         });
-        request.readLabels = { strategy, source: 'none' };
+        const labels: ReadLabels = { strategy, source: 'none' };
+        request.readLabels = labels;
         const outcome = await executeRead(deps(request.log), plan, lookup);
-        request.readLabels.source = outcome.source;
+        labels.source = outcome.source;
         reply.header('x-read-source', outcome.source);
         reply.header('x-read-strategy', strategy);
         if (outcome.waitMs !== undefined) reply.header('x-read-wait-ms', outcome.waitMs.toFixed(3));
@@ -123,10 +126,8 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
       },
     };
     app.decorate('consistency', consistency);
-    app.decorateRequest('readLabels', null as unknown as ReadLabels);
-    app.addHook('onRequest', async (request) => {
-      request.readLabels = { strategy: 'none', source: 'none' };
-    });
+    // null for non-reads (no per-request allocation); readThrough gives a read its labels.
+    app.decorateRequest('readLabels', null);
   },
   {
     name: 'consistency',

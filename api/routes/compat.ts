@@ -20,7 +20,7 @@ export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Under gtid-wait the read waits for this very write, as a client sending the token back would.
       const lookup = { sql: SELECT_USER_BY_EMAIL, params: [email], cacheKey: cacheKeys.byEmail(email) };
       const { users } = await app.consistency.readThrough(request, reply, lookup, token);
-      const strategy = request.readLabels.strategy;
+      const strategy = app.consistency.strategyOf(request);
       app.metrics.compatReads.inc({ strategy });
       if (users.length === 0) app.metrics.staleReads.inc({ strategy });
       return users;
