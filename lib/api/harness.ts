@@ -11,7 +11,7 @@ import { openDb } from '../k6/db.ts';
 import { METRICS } from '../k6/metrics.ts';
 import { type RunInfo, resolveRunInfo, vuId } from '../k6/run-info.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
-import { reconcile } from '../reconcile.ts';
+import { type ReconcileResult, reconcile } from '../reconcile.ts';
 import { SessionChecker } from '../session.ts';
 import type { ProbeKey } from '../store.ts';
 import { SUMMARY_TREND_STATS, type SummaryData } from '../summary/data.ts';
@@ -121,10 +121,21 @@ export function createApiHarness(
     },
     teardown: (run) => {
       if (scenario === 'api-seed-compat') return;
-      const result = reconcile(ledger, k6Clock, run, {
-        catchupTimeoutMs: config.catchupTimeoutMs,
-        pollIntervalMs: RECONCILE_POLL_MS,
-      });
+      let result: ReconcileResult;
+      try {
+        result = reconcile(ledger, k6Clock, run, {
+          catchupTimeoutMs: config.catchupTimeoutMs,
+          pollIntervalMs: RECONCILE_POLL_MS,
+        });
+      } catch (err) {
+        // A reconciliation that could not run must fail the run, not pass it silently.
+        METRICS.reconcileErrors.add(1);
+        console.error(
+          `reconciliation (run ${run.runId}, runner ${run.runner}) could not run: ${String(err)}`,
+        );
+        return;
+      }
+      METRICS.reconcileErrors.add(0);
       METRICS.reconcileChecked.add(result.acked);
       METRICS.reconcileMissingWriter.add(result.missingWriter);
       METRICS.reconcileMissingReader.add(result.missingReader);

@@ -13,11 +13,13 @@ export type ApiScenarioName = 'api-read-after-write' | 'api-mixed' | 'api-seed-c
 
 const BY_SCENARIO: Record<ApiScenarioName, Thresholds> = {
   'api-read-after-write': {
+    [M.reconcileErrors.name]: ['count==0'],
     [M.reconcileMissingWriter.name]: ['count==0'],
     [M.reconcileMissingReader.name]: ['count==0'],
     [M.visibilityTimeouts.name]: ['count==0'],
   },
   'api-mixed': {
+    [M.reconcileErrors.name]: ['count==0'],
     [M.reconcileMissingWriter.name]: ['count==0'],
     [M.reconcileMissingReader.name]: ['count==0'],
   },
