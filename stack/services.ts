@@ -228,6 +228,11 @@ export function dependentServices(cfg: StackConfig): ServiceDef[] {
   return services;
 }
 
+/** Single-quoted for POSIX shells: DSNs contain `(` and `)`. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /** `<state>/stack.env` (for k6 `-e`/shell `set -a`) and its JSON twin `<state>/stack.json` (for Node). */
 export function writeEndpointFiles(ctx: StackContext): { envFile: string; jsonFile: string } {
   const envFile = join(ctx.cfg.stateDir, 'stack.env');
@@ -236,7 +241,7 @@ export function writeEndpointFiles(ctx: StackContext): { envFile: string; jsonFi
   writeFileSync(
     envFile,
     `# Written by stack:up. Load with: set -a; . ${envFile}; set +a\n${Object.entries(env)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${shellQuote(v)}`)
       .join('\n')}\n`,
     { mode: 0o600 },
   );

@@ -29,11 +29,14 @@ export interface TestStack {
   down(): Promise<void>;
 }
 
-/** A block of consecutive free ports, one per stack service, somewhere in 30000-59999. */
+/**
+ * A block of consecutive free ports, one per stack service, in 10000-32759: below Linux's ephemeral range
+ * (32768+), so an outgoing connection can never take one between the check and the server's listen.
+ */
 export async function freePorts(): Promise<Record<StackPortName, number>> {
   const names = Object.keys(STACK_DEFAULT_PORTS) as StackPortName[];
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 2_999) * 10;
+    const base = 10_000 + Math.floor(Math.random() * 2_275) * 10;
     const ports = names.map((_, i) => base + i);
     const free = await Promise.all(ports.map((p) => isPortFree(p)));
     if (free.every(Boolean))

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { execa } from 'execa';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
+import { toEnv } from '../../stack/endpoints.ts';
 import { stackDown, stackStatus, stackUp } from '../../stack/index.ts';
 import { isRunning, readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
@@ -20,6 +22,12 @@ describe('stack lifecycle', () => {
       expect.arrayContaining(['primary', 'replica', 'delay-proxy', 'redis', 'prometheus']),
     );
     expect(existsSync(up.envFile) && existsSync(up.jsonFile)).toBe(true);
+    // The env file loads in a POSIX shell as the README says, giving exactly the stack's values.
+    const sourced = await execa('bash', ['-c', `set -a; . '${up.envFile}'; set +a; env -0`], { env: {} });
+    const vars = Object.fromEntries(
+      sourced.stdout.split('\0').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    for (const [k, v] of Object.entries(toEnv(up.endpoints))) expect(vars[k]).toBe(v);
     const status = await stackStatus(cfg);
     expect(status.healthy).toBe(true);
     expect(status.replication).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
