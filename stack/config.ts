@@ -29,7 +29,8 @@ export interface StackConfig {
 
 const port = z.coerce.number().int().min(1024).max(65535);
 
-function portEnvName(name: StackPortName): string {
+/** The variable that moves one port, e.g. delayProxyControl → CQRS_STACK_PORT_DELAY_PROXY_CONTROL. */
+export function portEnvName(name: StackPortName): string {
   return `CQRS_STACK_PORT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 

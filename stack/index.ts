@@ -25,6 +25,9 @@ import {
 } from './services.ts';
 
 export { loadStackConfig, type StackConfig } from './config.ts';
+
+import { portEnvName } from './config.ts';
+
 export type { StackEndpoints } from './endpoints.ts';
 export { StackError } from './errors.ts';
 
@@ -38,17 +41,13 @@ export interface UpResult {
   reused: ServiceName[];
 }
 
-function portEnv(name: StackPortName): string {
-  return `CQRS_STACK_PORT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
-
 async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<void> {
   for (const s of services) {
     for (const p of s.ports) {
       const port = ctx.cfg.ports[p];
       if (!(await isPortFree(port, ctx.cfg.host))) {
         throw new StackError(
-          `port ${port} (${s.name}) is already in use on ${ctx.cfg.host}; stop what holds it or set ${portEnv(p)}`,
+          `port ${port} (${s.name}) is already in use on ${ctx.cfg.host}; stop what holds it or set ${portEnvName(p)}`,
         );
       }
     }

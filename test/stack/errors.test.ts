@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { which } from '../../stack/binaries.ts';
-import { STACK_DEFAULT_PORTS } from '../../stack/defaults.ts';
+import { portEnvName } from '../../stack/config.ts';
+import { STACK_DEFAULT_PORTS, type StackPortName } from '../../stack/defaults.ts';
 import { readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
 import { freePorts } from '../helpers/stack.ts';
@@ -14,12 +15,9 @@ const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const dirs: string[] = [];
 
-function portEnv(ports: Record<string, number>): Record<string, string> {
+function portEnv(ports: Record<StackPortName, number>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(ports).map(([k, v]) => [
-      `CQRS_STACK_PORT_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
-      String(v),
-    ]),
+    Object.entries(ports).map(([k, v]) => [portEnvName(k as StackPortName), String(v)]),
   );
 }
 
