@@ -7,11 +7,17 @@
  * - POST /users vs a direct INSERT (and vs INSERT + the GTID select the API also makes).
  * - Each strategy's read throughput relative to eventual.
  *
- * HTTP load comes from autocannon; its own latency histogram has 1 ms resolution, so latencies are recorded
- * from its per-response timings into Node's µs histograms, the same kind the direct loops use.
- * Env: CQRS_BENCH_SECONDS (default 5), CQRS_BENCH_CONNECTIONS (default 10).
+ * HTTP load comes from `wrk` (Debian package `wrk`, C, one thread) when it is installed, else from autocannon
+ * (Node). Everything shares two cores, so the load generator's own CPU is taken from the API side: wrk costs a
+ * fraction of autocannon's, which is why it is preferred (see `describeSides`). Latencies are kept in µs
+ * histograms on both sides (wrk's own, or Node's fed from autocannon's per-response timings).
+ * Env: CQRS_BENCH_SECONDS (default 5), CQRS_BENCH_CONNECTIONS (default 10),
+ * CQRS_BENCH_LOADGEN=wrk|autocannon (default: wrk if on PATH, else autocannon).
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createPool, type Pool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
@@ -27,6 +33,30 @@ const CONNECTIONS = Number(process.env.CQRS_BENCH_CONNECTIONS ?? 10);
 const SEED_USERS = 2000;
 const WARMUP_SECONDS = 1;
 
+type LoadGen = 'wrk' | 'autocannon';
+
+const onPath = (exe: string) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, exe), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+function chooseLoadGen(): LoadGen {
+  const wanted = process.env.CQRS_BENCH_LOADGEN;
+  if (wanted === 'autocannon') return 'autocannon';
+  if (onPath('wrk')) return 'wrk';
+  if (wanted === 'wrk') throw new Error('CQRS_BENCH_LOADGEN=wrk but wrk is not on PATH: apt-get install -y wrk');
+  if (wanted !== undefined && wanted !== '') {
+    throw new Error(`CQRS_BENCH_LOADGEN must be wrk or autocannon, not ${wanted}`);
+  }
+  console.log('wrk not found (Debian package: wrk); using autocannon, which costs the API side more client CPU');
+  return 'autocannon';
+}
+
 interface Result {
   label: string;
   rps: number;
@@ -37,20 +67,26 @@ interface Result {
   cpu?: Record<string, number>;
 }
 
-/** CPU time (ms) of the load generator (this process) and of every stack process, from /proc. */
-function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  const out: Record<string, number> = {
-    client: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
-  };
-  for (const [name, pid] of Object.entries(pids)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      out[name] = (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
-    } catch {
-      out[name] = Number.NaN;
-    }
+const TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
+
+/** utime+stime (and with `children`, the reaped children's too) of a process, in ms, from /proc. */
+function procCpuMs(pid: number | 'self', children = false): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (children ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_MS;
+  } catch {
+    return Number.NaN;
   }
+}
+
+/**
+ * CPU time (ms) of the client side and of every stack process. The client is this process (autocannon, or
+ * the direct loops) plus its reaped children (each wrk run is waited for before the snapshot after it).
+ */
+function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { client: procCpuMs('self', true) };
+  for (const [name, pid] of Object.entries(pids)) out[name] = procCpuMs(pid);
   return out;
 }
 
@@ -80,14 +116,42 @@ function summarise(
   return { label, rps: count / seconds, p50: h.percentile(50) / 1000, p99: h.percentile(99) / 1000, errors };
 }
 
-/** HTTP load over `connections` concurrent connections; `request` builds each request. */
-async function http(
+/**
+ * One kind of HTTP request, as data, so both load generators can build it: autocannon from JS, wrk from a
+ * generated Lua script. GETs pick a random seeded id; POSTs send a fresh email each time.
+ */
+type RequestSpec =
+  | { method: 'GET'; pathPrefix: string; randomIdUpTo: number; headers: Record<string, string> }
+  | { method: 'POST'; path: string; emailTag: string; headers: Record<string, string> };
+
+const userBody = (email: string) => JSON.stringify({ email, name: 'bench' });
+
+/** HTTP load over `connections` concurrent keep-alive connections. */
+function http(
   label: string,
   url: string,
-  request: () => { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string },
+  spec: RequestSpec,
   seconds = SECONDS,
   connections = CONNECTIONS,
 ): Promise<Result> {
+  return loadGen === 'wrk'
+    ? wrk(label, url, spec, seconds, connections)
+    : autocannonRun(label, url, spec, seconds, connections);
+}
+
+let loadGen: LoadGen = 'autocannon';
+
+async function autocannonRun(
+  label: string,
+  url: string,
+  spec: RequestSpec,
+  seconds: number,
+  connections: number,
+): Promise<Result> {
+  const request = () =>
+    spec.method === 'GET'
+      ? { method: spec.method, path: `${spec.pathPrefix}${randomId()}`, headers: spec.headers }
+      : { method: spec.method, path: spec.path, headers: spec.headers, body: userBody(freshEmail(spec.emailTag)) };
   const h = newHistogram();
   let ok = 0;
   let errors = 0;
@@ -109,6 +173,75 @@ async function http(
     });
   });
   return summarise(label, h, ok, result.duration, errors + result.errors + result.timeouts);
+}
+
+const lua = (s: string) => JSON.stringify(s); // a JSON string literal is a valid Lua string literal here
+
+/** The Lua script for one wrk run: request generation (ids drawn up front) and a one-line result. */
+function wrkScript(spec: RequestSpec): string {
+  const headers = `{ ${Object.entries(spec.headers)
+    .map(([k, v]) => `[${lua(k)}] = ${lua(v)}`)
+    .join(', ')} }`;
+  const request =
+    spec.method === 'GET'
+      ? `local ids = {}
+for i = 1, 8192 do ids[i] = ${lua(spec.pathPrefix)} .. math.random(1, ${spec.randomIdUpTo}) end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", ids[(n % 8192) + 1], headers)
+end`
+      : `local n = 0
+local prefix = ${lua(`{"email":"bench-${spec.emailTag}-${process.pid}-${Date.now()}-${emailSeq++}-`)}
+request = function()
+  n = n + 1
+  return wrk.format("POST", ${lua(spec.path)}, headers, prefix .. n .. '@example.test","name":"bench"}')
+end`;
+  return `math.randomseed(os.time())
+local headers = ${headers}
+${request}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.stdout:write(string.format("WRK_RESULT %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+`;
+}
+
+/** One thread: wrk's event loop is far cheaper than what it drives, and a second thread would take a core. */
+async function wrk(
+  label: string,
+  url: string,
+  spec: RequestSpec,
+  seconds: number,
+  connections: number,
+): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), 'cqrs-bench-wrk-'));
+  try {
+    const script = join(dir, 'bench.lua');
+    writeFileSync(script, wrkScript(spec));
+    const target = new URL(spec.method === 'GET' ? spec.pathPrefix : spec.path, url).href;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'wrk',
+        ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, target],
+        (err, out, errOut) => (err ? reject(new Error(`wrk failed: ${errOut || err.message}`)) : resolve(out)),
+      ),
+    );
+    const line = stdout.split('\n').find((l) => l.startsWith('WRK_RESULT '));
+    if (!line) throw new Error(`wrk printed no result: ${stdout.trim()}`);
+    const [requests, durationUs, p50Us, p99Us, badStatus, socketErrors] = line.split(' ').slice(1).map(Number);
+    const ok = (requests ?? 0) - (badStatus ?? 0);
+    return {
+      label,
+      rps: ok / ((durationUs ?? 1) / 1e6),
+      p50: (p50Us ?? 0) / 1000,
+      p99: (p99Us ?? 0) / 1000,
+      errors: (badStatus ?? 0) + (socketErrors ?? 0),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The same closed loop without HTTP: CONNECTIONS workers, each awaiting one pool call after another. */
@@ -179,11 +312,35 @@ function compare(what: string, api: Result, base: Result): void {
   );
 }
 
+/** What each side of a comparison includes, printed with the figures. */
+function describeSides(): void {
+  const gen =
+    loadGen === 'wrk'
+      ? 'wrk (C, 1 thread, keep-alive)'
+      : 'autocannon (Node, keep-alive; install Debian package wrk for a cheaper client)';
+  console.log(
+    [
+      'What each side includes (all processes share the same cores, so CPU spent anywhere lowers throughput):',
+      `- API: load generator ${gen} -> HTTP/1.1 over loopback -> API process (Fastify routing, schema`,
+      '  validation, strategy, mysql2 execute, JSON serialisation, metrics) -> replica.',
+      '- direct: this Node process runs the same number of closed-loop workers, each awaiting mysql2',
+      '  execute on a reader pool configured like the API`s (trace off) -> replica. No HTTP and no separate',
+      '  load generator: the loop is the application`s own database call, i.e. the work the API also does.',
+      'So the API side pays for an HTTP client the direct side does not have; that is inherent to comparing a',
+      'service with a library call on one machine. wrk keeps that client cost small; the last line shows the',
+      'CPU-bound ceiling with and without the load generator counted.',
+    ].join('\n'),
+  );
+}
+
 export default async function benchApi(): Promise<void> {
+  loadGen = chooseLoadGen();
   const stack = await startTestStack({ api: true });
   const url = stack.endpoints.apiUrl;
-  const writer = createPool({ uri: mysqlUrl(stack.endpoints.writer), connectionLimit: CONNECTIONS });
-  const reader = createPool({ uri: mysqlUrl(stack.endpoints.reader), connectionLimit: CONNECTIONS });
+  // trace: false as in api/plugins/mysql-pool.ts: both sides make the same mysql2 calls the same way.
+  const pool = (u: string) => createPool({ uri: u, connectionLimit: CONNECTIONS, trace: false });
+  const writer = pool(mysqlUrl(stack.endpoints.writer));
+  const reader = pool(mysqlUrl(stack.endpoints.reader));
   try {
     await seed(writer, reader);
     const registry = readRegistry(stack.stateDir);
@@ -192,15 +349,16 @@ export default async function benchApi(): Promise<void> {
     );
     console.log(
       `${CONNECTIONS} connections, ${SECONDS} s per case, ${SEED_USERS} users; API pools ${CONNECTIONS}; ` +
-        'MariaDB primary+replica, Redis and the API on this machine',
+        `MariaDB primary+replica, Redis and the API on this machine (${availableParallelism()} cores); ` +
+        `HTTP load from ${loadGen}`,
     );
-    const read =
-      (strategy: Strategy, headers: Record<string, string> = {}) =>
-      () => ({
-        method: 'GET' as const,
-        path: `/users/${randomId()}`,
-        headers: { 'x-read-consistency': strategy, ...headers },
-      });
+    describeSides();
+    const read = (strategy: Strategy, headers: Record<string, string> = {}): RequestSpec => ({
+      method: 'GET',
+      pathPrefix: '/users/',
+      randomIdUpTo: SEED_USERS,
+      headers: { 'x-read-consistency': strategy, ...headers },
+    });
     // Warm both paths (JIT, prepared statements, pool connections) before measuring either.
     await http('warmup', url, read('eventual'), WARMUP_SECONDS);
     await direct('warmup', () => reader.execute(SELECT_USER_BY_ID, [randomId()]), WARMUP_SECONDS);
@@ -222,12 +380,12 @@ export default async function benchApi(): Promise<void> {
       ),
     );
 
-    const post = () => ({
-      method: 'POST' as const,
+    const post: RequestSpec = {
+      method: 'POST',
       path: '/users',
+      emailTag: 'api',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: freshEmail('api'), name: 'bench' }),
-    });
+    };
     await http('warmup', url, post, WARMUP_SECONDS);
     const apiWrite = await measured(() => http('API POST /users', url, post));
     const directWrite = await measured(() =>
@@ -295,10 +453,12 @@ export default async function benchApi(): Promise<void> {
     );
     // When the machine is CPU-bound, throughput is at most cores / (CPU per request, all processes summed).
     const cpuTotal = (r: Result) => Object.values(r.cpu ?? {}).reduce((a, b) => a + b, 0);
+    const loadGenCpu = apiRead.cpu?.client ?? 0;
     console.log(
       `CPU per read, all processes: API path ${fmt(cpuTotal(apiRead) * 1000, 0)} µs ` +
-        `(load generator ${fmt((apiRead.cpu?.client ?? 0) * 1000, 0)}, API ${fmt((apiRead.cpu?.api ?? 0) * 1000, 0)}), ` +
-        `direct ${fmt(cpuTotal(directRead) * 1000, 0)} µs → CPU-bound ceiling of API/direct ≈ ${fmt(cpuTotal(directRead) / cpuTotal(apiRead))}×`,
+        `(load generator ${fmt(loadGenCpu * 1000, 0)}, API ${fmt((apiRead.cpu?.api ?? 0) * 1000, 0)}), ` +
+        `direct ${fmt(cpuTotal(directRead) * 1000, 0)} µs → CPU-bound ceiling of API/direct ≈ ${fmt(cpuTotal(directRead) / cpuTotal(apiRead))}× ` +
+        `(${fmt(cpuTotal(directRead) / (cpuTotal(apiRead) - loadGenCpu))}× if the load generator ran on another machine)`,
     );
   } finally {
     await Promise.all([writer.end(), reader.end()]);

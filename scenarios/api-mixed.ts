@@ -5,8 +5,8 @@
  */
 import { createApiHarness, type RunInfo } from '../lib/api/harness.ts';
 import { k6Clock } from '../lib/k6/clock.ts';
+import { recordRead } from '../lib/k6/harness-core.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
-import { profileScenario } from '../lib/profiles.ts';
 import { probeTag } from '../lib/store.ts';
 
 const h = createApiHarness('api-mixed', __ENV);
@@ -16,23 +16,9 @@ const tags = { strategy };
 /** Reads pick among this many of the VU's latest writes, so most reads follow their write closely. */
 const RECENT = 20;
 
-export const options = h.options(
-  {
-    mixed: profileScenario(c.profile, {
-      exec: 'mixed',
-      model: 'open',
-      rate: c.rate,
-      vus: c.vus,
-      durationMs: c.durationMs,
-      tags,
-    }),
-  },
-  [strategy],
-);
+export const options = h.options({ mixed: h.openWorkload('mixed', { tags }) }, [strategy]);
 
-export const setup = h.setup;
-export const teardown = h.teardown;
-export const handleSummary = h.handleSummary;
+export const { setup, teardown, handleSummary } = h;
 
 const recent: { tag: string; id: number; token: string | undefined }[] = [];
 
@@ -44,9 +30,7 @@ export function mixed(run: RunInfo): void {
       h.session().readOwnWrite(own.tag, hit, k6Clock.now());
       return hit;
     }, strategy);
-    METRICS.rawReads.add(1, tags);
-    METRICS.staleReads.add(found ? 0 : 1, tags);
-    METRICS.staleRead.add(!found, tags);
+    recordRead(!found, tags);
     return;
   }
   const key = h.nextKey(run);

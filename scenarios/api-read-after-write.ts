@@ -6,33 +6,21 @@
 import exec from 'k6/execution';
 import type { Strategy } from '../common/strategies.ts';
 import { createApiHarness, type RunInfo } from '../lib/api/harness.ts';
-import { profileScenario } from '../lib/profiles.ts';
 
 const h = createApiHarness('api-read-after-write', __ENV);
-const c = h.config;
 
 export const options = h.options(
   Object.fromEntries(
     h.api.strategies.map((strategy) => [
       // The scenario is named after its strategy: probe() reads it back from k6/execution.
       strategy,
-      profileScenario(c.profile, {
-        exec: 'probe',
-        model: 'open',
-        rate: c.rate,
-        vus: c.vus,
-        durationMs: c.durationMs,
-        maxIterationMs: c.probeTimeoutMs,
-        tags: { strategy },
-      }),
+      h.openWorkload('probe', { maxIterationMs: h.config.probeTimeoutMs, tags: { strategy } }),
     ]),
   ),
   h.api.strategies,
 );
 
-export const setup = h.setup;
-export const teardown = h.teardown;
-export const handleSummary = h.handleSummary;
+export const { setup, teardown, handleSummary } = h;
 
 export function probe(run: RunInfo): void {
   h.probe(run, exec.scenario.name as Strategy);

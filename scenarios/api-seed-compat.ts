@@ -4,39 +4,21 @@
  * eventual, the original behaviour).
  */
 import { createApiHarness } from '../lib/api/harness.ts';
+import { recordRead } from '../lib/k6/harness-core.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
-import { profileScenario } from '../lib/profiles.ts';
 
 const h = createApiHarness('api-seed-compat', __ENV);
-const c = h.config;
 const strategy = h.api.strategy;
 const tags = { strategy };
 
-export const options = h.options(
-  {
-    compat: profileScenario(c.profile, {
-      exec: 'compat',
-      model: 'open',
-      rate: c.rate,
-      vus: c.vus,
-      durationMs: c.durationMs,
-      tags,
-    }),
-  },
-  [strategy],
-);
+export const options = h.options({ compat: h.openWorkload('compat', { tags }) }, [strategy]);
 
-export const setup = h.setup;
-export const teardown = h.teardown;
-export const handleSummary = h.handleSummary;
+export const { setup, teardown, handleSummary } = h;
 
 export function compat(): void {
   const { users } = h.client().compat(strategy);
-  const stale = users === 0;
   METRICS.rawWrites.add(1, tags);
-  METRICS.rawReads.add(1, tags);
-  METRICS.staleReads.add(stale ? 1 : 0, tags);
-  METRICS.staleRead.add(stale, tags);
+  recordRead(users === 0, tags);
 }
 
 export default compat;

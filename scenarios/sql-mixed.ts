@@ -6,7 +6,7 @@
 import { k6Clock } from '../lib/k6/clock.ts';
 import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
-import { backgroundScenario, profileDurationMs, profileScenario } from '../lib/profiles.ts';
+import { backgroundScenario, profileDurationMs } from '../lib/profiles.ts';
 import { probeTag } from '../lib/store.ts';
 
 const h = createSqlHarness('sql-mixed', __ENV);
@@ -14,21 +14,12 @@ const c = h.config;
 const total = profileDurationMs(c.profile, c.durationMs);
 
 export const options = h.options({
-  mixed: profileScenario(c.profile, {
-    exec: 'mixed',
-    model: 'open',
-    rate: c.rate,
-    vus: c.vus,
-    durationMs: c.durationMs,
-    maxIterationMs: c.probeTimeoutMs,
-  }),
+  mixed: h.openWorkload('mixed', { maxIterationMs: c.probeTimeoutMs }),
   heartbeat_writer: backgroundScenario('heartbeatWrite', c.heartbeatHz, total),
   heartbeat_sampler: backgroundScenario('heartbeatSample', c.heartbeatHz, total),
 });
 
-export const setup = h.setup;
-export const teardown = h.teardown;
-export const handleSummary = h.handleSummary;
+export const { setup, teardown, handleSummary } = h;
 
 /** This VU's latest acknowledged write: what a user would expect to read back. */
 let latest: { tag: string; id: number } | undefined;
@@ -55,12 +46,6 @@ export function mixed(run: RunInfo): void {
   METRICS.sqlWrites.add(1, { endpoint: 'writer' });
 }
 
-export function heartbeatWrite(): void {
-  h.heartbeatWrite();
-}
-
-export function heartbeatSample(): void {
-  h.heartbeatSample();
-}
+export const { heartbeatWrite, heartbeatSample } = h;
 
 export default mixed;

@@ -5,23 +5,13 @@
 import { k6Clock } from '../lib/k6/clock.ts';
 import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
-import { profileScenario } from '../lib/profiles.ts';
 
 const SEED_ROWS = 200;
 const MAX_ID_EVERY = 10;
 
 const h = createSqlHarness('sql-read-load', __ENV);
-const c = h.config;
 
-export const options = h.options({
-  reads: profileScenario(c.profile, {
-    exec: 'read',
-    model: 'open',
-    rate: c.rate,
-    vus: c.vus,
-    durationMs: c.durationMs,
-  }),
-});
+export const options = h.options({ reads: h.openWorkload('read') });
 
 interface ReadLoadRun extends RunInfo {
   readonly maxId: number;
@@ -32,8 +22,7 @@ export function setup(): ReadLoadRun {
   for (let i = h.store.maxId('writer'); i < SEED_ROWS; i++) h.store.writeAndRecord(h.nextKey(run));
   return { ...run, maxId: h.store.maxId('writer') };
 }
-export const teardown = h.teardown;
-export const handleSummary = h.handleSummary;
+export const { teardown, handleSummary } = h;
 
 let iterations = 0;
 

@@ -26,17 +26,9 @@ if (c.writeRate > 0) {
 }
 export const options = h.options(scenarios);
 
-export const setup = h.setup;
-export const teardown = h.teardown;
-export const handleSummary = h.handleSummary;
+export const { setup, teardown, handleSummary } = h;
 
-export function heartbeatWrite(): void {
-  h.heartbeatWrite();
-}
-
-export function heartbeatSample(): void {
-  h.heartbeatSample();
-}
+export const { heartbeatWrite, heartbeatSample } = h;
 
 export function write(run: RunInfo): void {
   h.store.writeAndRecord(h.nextKey(run));

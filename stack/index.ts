@@ -6,8 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import { findBinaries } from './binaries.ts';
-import type { StackConfig } from './config.ts';
-import type { StackPortName } from './defaults.ts';
+import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { parseLag } from './lag.ts';
 import { adminConnection } from './mysqld.ts';
@@ -25,8 +24,6 @@ import {
 } from './services.ts';
 
 export { loadStackConfig, type StackConfig } from './config.ts';
-
-import { portEnvName } from './config.ts';
 
 export type { StackEndpoints } from './endpoints.ts';
 export { StackError } from './errors.ts';

@@ -3,98 +3,22 @@
  * the lifecycle exports, every `exec` exported, thresholds, config errors at init; plus what is particular to
  * them: one k6 scenario per strategy at the same rate, and the strategy comparison in the report.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleScenarios } from '../../build/bundle.ts';
+import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
+import {
+  API_SCENARIOS,
+  evaluateBundle,
+  expectEveryExecExported,
+  expectOnlyK6Imports,
+  K6_STUBS,
+  useBuiltBundles,
+} from '../helpers/bundles.ts';
 
-const API_SCENARIOS = ['api-read-after-write', 'api-mixed', 'api-seed-compat'];
-const ALLOWED_IMPORTS = /^(k6|k6\/[a-z0-9/_-]+)$/;
-
-const K6_STUBS: Record<string, string> = {
-  k6: 'export const sleep = () => {}; export const check = () => true; export default { sleep, check };',
-  'k6/metrics':
-    'class M { constructor(name) { this.name = name; } add() {} }\n' +
-    'export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}',
-  'k6/execution':
-    'export default { vu: { idInTest: 1 }, scenario: { name: "eventual" }, test: { options: { tags: {} } } };',
-  'k6/http':
-    'export const expectedStatuses = (...s) => ({ s });\n' +
-    'const fail = () => { throw new Error("no HTTP in bundle tests"); };\n' +
-    'export default { expectedStatuses, get: fail, post: fail };',
-  'k6/x/sql':
-    'const db = { exec: () => ({ lastInsertId: () => 1, rowsAffected: () => 1 }), query: () => [], close() {} };\n' +
-    'export function open(driver) { if (typeof driver !== "symbol") throw new Error("driver must be a Symbol"); return db; }\n' +
-    'export default { open };',
-  'k6/x/sql/driver/mysql': 'export default Symbol("mysql");',
-};
-
-let outDir: string;
-let evalSeq = 0;
-
-function k6Stubs(): Plugin {
-  return {
-    name: 'k6-stubs',
-    setup(b) {
-      b.onResolve({ filter: /^k6(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'k6-stub' }));
-      b.onLoad({ filter: /.*/, namespace: 'k6-stub' }, (args) => {
-        const contents = K6_STUBS[args.path];
-        return contents === undefined
-          ? { errors: [{ text: `no stub for ${args.path}` }] }
-          : { contents, loader: 'js' };
-      });
-    },
-  };
-}
-
-async function imports(file: string) {
-  const result = await build({
-    entryPoints: [file],
-    bundle: true,
-    write: false,
-    metafile: true,
-    format: 'esm',
-    platform: 'neutral',
-    external: ['*'],
-    logLevel: 'silent',
-  });
-  const input = Object.entries(result.metafile.inputs).find(([p]) => p.endsWith(basename(file)));
-  return input?.[1].imports ?? [];
-}
+const built = useBuiltBundles('cqrs-api-bundles-');
 
 /** Evaluates a bundle's init code with stubbed k6 modules and the given __ENV. */
-async function evaluate(name: string, env: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const result = await build({
-    entryPoints: [join(outDir, `${name}.js`)],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    plugins: [k6Stubs()],
-    logLevel: 'silent',
-  });
-  const out = join(outDir, `${name}.${evalSeq++}.eval.mjs`);
-  writeFileSync(out, result.outputFiles[0]?.text ?? '');
-  (globalThis as { __ENV?: Record<string, string> }).__ENV = env;
-  try {
-    return (await import(pathToFileURL(out).href)) as Record<string, unknown>;
-  } finally {
-    (globalThis as { __ENV?: Record<string, string> }).__ENV = {};
-  }
-}
-
-beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'cqrs-api-bundles-'));
-  await bundleScenarios({ outDir, typecheck: false });
-});
-
-afterAll(() => {
-  rmSync(outDir, { recursive: true, force: true });
-});
+const evaluate = (name: string, env: Record<string, string> = {}) =>
+  evaluateBundle(built.path(name), K6_STUBS, { __ENV: env });
 
 interface ScenarioOptions {
   scenarios: Record<string, { exec?: string; rate?: number; tags?: Record<string, string> }>;
@@ -103,22 +27,15 @@ interface ScenarioOptions {
 
 describe('API scenario bundles', () => {
   it.each(API_SCENARIOS)('%s imports only k6 modules with ES imports', async (name) => {
-    const file = join(outDir, `${name}.js`);
-    for (const imp of await imports(file)) {
-      expect(imp.path).toMatch(ALLOWED_IMPORTS);
-      expect(imp.kind).toBe('import-statement');
-    }
-    expect(readFileSync(file, 'utf8')).not.toMatch(/jslib\.k6\.io|require\(/);
+    await expectOnlyK6Imports(built.path(name));
   });
 
   it.each(API_SCENARIOS)('%s exports the lifecycle, and every exec it names', async (name) => {
     const mod = await evaluate(name);
     for (const fn of ['default', 'setup', 'teardown', 'handleSummary'])
       expect(typeof mod[fn], fn).toBe('function');
+    expectEveryExecExported(mod, name);
     const options = mod.options as ScenarioOptions;
-    for (const [scenario, s] of Object.entries(options.scenarios)) {
-      expect(typeof mod[s.exec ?? 'default'], `${scenario} → ${s.exec}`).toBe('function');
-    }
     expect(options.thresholds[K6_METRICS.apiErrors.name]).toEqual(['count==0']);
   });
 

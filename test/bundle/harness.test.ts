@@ -5,25 +5,18 @@
  * only k6 would otherwise exercise: metrics recorded per probe, session violations counted, reconciliation
  * emitted in teardown, report files named.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleScenarios } from '../../build/bundle.ts';
+import { describe, expect, it } from 'vitest';
+import { evaluateBundle, K6_STUBS, useBuiltBundles } from '../helpers/bundles.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
+// Not the inert K6_STUBS: these record every metric sample and answer SQL, so the lifecycle can be followed.
 const STUBS: Record<string, string> = {
-  k6: 'export const sleep = () => {}; export const check = () => true; export default { sleep, check };',
+  ...K6_STUBS,
   'k6/metrics': `
     const record = (name, value, tags) => globalThis.__samples.push({ name, value: Number(value), tags: tags ?? {} });
     class M { constructor(name) { this.name = name; } add(value, tags) { record(this.name, value, tags); } }
     export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}`,
   'k6/execution':
     'export default { vu: { idInTest: 1 }, test: { options: { tags: { instance_id: "3" } } } };',
-  'k6/x/sql/driver/mysql': 'export default Symbol("mysql");',
   // One in-memory database per bundle instance; a DSN with host "blackhole" is a replica that never catches up.
   'k6/x/sql': `
     import { SQL } from './lib/sql/statements.ts';
@@ -71,20 +64,6 @@ const STUBS: Record<string, string> = {
     export default { open };`,
 };
 
-function stubs(): Plugin {
-  return {
-    name: 'k6-stubs',
-    setup(b) {
-      b.onResolve({ filter: /^k6(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'k6-stub' }));
-      b.onLoad({ filter: /.*/, namespace: 'k6-stub' }, (args) => ({
-        contents: STUBS[args.path] ?? '',
-        loader: 'ts',
-        resolveDir: ROOT,
-      }));
-    },
-  };
-}
-
 interface Sample {
   name: string;
   value: number;
@@ -92,39 +71,24 @@ interface Sample {
 }
 type Mod = Record<string, (...args: unknown[]) => unknown>;
 
-let outDir: string;
-let instances = 0;
+const built = useBuiltBundles('cqrs-harness-');
 
 async function load(
   scenario: string,
   env: Record<string, string> = {},
 ): Promise<{ mod: Mod; samples: Sample[] }> {
-  const result = await build({
-    entryPoints: [join(outDir, `${scenario}.js`)],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    plugins: [stubs()],
-    logLevel: 'silent',
-  });
-  const file = join(outDir, `${scenario}.${instances++}.mjs`);
-  writeFileSync(file, result.outputFiles[0]?.text ?? '');
   const samples: Sample[] = [];
-  Object.assign(globalThis, { __samples: samples, __ENV: { CQRS_TEST_ID: 'h1', ...env } });
-  return { mod: (await import(pathToFileURL(file).href)) as Mod, samples };
+  const mod = await evaluateBundle(built.path(scenario), STUBS, {
+    __samples: samples,
+    __ENV: { CQRS_TEST_ID: 'h1', ...env },
+  });
+  return { mod: mod as Mod, samples };
 }
 
 const total = (samples: Sample[], name: string) =>
   samples.filter((s) => s.name === name).reduce((sum, s) => sum + s.value, 0);
 const values = (samples: Sample[], name: string) =>
   samples.filter((s) => s.name === name).map((s) => s.value);
-
-beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'cqrs-harness-'));
-  await bundleScenarios({ outDir, typecheck: false });
-});
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('SQL scenario lifecycle on stubbed k6 modules', () => {
   it('read-after-write: fresh reads, lag samples, reconciliation with 0 missing, report files', async () => {

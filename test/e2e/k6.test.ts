@@ -12,16 +12,10 @@ import type { SummaryData } from '../../lib/summary/data.ts';
 import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
 import { toEnv } from '../../stack/endpoints.ts';
 import { findK6 } from '../../stack/k6-binary.ts';
+import { SQL_SCENARIOS } from '../helpers/bundles.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const K6_BIN = process.env.K6_BIN;
-const SQL_SCENARIOS = [
-  'sql-read-after-write',
-  'sql-replica-lag',
-  'sql-write-load',
-  'sql-read-load',
-  'sql-mixed',
-];
 
 interface Run {
   exitCode: number;
