@@ -1,0 +1,173 @@
+/**
+ * The part of the scenario lifecycle that the SQL harness (lib/k6/harness.ts) and the API harness
+ * (lib/api/harness.ts) share: per-VU session checks and probe keys, the probe's metrics, options, setup,
+ * reconciliation in teardown and the report files. One copy, so that a SQL run and an API run of the same
+ * measurement record the same metrics, log the same lines and write the same reports.
+ */
+import type { Options, Scenario } from 'k6/options';
+import type { Config } from '../config.ts';
+import { type ProbeOutcome, runProbe } from '../probe.ts';
+import { profileScenario, type Workload } from '../profiles.ts';
+import { type ReconcileResult, reconcile } from '../reconcile.ts';
+import { SessionChecker } from '../session.ts';
+import type { ProbeKey, ProbeTarget, ReconcileSource } from '../store.ts';
+import type { ReportSection } from '../summary/consistency.ts';
+import { SUMMARY_TREND_STATS, type SummaryData } from '../summary/data.ts';
+import { summaryFiles } from '../summary/index.ts';
+import type { Thresholds } from '../thresholds.ts';
+import { k6Clock } from './clock.ts';
+import { METRICS } from './metrics.ts';
+import { type RunInfo, resolveRunInfo, vuId } from './run-info.ts';
+
+const RECONCILE_POLL_MS = 100;
+
+export type MetricTags = Readonly<Record<string, string>>;
+
+/** What a scenario may add to its main workload; the rest comes from the config. */
+export type WorkloadExtras = Pick<Workload, 'maxIterationMs' | 'tags'>;
+
+export interface HarnessCore {
+  /** `exec` at CQRS_RATE/s (open model), bounded by CQRS_VUS, shaped by CQRS_PROFILE over CQRS_DURATION. */
+  openWorkload(exec: string, extras?: WorkloadExtras): Scenario;
+  options(scenarios: Record<string, Scenario>, thresholds: Thresholds): Options;
+  setup(): RunInfo;
+  /** Reconciles `source` and records the result; a reconciliation that cannot run counts as an error. */
+  reconcile(source: ReconcileSource, run: RunInfo, log: { listVusWithGaps: boolean }): void;
+  handleSummary(data: SummaryData, extraSections?: readonly ReportSection[]): Record<string, string>;
+  nextKey(run: RunInfo): ProbeKey;
+  session(): SessionChecker;
+  /** Runs `fn` and adds any new session violations to the counters, tagged `tags`. */
+  checked<T>(fn: () => T, tags: MetricTags): T;
+  /** The read-after-write probe against `target`, with its metrics and session checks recorded. */
+  probe(target: ProbeTarget, run: RunInfo, tags: MetricTags): ProbeOutcome;
+}
+
+/** One client read that should have seen a write: counted, and counted stale when it did not. */
+export function recordRead(stale: boolean, tags: MetricTags): void {
+  METRICS.rawReads.add(1, tags);
+  METRICS.staleReads.add(stale ? 1 : 0, tags);
+  METRICS.staleRead.add(stale, tags);
+}
+
+/** Called in init code, so every VU (its own JS runtime) gets its own sequence and session checker. */
+export function createHarnessCore(
+  scenario: string,
+  config: Config,
+  configLines: readonly string[],
+): HarnessCore {
+  let seq = 0;
+  let checker: SessionChecker | undefined;
+  const session = (): SessionChecker => {
+    checker ??= new SessionChecker(vuId(), config.violationLogLimit, (line) => console.warn(line));
+    return checker;
+  };
+
+  const nextKey = (run: RunInfo): ProbeKey => ({
+    runId: run.runId,
+    runner: run.runner,
+    vu: vuId(),
+    seq: seq++,
+  });
+
+  const checked = <T>(fn: () => T, tags: MetricTags): T => {
+    const s = session();
+    const ryw = s.counts['read-your-writes'];
+    const mono = s.counts['monotonic-reads'];
+    try {
+      return fn();
+    } finally {
+      if (s.counts['read-your-writes'] > ryw)
+        METRICS.rywViolations.add(s.counts['read-your-writes'] - ryw, tags);
+      if (s.counts['monotonic-reads'] > mono)
+        METRICS.monotonicViolations.add(s.counts['monotonic-reads'] - mono, tags);
+    }
+  };
+
+  return {
+    openWorkload: (exec, extras) =>
+      profileScenario(config.profile, {
+        exec,
+        model: 'open',
+        rate: config.rate,
+        vus: config.vus,
+        durationMs: config.durationMs,
+        ...extras,
+      }),
+    options: (scenarios, thresholds) => ({
+      scenarios,
+      thresholds,
+      summaryTrendStats: SUMMARY_TREND_STATS,
+      // Reconciliation may wait for the reader to catch up.
+      teardownTimeout: `${Math.ceil(config.catchupTimeoutMs / 1000) + 60}s`,
+    }),
+    setup: () => {
+      const run = resolveRunInfo(config, scenario, Date.now());
+      console.log(`${scenario}: run ${run.runId}, runner ${run.runner}; ${configLines.join(' ')}`);
+      return run;
+    },
+    reconcile: (source, run, log) => {
+      let result: ReconcileResult;
+      try {
+        result = reconcile(source, k6Clock, run, {
+          catchupTimeoutMs: config.catchupTimeoutMs,
+          pollIntervalMs: RECONCILE_POLL_MS,
+        });
+      } catch (err) {
+        // A reconciliation that could not run must fail the run, not pass it silently.
+        METRICS.reconcileErrors.add(1);
+        console.error(
+          `reconciliation (run ${run.runId}, runner ${run.runner}) could not run: ${String(err)}`,
+        );
+        return;
+      }
+      // Always add (even 0) so the counters exist in every summary and their thresholds are evaluated.
+      METRICS.reconcileErrors.add(0);
+      METRICS.reconcileChecked.add(result.acked);
+      METRICS.reconcileMissingWriter.add(result.missingWriter);
+      METRICS.reconcileMissingReader.add(result.missingReader);
+      if (result.catchupMs !== null) METRICS.reconcileCatchup.add(result.catchupMs);
+      const gaps =
+        log.listVusWithGaps && result.vusWithGaps.length
+          ? `; VUs with gaps: ${result.vusWithGaps.slice(0, 20).join(',')}`
+          : '';
+      console.log(
+        `reconciliation (run ${run.runId}, runner ${run.runner}): ${result.acked} acknowledged, ` +
+          `${result.missingWriter} missing on writer, ${result.missingReader} missing on reader${gaps}`,
+      );
+    },
+    handleSummary: (data, extraSections) => {
+      const run = data.setup_data as Partial<RunInfo> | undefined;
+      return summaryFiles(data, {
+        scenario,
+        testId: run?.runId ?? (config.testId || scenario),
+        runner: run?.runner ?? (config.runner || '0'),
+        reportDir: config.reportDir,
+        title: `Consistency report: ${scenario} (${run?.runId ?? config.testId})`,
+        configLines,
+        extraSections,
+      });
+    },
+    nextKey,
+    session,
+    checked,
+    probe: (target, run, tags) => {
+      const outcome = checked(
+        () =>
+          runProbe(
+            target,
+            k6Clock,
+            nextKey(run),
+            { timeoutMs: config.probeTimeoutMs, pollIntervalMs: config.pollIntervalMs },
+            session(),
+          ),
+        tags,
+      );
+      METRICS.rawWrites.add(1, tags);
+      recordRead(outcome.stale, tags);
+      METRICS.rawPolls.add(outcome.polls, tags);
+      METRICS.visibilityTimeouts.add(outcome.timedOut ? 1 : 0, tags);
+      if (outcome.visibilityLagMs !== null) METRICS.visibilityLag.add(outcome.visibilityLagMs, tags);
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * For the tests that look at built scenario bundles: which scenarios exist, bundling them once per test file,
+ * parsing a bundle's imports and exports, and evaluating a bundle in Node with k6's modules stubbed out
+ * (k6 itself is not needed to run the tests).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { bundleScenarios } from '../../build/bundle.ts';
+import type { ApiScenarioName } from '../../lib/api/thresholds.ts';
+import type { SqlScenarioName } from '../../lib/thresholds.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+// Spelled out, not read from scenarios/, so that a scenario that stops bundling fails a test.
+export const SQL_SCENARIOS: readonly string[] = [
+  'sql-read-after-write',
+  'sql-replica-lag',
+  'sql-write-load',
+  'sql-read-load',
+  'sql-mixed',
+] satisfies SqlScenarioName[];
+export const API_SCENARIOS: readonly string[] = [
+  'api-read-after-write',
+  'api-mixed',
+  'api-seed-compat',
+] satisfies ApiScenarioName[];
+
+/** What a bundle may import: k6 resolves `k6` and `k6/...` itself; anything else would fail in k6. */
+export const ALLOWED_IMPORTS = /^(k6|k6\/[a-z0-9/_-]+)$/;
+
+/** Inert stand-ins for k6's modules: enough to evaluate a bundle's init code in Node and read its options. */
+export const K6_STUBS: Readonly<Record<string, string>> = {
+  k6: 'export const sleep = () => {}; export const check = () => true; export default { sleep, check };',
+  'k6/metrics':
+    'class M { constructor(name) { this.name = name; } add() {} }\n' +
+    'export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}',
+  'k6/execution':
+    'export default { vu: { idInTest: 1 }, scenario: { name: "eventual" }, test: { options: { tags: {} } } };',
+  'k6/http':
+    'export const expectedStatuses = (...s) => ({ s });\n' +
+    'const fail = () => { throw new Error("no HTTP in bundle tests"); };\n' +
+    'export default { expectedStatuses, get: fail, post: fail };',
+  'k6/x/sql':
+    'const db = { exec: () => ({ lastInsertId: () => 1, rowsAffected: () => 1 }), query: () => [], close() {} };\n' +
+    'export function open(driver) { if (typeof driver !== "symbol") throw new Error("driver must be a Symbol"); return db; }\n' +
+    'export default { open };',
+  'k6/x/sql/driver/mysql': 'export default Symbol("mysql");',
+};
+
+export interface BuiltBundles {
+  /** The temporary folder holding the bundles (set in beforeAll). */
+  readonly dir: string;
+  /** Every bundle written, as bundleScenarios returned them. */
+  readonly files: readonly string[];
+  path(scenario: string): string;
+}
+
+/** Bundles every scenario into a temporary folder before the file's tests and removes it after them. */
+export function useBuiltBundles(prefix: string): BuiltBundles {
+  const built = {
+    dir: '',
+    files: [] as string[],
+    path: (scenario: string) => join(built.dir, `${scenario}.js`),
+  };
+  beforeAll(async () => {
+    built.dir = mkdtempSync(join(tmpdir(), prefix));
+    built.files = await bundleScenarios({ outDir: built.dir, typecheck: false });
+  });
+  afterAll(() => rmSync(built.dir, { recursive: true, force: true }));
+  return built;
+}
+
+/** Parses one bundle with esbuild (a real parser) and lists its imports and exports. */
+export async function analyseBundle(
+  file: string,
+): Promise<{ imports: Metafile['inputs'][string]['imports']; exports: string[] }> {
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2020',
+    external: ['*'],
+    logLevel: 'silent',
+  });
+  const input = Object.entries(result.metafile.inputs).find(([path]) => path.endsWith(basename(file)));
+  const output = Object.values(result.metafile.outputs)[0];
+  return { imports: input?.[1].imports ?? [], exports: output?.exports ?? [] };
+}
+
+/** Resolves `k6` and `k6/...` to `stubs`; stubs may import project files relative to the repository root. */
+function k6StubPlugin(stubs: Readonly<Record<string, string>>): Plugin {
+  return {
+    name: 'k6-stubs',
+    setup(b) {
+      b.onResolve({ filter: /^k6(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'k6-stub' }));
+      b.onLoad({ filter: /.*/, namespace: 'k6-stub' }, (args) => {
+        const contents = stubs[args.path];
+        return contents === undefined
+          ? { errors: [{ text: `no stub for ${args.path}` }] }
+          : { contents, loader: 'ts', resolveDir: ROOT };
+      });
+    },
+  };
+}
+
+let evaluations = 0;
+
+/**
+ * Evaluates a bundle's init code in Node with k6's modules replaced by `stubs`, after setting `globals`
+ * (k6's `__ENV` and whatever the stubs read) on globalThis; returns the bundle's exports.
+ */
+export async function evaluateBundle(
+  file: string,
+  stubs: Readonly<Record<string, string>>,
+  globals: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    plugins: [k6StubPlugin(stubs)],
+    logLevel: 'silent',
+  });
+  // A fresh file each time: Node caches modules by URL, and each evaluation must run init code again.
+  const out = join(dirname(file), `${basename(file, '.js')}.${evaluations++}.eval.mjs`);
+  writeFileSync(out, result.outputFiles[0]?.text ?? '');
+  Object.assign(globalThis, globals);
+  return (await import(pathToFileURL(out).href)) as Record<string, unknown>;
+}
+
+/** k6 runs only ES imports of its own modules: no require(), Node built-ins, npm packages or remote jslib. */
+export async function expectOnlyK6Imports(file: string): Promise<void> {
+  const { imports } = await analyseBundle(file);
+  for (const imp of imports) {
+    expect(imp.path, `${basename(file)} imports ${imp.path}`).toMatch(ALLOWED_IMPORTS);
+    expect(imp.kind, `${basename(file)}: ${imp.path}`).toBe('import-statement');
+  }
+  expect(readFileSync(file, 'utf8'), basename(file)).not.toMatch(/jslib\.k6\.io|require\(/);
+}
+
+/** k6 refuses to start when a scenario's `exec` names no exported function. */
+export function expectEveryExecExported(mod: Record<string, unknown>, label: string): void {
+  const options = mod.options as { scenarios: Record<string, { exec?: string }> };
+  expect(Object.keys(options.scenarios).length, label).toBeGreaterThan(0);
+  for (const [scenario, s] of Object.entries(options.scenarios)) {
+    expect(typeof mod[s.exec ?? 'default'], `${label}: ${scenario} → ${s.exec}`).toBe('function');
+  }
+}
