@@ -7,18 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
 import {
   API_SCENARIOS,
-  evaluateBundle,
   expectEveryExecExported,
   expectOnlyK6Imports,
-  K6_STUBS,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
 
 const built = useBuiltBundles('cqrs-api-bundles-');
 
-/** Evaluates a bundle's init code with stubbed k6 modules and the given __ENV. */
-const evaluate = (name: string, env: Record<string, string> = {}) =>
-  evaluateBundle(built.path(name), K6_STUBS, { __ENV: env });
+const evaluate = built.evaluate;
 
 interface ScenarioOptions {
   scenarios: Record<string, { exec?: string; rate?: number; tags?: Record<string, string> }>;

@@ -7,19 +7,15 @@ import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   analyseBundle,
-  evaluateBundle,
   expectEveryExecExported,
   expectOnlyK6Imports,
-  K6_STUBS,
   SQL_SCENARIOS,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
 
 const built = useBuiltBundles('cqrs-bundles-');
 
-/** Evaluates a bundle's init code with stubbed k6 modules and the given __ENV; returns its exports. */
-const evaluate = (name: string, env: Record<string, string> = {}) =>
-  evaluateBundle(built.path(name), K6_STUBS, { __ENV: env });
+const evaluate = built.evaluate;
 
 describe('scenario bundles', () => {
   it('bundles every SQL scenario and the config smoke check', () => {

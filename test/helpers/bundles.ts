@@ -57,6 +57,8 @@ export interface BuiltBundles {
   /** Every bundle written, as bundleScenarios returned them. */
   readonly files: readonly string[];
   path(scenario: string): string;
+  /** Evaluates a scenario's init code with the inert K6_STUBS and `env` as __ENV; returns its exports. */
+  evaluate(scenario: string, env?: Record<string, string>): Promise<Record<string, unknown>>;
 }
 
 /** Bundles every scenario into a temporary folder before the file's tests and removes it after them. */
@@ -65,6 +67,8 @@ export function useBuiltBundles(prefix: string): BuiltBundles {
     dir: '',
     files: [] as string[],
     path: (scenario: string) => join(built.dir, `${scenario}.js`),
+    evaluate: (scenario: string, env: Record<string, string> = {}) =>
+      evaluateBundle(built.path(scenario), K6_STUBS, { __ENV: env }),
   };
   beforeAll(async () => {
     built.dir = mkdtempSync(join(tmpdir(), prefix));
