@@ -87,7 +87,7 @@ export function createApiHarness(
     teardown: (run) => {
       // api-seed-compat writes through GET /get and acknowledges nothing in the ledger: nothing to reconcile.
       if (scenario === 'api-seed-compat') return;
-      core.reconcile(ledger, run, { listVusWithGaps: false });
+      core.reconcile(ledger, run);
     },
     handleSummary: (data) => core.handleSummary(data, [strategyComparison(reportStrategies)]),
     client: getClient,

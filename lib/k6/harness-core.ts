@@ -32,7 +32,7 @@ export interface HarnessCore {
   options(scenarios: Record<string, Scenario>, thresholds: Thresholds): Options;
   setup(): RunInfo;
   /** Reconciles `source` and records the result; a reconciliation that cannot run counts as an error. */
-  reconcile(source: ReconcileSource, run: RunInfo, log: { listVusWithGaps: boolean }): void;
+  reconcile(source: ReconcileSource, run: RunInfo): void;
   handleSummary(data: SummaryData, extraSections?: readonly ReportSection[]): Record<string, string>;
   nextKey(run: RunInfo): ProbeKey;
   session(): SessionChecker;
@@ -105,7 +105,7 @@ export function createHarnessCore(
       console.log(`${scenario}: run ${run.runId}, runner ${run.runner}; ${configLines.join(' ')}`);
       return run;
     },
-    reconcile: (source, run, log) => {
+    reconcile: (source, run) => {
       let result: ReconcileResult;
       try {
         result = reconcile(source, k6Clock, run, {
@@ -127,9 +127,7 @@ export function createHarnessCore(
       METRICS.reconcileMissingReader.add(result.missingReader);
       if (result.catchupMs !== null) METRICS.reconcileCatchup.add(result.catchupMs);
       const gaps =
-        log.listVusWithGaps && result.vusWithGaps.length
-          ? `; VUs with gaps: ${result.vusWithGaps.slice(0, 20).join(',')}`
-          : '';
+        result.vusWithGaps.length > 0 ? `; VUs with gaps: ${result.vusWithGaps.slice(0, 20).join(',')}` : '';
       console.log(
         `reconciliation (run ${run.runId}, runner ${run.runner}): ${result.acked} acknowledged, ` +
           `${result.missingWriter} missing on writer, ${result.missingReader} missing on reader${gaps}`,

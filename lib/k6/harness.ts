@@ -75,7 +75,7 @@ export function createSqlHarness(
     openWorkload: core.openWorkload,
     options: (scenarios) => core.options(scenarios, thresholdsFor(scenario, config.thresholds)),
     setup: core.setup,
-    teardown: (run) => core.reconcile(store, run, { listVusWithGaps: true }),
+    teardown: (run) => core.reconcile(store, run),
     handleSummary: (data) => core.handleSummary(data),
     nextKey: core.nextKey,
     session: core.session,
