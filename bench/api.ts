@@ -49,11 +49,16 @@ function chooseLoadGen(): LoadGen {
   const wanted = process.env.CQRS_BENCH_LOADGEN;
   if (wanted === 'autocannon') return 'autocannon';
   if (onPath('wrk')) return 'wrk';
-  if (wanted === 'wrk') throw new Error('CQRS_BENCH_LOADGEN=wrk but wrk is not on PATH: apt-get install -y wrk');
+  if (wanted === 'wrk')
+    throw new Error(
+      'CQRS_BENCH_LOADGEN=wrk, but wrk is not on PATH (Debian package wrk: apt-get install -y wrk)',
+    );
   if (wanted !== undefined && wanted !== '') {
     throw new Error(`CQRS_BENCH_LOADGEN must be wrk or autocannon, not ${wanted}`);
   }
-  console.log('wrk not found (Debian package: wrk); using autocannon, which costs the API side more client CPU');
+  console.log(
+    'wrk not found (Debian package: wrk); using autocannon, which costs the API side more client CPU',
+  );
   return 'autocannon';
 }
 
@@ -151,7 +156,12 @@ async function autocannonRun(
   const request = () =>
     spec.method === 'GET'
       ? { method: spec.method, path: `${spec.pathPrefix}${randomId()}`, headers: spec.headers }
-      : { method: spec.method, path: spec.path, headers: spec.headers, body: userBody(freshEmail(spec.emailTag)) };
+      : {
+          method: spec.method,
+          path: spec.path,
+          headers: spec.headers,
+          body: userBody(freshEmail(spec.emailTag)),
+        };
   const h = newHistogram();
   let ok = 0;
   let errors = 0;
@@ -202,7 +212,7 @@ local headers = ${headers}
 ${request}
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.stdout:write(string.format("WRK_RESULT %d %d %d %d %d %d\n", summary.requests, summary.duration,
+  io.stdout:write(string.format("WRK_RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
 end
 `;
@@ -221,16 +231,22 @@ async function wrk(
     const script = join(dir, 'bench.lua');
     writeFileSync(script, wrkScript(spec));
     const target = new URL(spec.method === 'GET' ? spec.pathPrefix : spec.path, url).href;
-    const stdout = await new Promise<string>((resolve, reject) =>
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
       execFile(
         'wrk',
         ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, target],
-        (err, out, errOut) => (err ? reject(new Error(`wrk failed: ${errOut || err.message}`)) : resolve(out)),
+        (err, out, errOut) =>
+          err
+            ? reject(new Error(`wrk failed: ${errOut || err.message}`))
+            : resolve({ stdout: out, stderr: errOut }),
       ),
     );
     const line = stdout.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-    if (!line) throw new Error(`wrk printed no result: ${stdout.trim()}`);
-    const [requests, durationUs, p50Us, p99Us, badStatus, socketErrors] = line.split(' ').slice(1).map(Number);
+    if (!line) throw new Error(`wrk printed no result: ${stderr.trim() || stdout.trim()}`);
+    const [requests, durationUs, p50Us, p99Us, badStatus, socketErrors] = line
+      .split(' ')
+      .slice(1)
+      .map(Number);
     const ok = (requests ?? 0) - (badStatus ?? 0);
     return {
       label,
@@ -324,8 +340,8 @@ function describeSides(): void {
       `- API: load generator ${gen} -> HTTP/1.1 over loopback -> API process (Fastify routing, schema`,
       '  validation, strategy, mysql2 execute, JSON serialisation, metrics) -> replica.',
       '- direct: this Node process runs the same number of closed-loop workers, each awaiting mysql2',
-      '  execute on a reader pool configured like the API`s (trace off) -> replica. No HTTP and no separate',
-      '  load generator: the loop is the application`s own database call, i.e. the work the API also does.',
+      '  execute on a reader pool configured as in the API (trace off) -> replica. No HTTP and no separate',
+      '  load generator: the loop is the application making its own database call, work the API also does.',
       'So the API side pays for an HTTP client the direct side does not have; that is inherent to comparing a',
       'service with a library call on one machine. wrk keeps that client cost small; the last line shows the',
       'CPU-bound ceiling with and without the load generator counted.',
