@@ -44,7 +44,7 @@ export interface Dialect {
    * The single result column is named `waited`; `gtidWaitReached(waited)` interprets it.
    */
   readonly waitForGtid: string;
-  gtidWaitReached(result: number | string | null): boolean;
+  gtidWaitReached(result: number | string | null | undefined): boolean;
   /** The source's whole executed GTID position (column `gtid`), for waiting until a replica has caught up. */
   readonly sourceGtidPosition: string;
   /** Privileges the exporter user needs to read replica status. */
@@ -78,7 +78,7 @@ const mariadb: Dialect = {
   lastWriteGtid: 'SELECT @@last_gtid AS gtid',
   // MASTER_GTID_WAIT returns 0 when reached, -1 on timeout.
   waitForGtid: 'SELECT MASTER_GTID_WAIT(?, ?) AS waited',
-  gtidWaitReached: (r) => Number(r) === 0,
+  gtidWaitReached: reachedWhenZero,
   sourceGtidPosition: 'SELECT @@GLOBAL.gtid_binlog_pos AS gtid',
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
   monitorGrants: 'REPLICATION CLIENT, SLAVE MONITOR',
@@ -109,7 +109,7 @@ const mysql: Dialect = {
   lastWriteGtid: 'SELECT @@GLOBAL.gtid_executed AS gtid',
   // WAIT_FOR_EXECUTED_GTID_SET returns 0 when reached, 1 on timeout.
   waitForGtid: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS waited',
-  gtidWaitReached: (r) => Number(r) === 0,
+  gtidWaitReached: reachedWhenZero,
   sourceGtidPosition: 'SELECT @@GLOBAL.gtid_executed AS gtid',
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
   monitorGrants: 'REPLICATION CLIENT',
@@ -128,6 +128,14 @@ export function dialectFor(flavor: Flavor): Dialect {
 /** Tells the flavour from `SELECT VERSION()` (MariaDB versions contain "MariaDB"). */
 export function flavorFromVersion(version: string): Flavor {
   return /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+}
+
+/**
+ * Both wait functions return 0 once the GTID is applied. NULL (bad arguments, or no row at all) is not success:
+ * `Number(null)` is 0, so it has to be ruled out first.
+ */
+function reachedWhenZero(result: number | string | null | undefined): boolean {
+  return result !== null && result !== undefined && result !== '' && Number(result) === 0;
 }
 
 function quote(value: string): string {
