@@ -1,7 +1,8 @@
 /**
  * Long-running servers are started detached (they outlive the CLI) with their output in <state>/logs, and are
- * recorded by PID in <state>/pids.json. A PID is only trusted while /proc says it still runs the same binary,
- * so a recycled PID is never signalled.
+ * recorded by PID in <state>/pids.json. A PID is only trusted while /proc shows the same process: same boot,
+ * same start time, same binary. So a recycled PID (after a reboot, say, the system's own mariadbd) is never
+ * reused or signalled.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,9 @@ export interface ProcessRecord {
   /** Basename of the executable, checked against /proc/<pid>/cmdline before any signal. */
   exe: string;
   startedAt: string;
+  /** Kernel start time of the process (clock ticks since boot, /proc/<pid>/stat field 22) and the boot it ran in. */
+  procStart: string;
+  bootId: string;
 }
 
 export type Registry = Record<string, ProcessRecord>;
@@ -39,13 +43,23 @@ export function updateRegistry(stateDir: string, change: (r: Registry) => void):
   writeRegistry(stateDir, r);
 }
 
-/** True while the PID exists, is not a zombie, and still runs `exe`. */
+const bootId = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+
+/** State and start time from /proc/<pid>/stat (fields after the parenthesised command name). */
+function procStat(pid: number): { state: string; start: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  return { state: fields[0] ?? '', start: fields[19] ?? '' };
+}
+
+/** True while the PID exists, is not a zombie, and is still the very process that was recorded. */
 export function isRunning(rec: ProcessRecord | undefined): rec is ProcessRecord {
   if (!rec) return false;
   try {
-    const stat = readFileSync(`/proc/${rec.pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    const { state, start } = procStat(rec.pid);
     if (state === 'Z' || state === 'X') return false;
+    if (start !== rec.procStart || bootId() !== rec.bootId) return false;
     const argv = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0');
     // Some servers rewrite their title (redis-server shows "/usr/bin/redis-server 127.0.0.1:6379").
     return argv.some((a) => basename(a.split(' ')[0] ?? '') === rec.exe || a.endsWith(rec.exe));
@@ -86,6 +100,8 @@ export function startDaemon(spec: DaemonSpec): ProcessRecord {
       pid: child.pid,
       exe: spec.exe ?? basename(spec.command),
       startedAt: new Date().toISOString(),
+      procStart: procStat(child.pid).start,
+      bootId: bootId(),
     };
     updateRegistry(spec.stateDir, (r) => {
       r[spec.name] = rec;
