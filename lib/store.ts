@@ -46,7 +46,10 @@ export interface ProbeTarget {
 }
 
 export interface HeartbeatSample {
-  /** Age of the newest heartbeat the reader sees (reader clock minus heartbeat time). */
+  /**
+   * How far the reader is behind: the age of the newest heartbeat it sees minus the age of the newest heartbeat
+   * on the writer, clamped at 0 (the heartbeat's own age, up to one heartbeat interval, is not lag).
+   */
   readonly lagMs: number;
   /** The heartbeat timestamp itself, for monotonic-read checks. */
   readonly tsMs: number;
@@ -55,7 +58,7 @@ export interface HeartbeatSample {
 export interface HeartbeatSource {
   /** Writer side: stamp the heartbeat row with the current time. */
   beat(): void;
-  /** Reader side: null when no heartbeat has replicated yet. */
+  /** Reader side (corrected by the writer's heartbeat age): null when no heartbeat has replicated yet. */
   sample(): HeartbeatSample | null;
   /** Seconds_Behind_Master/Source: null when unknown (thread stopped, not a replica, no privilege). */
   secondsBehind(): number | null;

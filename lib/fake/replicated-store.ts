@@ -134,9 +134,13 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     this.clock.sleep(this.readLatency);
     const replica = this.nextReplica();
     const now = this.clock.now();
+    // Like the SQL store: the replica's heartbeat age minus the primary's (its newest beat), clamped at 0.
+    const newest = this.beats[this.beats.length - 1];
+    const primaryAge = newest ? now - newest.ts : 0;
     for (let i = this.beats.length - 1; i >= 0; i--) {
       const beat = this.beats[i] as Beat;
-      if ((beat.visibleAt[replica] as number) <= now) return { lagMs: now - beat.ts, tsMs: beat.ts };
+      if ((beat.visibleAt[replica] as number) <= now)
+        return { lagMs: Math.max(0, now - beat.ts - primaryAge), tsMs: beat.ts };
     }
     return null;
   }

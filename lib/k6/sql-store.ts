@@ -108,12 +108,19 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     this.writer.exec('heartbeat_write', SQL.heartbeatBeat);
   }
 
+  /**
+   * Replica heartbeat age minus the primary's, read right after it: the replica's newest heartbeat is up to one
+   * heartbeat interval old even with no lag, and so is the primary's, so the difference is what the replica is
+   * behind. Reader first, so a zero lag reads as 0 (clamped), never as the gap between the two queries.
+   */
   sample(): HeartbeatSample | null {
     const row = this.reader.query('heartbeat_read', SQL.heartbeatSample)[0];
-    const lagUs = row ? numberCell(row, 'lag_us') : null;
+    const ageUs = row ? numberCell(row, 'lag_us') : null;
     const tsUs = row ? numberCell(row, 'ts_us') : null;
-    if (lagUs === null || tsUs === null) return null;
-    return { lagMs: lagUs / 1000, tsMs: tsUs / 1000 };
+    if (ageUs === null || tsUs === null) return null;
+    const primary = this.writer.query('heartbeat_age', SQL.heartbeatAge)[0];
+    const primaryAgeUs = (primary && numberCell(primary, 'age_us')) ?? 0;
+    return { lagMs: Math.max(0, ageUs - primaryAgeUs) / 1000, tsMs: tsUs / 1000 };
   }
 
   secondsBehind(): number | null {

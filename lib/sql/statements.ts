@@ -14,10 +14,16 @@ export const SQL = {
   /** pt-heartbeat shape: the primary stamps its own server_id row. */
   heartbeatBeat:
     'INSERT INTO heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)',
-  /** Lag and the heartbeat time itself, both as integers in microseconds (no driver-specific time types). */
+  /**
+   * On the replica: the age of the newest heartbeat there (`lag_us`) and the heartbeat time itself, both as
+   * integers in microseconds (no driver-specific time types). The age alone is up to one heartbeat interval
+   * more than the lag, so the store subtracts the primary's own heartbeat age (heartbeatAge).
+   */
   heartbeatSample:
     'SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), NOW(6)) AS lag_us, ' +
     'CAST(UNIX_TIMESTAMP(MAX(ts)) * 1000000 AS UNSIGNED) AS ts_us FROM heartbeat',
+  /** On the primary: the age of its newest heartbeat in microseconds (0 ≤ age < one heartbeat interval). */
+  heartbeatAge: 'SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), NOW(6)) AS age_us FROM heartbeat',
   maxProbeId: 'SELECT MAX(id) AS max_id FROM probe_rows',
   pointRead: 'SELECT id, tag, payload FROM probe_rows WHERE id = ?',
 } as const;

@@ -53,6 +53,7 @@ const STUBS: Record<string, string> = {
           }
           if (q === SQL.heartbeatSample) return heartbeat === null || blind ? [{ lag_us: null, ts_us: null }]
             : [{ lag_us: bytes(1500), ts_us: bytes(heartbeat * 1000) }];
+          if (q === SQL.heartbeatAge) return [{ age_us: heartbeat === null ? null : bytes(0) }];
           if (q === SQL.maxProbeId) return [{ max_id: rows.size || null }];
           if (q === SQL.pointRead) { const r = [...rows.values()].find((x) => x.id === a[0]);
             return r && seen(r.tag) ? [{ id: r.id, tag: bytes(r.tag), payload: bytes('x') }] : []; }

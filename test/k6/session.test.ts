@@ -56,7 +56,9 @@ describe('session guarantees', () => {
     clock.sleep(95); // t = 105: replica 0 has ts 10, replica 1 only ts 0
     const seen = [1, 2, 3].map(() => sampleHeartbeat(store, clock, s));
     expect(seen.map((x) => x?.tsMs)).toEqual([10, 0, 10]);
-    expect(seen.map((x) => x?.lagMs)).toEqual([95, 105, 95]);
+    // Lag is the replica's heartbeat age minus the primary's (95 ms): replica 0 is current, replica 1 lacks the
+    // heartbeat written 10 ms after the one it has.
+    expect(seen.map((x) => x?.lagMs)).toEqual([0, 10, 0]);
     expect(s.counts['monotonic-reads']).toBe(1);
     expect(s.examples[0]?.detail).toBe(`${HEARTBEAT_STREAM} went back from 10 (seen at 105.000ms) to 0`);
   });
@@ -71,9 +73,24 @@ describe('heartbeat lag on the fake store', () => {
       store.beat();
       clock.sleep(10);
     }
+    store.beat(); // t = 200: the primary's newest heartbeat is 0 ms old
     // t = 200: the newest heartbeat on the replica is the one from t = 150 (150 + 50 ≤ 200).
     expect(store.sample()).toEqual({ lagMs: 50, tsMs: 150 });
     expect(store.secondsBehind()).toBe(0);
+  });
+
+  it('does not count the heartbeat’s own age as lag: replica age minus primary age', () => {
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(0)] });
+    store.beat(); // t = 0, on the replica at once
+    clock.sleep(90); // the next heartbeat is due at 100: the replica's is 90 ms old, and so is the primary's
+    expect(store.sample()).toEqual({ lagMs: 0, tsMs: 0 });
+    const lagging = new FakeReplicatedStore(clock, { replicas: [constantLag(50)] });
+    lagging.beat(); // t = 90
+    clock.sleep(50);
+    lagging.beat(); // t = 140, on the replica at 190
+    clock.sleep(45); // t = 185: replica has the beat from 90 (95 ms old), primary the one from 140 (45 ms old)
+    expect(lagging.sample()).toEqual({ lagMs: 50, tsMs: 90 });
   });
 
   it('grows while the replica is frozen', () => {
@@ -85,6 +102,7 @@ describe('heartbeat lag on the fake store', () => {
       store.beat();
       clock.sleep(100);
     }
+    store.beat(); // t = 2600 on the primary
     // Only the heartbeat from t = 0 replicated; at t = 2600 it is 2600 ms old.
     expect(store.sample()).toEqual({ lagMs: 2600, tsMs: 0 });
     expect(store.secondsBehind()).toBe(2);

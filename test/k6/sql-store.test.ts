@@ -127,6 +127,33 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     expect(store.sample()).toEqual({ lagMs: 52.034, tsMs: 1_764_118_000_123.456 });
   });
 
+  it('subtracts the primary’s own heartbeat age, read right after the replica’s, clamped at 0', () => {
+    const calls: Call[] = [];
+    let replicaAge = '152034';
+    let primaryAge: number | null = 100_000;
+    const store = new SqlStore(
+      stubDb('writer', calls, (sql) => (sql === SQL.heartbeatAge ? [{ age_us: primaryAge }] : [])),
+      stubDb('reader', calls, (sql) =>
+        sql === SQL.heartbeatSample ? [{ lag_us: replicaAge, ts_us: '1764118000123456' }] : [],
+      ),
+      null,
+      { ...opts, strategy: 'eventual' },
+    );
+    // Zero lag, heartbeat 100 ms old on both sides would read 100 ms without the correction.
+    expect(store.sample()).toEqual({ lagMs: 52.034, tsMs: 1_764_118_000_123.456 });
+    expect(calls.map((c) => [c.endpoint, c.op])).toEqual([
+      ['reader', 'heartbeat_read'],
+      ['writer', 'heartbeat_age'],
+    ]);
+    replicaAge = '90000'; // the primary beat between the two reads: never a negative lag
+    expect(store.sample()?.lagMs).toBe(0);
+    replicaAge = '100000';
+    primaryAge = 100_000;
+    expect(store.sample()?.lagMs).toBe(0);
+    primaryAge = null; // no heartbeat on the primary: the replica's age is all there is
+    expect(store.sample()?.lagMs).toBe(100);
+  });
+
   it('reads Seconds_Behind through the dialect, and stops after the first failure with one warning', () => {
     const warnings: string[] = [];
     let fail = false;

@@ -140,6 +140,29 @@ describe('heartbeat statements', () => {
   });
 });
 
+describe('heartbeat lag correction', () => {
+  it('replica age minus primary age: a heartbeat that is old on both sides is not lag', async () => {
+    await writer.query(SQL.heartbeatBeat);
+    const [beat] = await q(
+      writer,
+      'SELECT CAST(UNIX_TIMESTAMP(MAX(ts)) * 1000000 AS UNSIGNED) AS ts_us FROM heartbeat',
+    );
+    const written = numberCell(beat as DecodedRow, 'ts_us');
+    await until(async () => {
+      const row = (await q(reader, SQL.heartbeatSample))[0];
+      return row && numberCell(row, 'ts_us') === written ? row : null;
+    });
+    await new Promise((r) => setTimeout(r, 300)); // no heartbeat for 300 ms: both copies age alike
+    const replica = (await q(reader, SQL.heartbeatSample))[0] as DecodedRow;
+    const primary = (await q(writer, SQL.heartbeatAge))[0] as DecodedRow;
+    const replicaAgeUs = numberCell(replica, 'lag_us') as number;
+    const primaryAgeUs = numberCell(primary, 'age_us') as number;
+    expect(replicaAgeUs).toBeGreaterThanOrEqual(300_000);
+    expect(primaryAgeUs).toBeGreaterThanOrEqual(300_000);
+    expect(Math.max(0, replicaAgeUs - primaryAgeUs)).toBeLessThan(100_000);
+  });
+});
+
 describe('dialect queries', () => {
   it('reads Seconds_Behind_Master with the monitor login (the reader has no such privilege)', async () => {
     const row = (await q(monitor, dialect.showReplicaStatus))[0] as DecodedRow;
