@@ -11,9 +11,13 @@ export const SQL = {
     'ON DUPLICATE KEY UPDATE acked = acked + 1',
   ledgerByVu: 'SELECT vu, acked FROM probe_ledger WHERE run_id = ? AND runner = ?',
   rowsByVu: 'SELECT vu, COUNT(*) AS n FROM probe_rows WHERE run_id = ? AND runner = ? GROUP BY vu',
-  /** pt-heartbeat shape: the primary stamps its own server_id row. */
+  /**
+   * pt-heartbeat shape: the primary stamps its own server_id row. GREATEST keeps it monotonic when heartbeat
+   * writers race (a statement that took NOW(6) earlier but commits later must not move the heartbeat back).
+   */
   heartbeatBeat:
-    'INSERT INTO heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)',
+    'INSERT INTO heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ' +
+    'ON DUPLICATE KEY UPDATE ts = GREATEST(ts, NOW(6))',
   /**
    * On the replica: the age of the newest heartbeat there (`lag_us`) and the heartbeat time itself, both as
    * integers in microseconds (no driver-specific time types). The age alone is up to one heartbeat interval

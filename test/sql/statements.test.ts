@@ -140,6 +140,39 @@ describe('heartbeat statements', () => {
   });
 });
 
+describe('heartbeat writers racing', () => {
+  it('never moves the heartbeat back when a writer with an earlier NOW(6) stamps after a later one', async () => {
+    const late = await mysql.createConnection({ ...stack.endpoints.writer });
+    try {
+      await writer.query(SQL.heartbeatBeat);
+      const tsOf = async (conn: Connection) =>
+        numberCell(
+          (
+            await q(
+              conn,
+              'SELECT CAST(UNIX_TIMESTAMP(MAX(ts)) * 1000000 AS UNSIGNED) AS ts_us FROM heartbeat',
+            )
+          )[0] as DecodedRow,
+          'ts_us',
+        ) as number;
+      const before = await tsOf(writer);
+      // A concurrent writer whose statement read NOW(6) 5 s earlier (a session clock set back stands in for it).
+      await late.query('SET @@timestamp = UNIX_TIMESTAMP(NOW(6)) - 5');
+      await late.query(SQL.heartbeatBeat);
+      expect(await tsOf(writer)).toBe(before);
+      const replicated = await until(async () => {
+        const t = await tsOf(reader);
+        return t >= before ? t : null;
+      });
+      expect(replicated).toBe(before);
+      await writer.query(SQL.heartbeatBeat); // the normal path still moves it forward
+      expect(await tsOf(writer)).toBeGreaterThan(before);
+    } finally {
+      await late.end();
+    }
+  });
+});
+
 describe('heartbeat lag correction', () => {
   it('replica age minus primary age: a heartbeat that is old on both sides is not lag', async () => {
     await writer.query(SQL.heartbeatBeat);
