@@ -51,6 +51,9 @@ export function runProbe(
       polls++;
       if (target.poll(key, ack)) lag = clock.now() - ackedAt;
     }
+    // The deadline is checked before a poll, so the last one (or a slow immediate read, e.g. a GTID wait) can
+    // complete after it: a write first seen after the timeout timed out; it is never a lag above the timeout.
+    if (lag !== null && lag > opts.timeoutMs) lag = null;
   } finally {
     // The write was acknowledged even if a read failed, so the ledger records it either way; it comes after
     // the measurement so it cannot delay the reads above.

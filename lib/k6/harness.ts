@@ -58,7 +58,9 @@ export function createSqlHarness(
       dialect,
       strategy: config.sqlStrategy,
       payloadBytes: config.payloadBytes,
-      gtidWaitSeconds: Math.max(1, Math.ceil(config.probeTimeoutMs / 1000)),
+      // Fractions allowed (MASTER_GTID_WAIT / WAIT_FOR_EXECUTED_GTID_SET take them): a 500 ms probe timeout
+      // must not wait a whole second.
+      gtidWaitSeconds: config.probeTimeoutMs / 1000,
     },
     (line) => console.warn(line),
   );

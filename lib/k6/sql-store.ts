@@ -23,7 +23,7 @@ export interface SqlStoreOptions {
   readonly dialect: Dialect;
   readonly strategy: SqlStrategy;
   readonly payloadBytes: number;
-  /** Upper bound of one GTID wait, in whole seconds (the server functions take seconds). */
+  /** Upper bound of one GTID wait, in seconds, fractions allowed (the server functions take seconds). */
   readonly gtidWaitSeconds: number;
 }
 

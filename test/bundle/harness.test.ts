@@ -57,6 +57,8 @@ const STUBS: Record<string, string> = {
           if (q === SQL.maxProbeId) return [{ max_id: rows.size || null }];
           if (q === SQL.pointRead) { const r = [...rows.values()].find((x) => x.id === a[0]);
             return r && seen(r.tag) ? [{ id: r.id, tag: bytes(r.tag), payload: bytes('x') }] : []; }
+          if (q === DIALECTS.mariadb.lastWriteGtid) return [{ gtid: bytes('0-1-' + rows.size) }];
+          if (q === DIALECTS.mariadb.waitForGtid) { (globalThis.__gtidWaits ??= []).push(a[1]); return [{ waited: blind ? -1 : 0 }]; }
           if (q === DIALECTS.mariadb.showReplicaStatus) return [{ Seconds_Behind_Master: bytes(0) }];
           throw new Error('unexpected query: ' + q);
         },
@@ -138,6 +140,20 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     expect(total(samples, 'ryw_violations')).toBe(2);
     expect(total(samples, 'reconcile_missing_writer')).toBe(0);
     expect(total(samples, 'reconcile_missing_reader')).toBe(2);
+    expect(total(samples, 'db_errors')).toBe(0);
+  });
+
+  it('gtid-wait: waits at most the probe timeout, in fractions of a second, on the reader', async () => {
+    const waits: unknown[] = [];
+    Object.assign(globalThis, { __gtidWaits: waits });
+    const { mod, samples } = await load('sql-read-after-write', {
+      CQRS_SQL_STRATEGY: 'gtid-wait',
+      CQRS_PROBE_TIMEOUT: '500ms',
+    });
+    const run = mod.setup?.();
+    mod.probe?.(run);
+    expect(waits).toEqual([0.5]);
+    expect(total(samples, 'stale_reads')).toBe(0);
     expect(total(samples, 'db_errors')).toBe(0);
   });
 

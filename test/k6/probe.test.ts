@@ -65,6 +65,19 @@ describe('read-after-write probe on the fake replicated store', () => {
     expect(clock.now()).toBe(2 * (WRITE_MS + READ_MS + 8 * 1.25 + WRITE_MS));
   });
 
+  it('counts a write first seen after the timeout as a timeout, never as a lag above it', () => {
+    // Lag 9.5 ms, timeout 10 ms: poll 7 starts at 9 ms (before the deadline) and completes at 10.25 ms.
+    const { outcomes } = probeRun(constantLag(9.5), 1, 10);
+    expect(outcomes[0]).toMatchObject({ stale: true, timedOut: true, visibilityLagMs: null, polls: 8 });
+    // A slow immediate read (a GTID wait, say) that returns fresh after the timeout is a timeout too.
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock, { readLatencyMs: 600, replicas: [constantLag(0)] });
+    const o = runProbe(store, clock, key(0), { timeoutMs: 500, pollIntervalMs: 1 });
+    expect(o).toMatchObject({ stale: false, timedOut: true, visibilityLagMs: null, polls: 0 });
+    // At exactly the timeout it is still a lag.
+    expect(probeRun(constantLag(10), 1, 10.25).outcomes[0]).toMatchObject({ visibilityLagMs: 10.25 });
+  });
+
   it('gives every probe a distinct tag and records each acknowledgement in the ledger', () => {
     const { outcomes, store } = probeRun(constantLag(0), 5);
     expect(new Set(outcomes.map((o) => o.tag)).size).toBe(5);
