@@ -59,6 +59,17 @@ export const User = Type.Object({
   created_at: Type.String(),
 });
 
+/**
+ * What POST /users answers: a User, except that `created_at` is left out when the committed row could not be
+ * read back (see createUser).
+ */
+export const CreatedUser = Type.Object({
+  id: Type.Number(),
+  email: Type.String(),
+  name: Type.String(),
+  created_at: Type.Optional(Type.String()),
+});
+
 export const UserList = Type.Array(User);
 
 export const ErrorResponse = Type.Object({

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ConsistencyQuery, ReadHeaders, UserList } from '../schemas.ts';
 import { cacheKeys, SELECT_USER_BY_EMAIL } from '../users/sql.ts';
-import { createUser } from './users.ts';
+import { cacheable, createUser } from './users.ts';
 
 export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,7 +16,7 @@ export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const email = `compat-${randomUUID()}@example.test`;
       const { user, token } = await createUser(app, email, 'compat', app.consistency.strategyOf(request));
-      await app.consistency.afterWrite(request, reply, [user]);
+      await app.consistency.afterWrite(request, reply, cacheable([user]));
       // Under gtid-wait the read waits for this very write, as a client sending the token back would.
       const lookup = { sql: SELECT_USER_BY_EMAIL, params: [email], cacheKey: cacheKeys.byEmail(email) };
       const { users } = await app.consistency.readThrough(request, reply, lookup, token);

@@ -1,12 +1,13 @@
 /** POST /users, GET /users/:id, GET /users?email= — writes go to the primary, reads through the strategy. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Strategy } from '../../common/strategies.ts';
-import { ClientError, onDb } from '../errors.ts';
+import { ClientError, describe, isOutage, onDb, UnavailableError } from '../errors.ts';
 import { normaliseToken, writeTarget } from '../read/plan.ts';
 import {
   ConsistencyQuery,
+  CreatedUser as CreatedUserSchema,
   CreateUserBody,
   EmailQuery,
   ErrorResponse,
@@ -22,15 +23,42 @@ import {
   SELECT_USER_BY_ID,
   selectCreatedUser,
   toUser,
+  type User as UserRecord,
   type UserRow,
 } from '../users/sql.ts';
 
+/** A user as POST /users acknowledges it: `created_at` is missing only when the row could not be read back. */
+export type CreatedUser = Omit<UserRecord, 'created_at'> & { created_at?: string };
+
+export interface CreateResult {
+  user: CreatedUser;
+  /** The write's GTID; undefined when it could not be read after the commit (the write still happened). */
+  token: string | undefined;
+}
+
+/**
+ * Test seam, null in production: runs between the committed INSERT and the follow-up select on the same
+ * connection, so tests can cut that connection for real (KILL CONNECTION) at exactly that point.
+ */
+export const createUserHooks: {
+  afterInsert: ((conn: PoolConnection, insertId: number) => Promise<void>) | null;
+} = { afterInsert: null };
+
 /**
  * Inserts on the writer (through Router for `router-split`) and returns the new row and its GTID. The
- * insert and the GTID query share one connection: @@last_gtid is per session. The row is acknowledged only
- * after the commit succeeded.
+ * insert and the GTID query share one connection: @@last_gtid is per session.
+ *
+ * Once the INSERT has returned an insertId the row is committed (autocommit), so nothing after that point may
+ * turn into an error: a 503 would invite a retry that can only get a 409. If the follow-up select fails, the
+ * answer is built from the insertId and the request body, without a token, with `created_at` from a read on
+ * another connection when that works.
  */
-export async function createUser(app: FastifyInstance, email: string, name: string, strategy: Strategy) {
+export async function createUser(
+  app: FastifyInstance,
+  email: string,
+  name: string,
+  strategy: Strategy,
+): Promise<CreateResult> {
   const viaRouter = writeTarget(strategy) === 'router-split';
   const pool = viaRouter ? app.routerSplitPool : app.writer;
   if (!pool)
@@ -38,21 +66,61 @@ export async function createUser(app: FastifyInstance, email: string, name: stri
       400,
       'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
     );
-  return onDb(viaRouter ? 'router' : 'writer', async () => {
-    const conn = await pool.getConnection();
-    try {
-      const [res] = await conn.execute<ResultSetHeader>(INSERT_USER, [email, name]);
-      const [rows] = await conn.execute<RowDataPacket[]>(selectCreatedUser(app.consistency.dialect), [
-        res.insertId,
-      ]);
-      const row = rows[0] as (UserRow & { gtid: string | null }) | undefined;
-      if (!row) throw new Error(`inserted user ${res.insertId} not found on the writer`);
-      return { user: toUser(row), token: normaliseToken(row.gtid) };
-    } finally {
-      conn.release();
-    }
-  });
+  const conn = await onDb(viaRouter ? 'router' : 'writer', () => pool.getConnection());
+  let insertId: number;
+  try {
+    const [res] = await onDb(viaRouter ? 'router' : 'writer', () =>
+      conn.execute<ResultSetHeader>(INSERT_USER, [email, name]),
+    );
+    insertId = Number(res.insertId);
+  } catch (err) {
+    // A statement error (e.g. duplicate email) leaves the connection usable; a lost one is not pooled again.
+    if (isOutage(err) || err instanceof UnavailableError) conn.destroy();
+    else conn.release();
+    throw err;
+  }
+  // Committed from here on.
+  try {
+    await createUserHooks.afterInsert?.(conn, insertId);
+    const [rows] = await conn.execute<RowDataPacket[]>(selectCreatedUser(app.consistency.dialect), [
+      insertId,
+    ]);
+    const row = rows[0] as (UserRow & { gtid: string | null }) | undefined;
+    if (!row) throw new Error(`inserted user ${insertId} not found on the writer`);
+    conn.release();
+    return { user: toUser(row), token: normaliseToken(row.gtid) };
+  } catch (err) {
+    // The connection may be dead or mid-protocol: never hand it back to the pool.
+    conn.destroy();
+    app.log.warn(
+      { id: insertId, err: describe(err) },
+      'user created, but reading it back failed; answering without a consistency token',
+    );
+    return { user: await readBackCreated(pool, { id: insertId, email, name }), token: undefined };
+  }
 }
+
+/** Bound on the read-back of a created row: it only supplies created_at, so it must not hold up the answer. */
+export const READ_BACK_TIMEOUT_MS = 1000;
+
+/** The committed row from a fresh connection, for its created_at; the known fields alone if that fails too. */
+async function readBackCreated(pool: Pool, known: CreatedUser): Promise<CreatedUser> {
+  try {
+    const [rows] = await pool.execute<RowDataPacket[]>(
+      { sql: SELECT_USER_BY_ID, timeout: READ_BACK_TIMEOUT_MS },
+      [known.id],
+    );
+    const row = rows[0] as UserRow | undefined;
+    if (row) return toUser(row);
+  } catch {
+    // Already logged as a missing token; created_at is the only thing lost.
+  }
+  return known;
+}
+
+/** Only complete users go to the cache: a cached user must satisfy the read schema. */
+export const cacheable = (users: CreatedUser[]): UserRecord[] =>
+  users.filter((u): u is UserRecord => typeof u.created_at === 'string');
 
 export const isDuplicate = (err: unknown) => (err as { code?: string } | null)?.code === 'ER_DUP_ENTRY';
 
@@ -64,7 +132,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: CreateUserBody,
         querystring: ConsistencyQuery,
         headers: ReadHeaders,
-        response: { 201: User, 409: ErrorResponse },
+        response: { 201: CreatedUserSchema, 409: ErrorResponse },
       },
     },
     async (request, reply) => {
@@ -76,7 +144,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
           app.consistency.strategyOf(request),
         );
         if (token) reply.header('x-consistency-token', token);
-        await app.consistency.afterWrite(request, reply, [user]);
+        await app.consistency.afterWrite(request, reply, cacheable([user]));
         return reply.code(201).send(user);
       } catch (err) {
         if (isDuplicate(err))
