@@ -1,13 +1,13 @@
 /**
  * A realistic mix: of the non-probe iterations, CQRS_READ_RATIO are reads (half of them read back this VU's
- * latest write on the replica, checked for read-your-writes), the rest writes; CQRS_PROBE_FRACTION of all
+ * latest write through CQRS_SQL_STRATEGY, checked for read-your-writes), the rest writes; CQRS_PROBE_FRACTION of all
  * iterations run the full read-after-write probe. A heartbeat writer and sampler run alongside.
  */
 import { k6Clock } from '../lib/k6/clock.ts';
 import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
 import { backgroundScenario, profileDurationMs } from '../lib/profiles.ts';
-import { probeTag } from '../lib/store.ts';
+import { type ProbeKey, probeTag, type WriteAck } from '../lib/store.ts';
 
 const h = createSqlHarness('sql-mixed', __ENV);
 const c = h.config;
@@ -21,8 +21,8 @@ export const options = h.options({
 
 export const { setup, teardown, handleSummary } = h;
 
-/** This VU's latest acknowledged write: what a user would expect to read back. */
-let latest: { tag: string; id: number } | undefined;
+/** This VU's latest acknowledged write: what a user would expect to read back, and how (its GTID, say). */
+let latest: { tag: string; key: ProbeKey; ack: WriteAck } | undefined;
 
 export function mixed(run: RunInfo): void {
   if (Math.random() < c.probeFraction) {
@@ -31,17 +31,19 @@ export function mixed(run: RunInfo): void {
   }
   if (Math.random() < c.readRatio) {
     if (latest && Math.random() < 0.5) {
+      // Read-your-writes through the strategy (CQRS_SQL_STRATEGY), like a client of that strategy would.
       const own = latest;
-      h.checked(() => h.session().readOwnWrite(own.tag, h.store.pointRead(own.id), k6Clock.now()));
+      h.checked(() => h.session().readOwnWrite(own.tag, h.store.readBack(own.ack), k6Clock.now()));
+      METRICS.sqlReads.add(1, { endpoint: h.store.readBackEndpoint() });
     } else {
-      h.store.pointRead(1 + Math.floor(Math.random() * Math.max(1, latest?.id ?? 1)));
+      h.store.pointRead(1 + Math.floor(Math.random() * Math.max(1, latest?.ack.id ?? 1)));
+      METRICS.sqlReads.add(1, { endpoint: 'reader' });
     }
-    METRICS.sqlReads.add(1, { endpoint: 'reader' });
     return;
   }
   const key = h.nextKey(run);
-  const ack = h.store.writeAndRecord(key);
-  latest = { tag: probeTag(key), id: ack.id };
+  const ack = h.store.writeAndRecord(key, true);
+  latest = { tag: probeTag(key), key, ack };
   h.session().acknowledged(latest.tag, k6Clock.now());
   METRICS.sqlWrites.add(1, { endpoint: 'writer' });
 }

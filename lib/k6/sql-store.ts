@@ -43,29 +43,25 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   }
 
   write(key: ProbeKey): WriteAck {
-    const tag = probeTag(key);
-    const r = this.writer.exec(
-      'probe_insert',
-      SQL.insertProbe,
-      tag,
-      key.runId,
-      key.runner,
-      key.vu,
-      key.seq,
-      this.payload,
-    );
-    if (this.opts.strategy !== 'gtid-wait') return { id: r.lastInsertId };
-    // Same VU, same single-connection pool: the session that wrote is the one asked for its GTID.
-    const row = this.writer.query('last_gtid', this.opts.dialect.lastWriteGtid)[0];
-    return { id: r.lastInsertId, gtid: (row && stringCell(row, 'gtid')) ?? '' };
+    return this.insert('probe_insert', key, true);
   }
 
   readAfterWrite(key: ProbeKey, ack: WriteAck): boolean {
-    if (this.opts.strategy === 'primary') return this.visible(this.writer, 'probe_read', key);
-    if (this.opts.strategy === 'gtid-wait' && ack.gtid) {
-      this.reader.query('gtid_wait', this.opts.dialect.waitForGtid, ack.gtid, this.opts.gtidWaitSeconds);
-    }
-    return this.visible(this.reader, 'probe_read', key);
+    return this.visible(this.readSide(ack), 'probe_read', key);
+  }
+
+  /**
+   * A client reading back its own write by id, routed by CQRS_SQL_STRATEGY like the probe's immediate read:
+   * the writer under `primary`, the reader after waiting for the write's GTID under `gtid-wait`, else the
+   * reader. `ack` comes from writeAndRecord(key, true), which carries the GTID when the strategy needs it.
+   */
+  readBack(ack: WriteAck): boolean {
+    return this.readSide(ack).query('point_read', SQL.pointRead, ack.id).length > 0;
+  }
+
+  /** Where a read after a write goes under the strategy (after the GTID wait, under gtid-wait). */
+  readBackEndpoint(): Endpoint {
+    return this.opts.strategy === 'primary' ? 'writer' : 'reader';
   }
 
   poll(key: ProbeKey): boolean {
@@ -76,20 +72,14 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     this.writer.exec('ledger', SQL.ledgerAck, key.runId, key.runner, key.vu);
   }
 
-  /** Writes a tagged row and records its acknowledgement; used by the load scenarios. */
-  writeAndRecord(key: ProbeKey): WriteAck {
-    const ack = this.writer.exec(
-      'insert',
-      SQL.insertProbe,
-      probeTag(key),
-      key.runId,
-      key.runner,
-      key.vu,
-      key.seq,
-      this.payload,
-    );
+  /**
+   * Writes a tagged row and records its acknowledgement; used by the load scenarios. With `readBack`, the ack
+   * also carries what the strategy needs to read the row back (its GTID under gtid-wait; see readBack).
+   */
+  writeAndRecord(key: ProbeKey, readBack = false): WriteAck {
+    const ack = this.insert('insert', key, readBack);
     this.recordAck(key);
-    return { id: ack.lastInsertId };
+    return ack;
   }
 
   /** A point read by id on the reader; true when the row exists there. */
@@ -143,6 +133,31 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
     const db = endpoint === 'writer' ? this.writer : this.reader;
     return this.perVu(db, 'reconcile_rows', SQL.rowsByVu, 'n', scope);
+  }
+
+  private insert(op: string, key: ProbeKey, readBack: boolean): WriteAck {
+    const r = this.writer.exec(
+      op,
+      SQL.insertProbe,
+      probeTag(key),
+      key.runId,
+      key.runner,
+      key.vu,
+      key.seq,
+      this.payload,
+    );
+    if (!readBack || this.opts.strategy !== 'gtid-wait') return { id: r.lastInsertId };
+    // Same VU, same single-connection pool: the session that wrote is the one asked for its GTID.
+    const row = this.writer.query('last_gtid', this.opts.dialect.lastWriteGtid)[0];
+    return { id: r.lastInsertId, gtid: (row && stringCell(row, 'gtid')) ?? '' };
+  }
+
+  private readSide(ack: WriteAck): SqlHandle {
+    if (this.opts.strategy === 'primary') return this.writer;
+    if (this.opts.strategy === 'gtid-wait' && ack.gtid) {
+      this.reader.query('gtid_wait', this.opts.dialect.waitForGtid, ack.gtid, this.opts.gtidWaitSeconds);
+    }
+    return this.reader;
   }
 
   private visible(db: SqlHandle, op: string, key: ProbeKey): boolean {

@@ -157,6 +157,36 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     expect(total(samples, 'db_errors')).toBe(0);
   });
 
+  it('mixed: read-backs follow CQRS_SQL_STRATEGY (primary reads the writer, gtid-wait waits first)', async () => {
+    // A reader that never catches up: under `primary` read-backs go to the writer, so they are never stale.
+    const primary = await load('sql-mixed', {
+      CQRS_SQL_STRATEGY: 'primary',
+      CQRS_READER_DSN: 'reader:pw@tcp(blackhole:1)/cqrs',
+      CQRS_PROBE_FRACTION: '0',
+      CQRS_READ_RATIO: '0.5',
+    });
+    const prun = primary.mod.setup?.();
+    for (let i = 0; i < 80; i++) primary.mod.mixed?.(prun);
+    const readBacks = primary.samples.filter((s) => s.name === 'sql_reads' && s.tags.endpoint === 'writer');
+    expect(readBacks.length).toBeGreaterThan(0);
+    expect(total(primary.samples, 'ryw_violations')).toBe(0);
+    expect(total(primary.samples, 'db_errors')).toBe(0);
+
+    const waits: unknown[] = [];
+    Object.assign(globalThis, { __gtidWaits: waits });
+    const gtid = await load('sql-mixed', {
+      CQRS_SQL_STRATEGY: 'gtid-wait',
+      CQRS_PROBE_FRACTION: '0',
+      CQRS_READ_RATIO: '0.5',
+    });
+    const grun = gtid.mod.setup?.();
+    for (let i = 0; i < 80; i++) gtid.mod.mixed?.(grun);
+    const ownReads = gtid.samples.filter((s) => s.name === 'db_queries' && s.tags.op === 'gtid_wait');
+    expect(waits.length).toBeGreaterThan(0);
+    expect(ownReads).toHaveLength(waits.length);
+    expect(total(gtid.samples, 'ryw_violations')).toBe(0);
+  });
+
   it('a reconciliation that cannot run is counted as an error, not as "0 missing"', async () => {
     const { mod, samples } = await load('sql-write-load', {
       CQRS_WRITER_DSN: 'writer:pw@tcp(broken-ledger:1)/cqrs',

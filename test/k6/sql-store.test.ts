@@ -111,6 +111,52 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     ]);
   });
 
+  it('reads a write back by id through the strategy: reader, writer, or reader after the GTID wait', () => {
+    for (const [strategy, expected] of [
+      [
+        'eventual',
+        [
+          ['writer', 'insert', []],
+          ['writer', 'ledger', ['r1', '0', 3]],
+          ['reader', 'point_read', [42]],
+        ],
+      ],
+      [
+        'primary',
+        [
+          ['writer', 'insert', []],
+          ['writer', 'ledger', ['r1', '0', 3]],
+          ['writer', 'point_read', [42]],
+        ],
+      ],
+      [
+        'gtid-wait',
+        [
+          ['writer', 'insert', []],
+          ['writer', 'last_gtid', []],
+          ['writer', 'ledger', ['r1', '0', 3]],
+          ['reader', 'gtid_wait', ['0-1-99', 2]],
+          ['reader', 'point_read', [42]],
+        ],
+      ],
+    ] as const) {
+      const calls: Call[] = [];
+      const answer = (sql: string) =>
+        sql === mariadb.lastWriteGtid ? [{ gtid: '0-1-99' }] : sql === SQL.pointRead ? [{ id: 42 }] : [];
+      const store = new SqlStore(stubDb('writer', calls, answer), stubDb('reader', calls, answer), null, {
+        ...opts,
+        strategy,
+      });
+      const ack = store.writeAndRecord(key, true);
+      expect(store.readBack(ack)).toBe(true);
+      expect(store.readBackEndpoint()).toBe(strategy === 'primary' ? 'writer' : 'reader');
+      expect(
+        calls.map((c) => [c.endpoint, c.op, c.op === 'insert' ? [] : c.args]),
+        strategy,
+      ).toEqual(expected);
+    }
+  });
+
   it('samples heartbeat lag in ms from integer microseconds, null before any heartbeat', () => {
     let rows: DecodedRow[] = [{ lag_us: null, ts_us: null }];
     const store = new SqlStore(
