@@ -121,7 +121,12 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
       ]),
     );
     const files = mod.handleSummary?.({ metrics: {}, setup_data: run }) as Record<string, string>;
-    expect(Object.keys(files)).toContain('reports/h1/runner-3/consistency.md');
+    expect(Object.keys(files)).toContain('reports/h1/consistency.runner-3.md');
+    expect(
+      Object.keys(files)
+        .filter((f) => f !== 'stdout')
+        .every((f) => f.startsWith('reports/h1/')),
+    ).toBe(true);
   });
 
   it('read-after-write against a replica that never catches up: stale, timeouts, violations, missing rows', async () => {

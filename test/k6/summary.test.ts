@@ -8,7 +8,7 @@ import {
 } from '../../lib/summary/consistency.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { consistencyFigures } from '../../lib/summary/figures.ts';
-import { reportFolder, summaryFiles } from '../../lib/summary/index.ts';
+import { reportFileName, reportFolder, summaryFiles } from '../../lib/summary/index.ts';
 import { junitXml } from '../../lib/summary/junit.ts';
 import { resolveThresholds, thresholdsFor } from '../../lib/thresholds.ts';
 
@@ -114,7 +114,28 @@ describe('consistency figures and reports', () => {
     expect(JSON.parse(files['reports/exp-1/summary.json'] as string)).toEqual(data);
     expect(Object.values(files).join('\n')).not.toMatch(/-secret/);
     expect(files.stdout).toContain('✗ visibility_timeouts: count==0');
-    expect(reportFolder({ reportDir: 'reports', testId: 'x', runner: '2' })).toBe('reports/x/runner-2');
+    // One folder for every runner (k6 does not create folders): the runner goes into the file names.
+    expect(reportFolder({ reportDir: 'reports', testId: 'x' })).toBe('reports/x');
+  });
+
+  it('puts a k6-operator runner other than 0 into the file names, in the same folder', () => {
+    const files = summaryFiles(data, {
+      scenario: 'sql-read-after-write',
+      testId: 'exp-1',
+      runner: '2',
+      reportDir: 'reports',
+      title: 't',
+    });
+    expect(Object.keys(files).sort()).toEqual([
+      'reports/exp-1/consistency.runner-2.md',
+      'reports/exp-1/junit.runner-2.xml',
+      'reports/exp-1/summary.runner-2.json',
+      'reports/exp-1/summary.runner-2.txt',
+      'stdout',
+    ]);
+    expect(files.stdout).toContain('reports: reports/exp-1/*.runner-2.*');
+    expect(reportFileName('summary.json', '0')).toBe('summary.json');
+    expect(reportFileName('summary.json', 'a.b')).toBe('summary.runner-a.b.json');
   });
 
   it('offers a per-strategy comparison section for the API scenarios', () => {
