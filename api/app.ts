@@ -15,6 +15,7 @@ import { mysqlPool } from './plugins/mysql-pool.ts';
 import { redisPlugin } from './plugins/redis.ts';
 import { strictBody } from './plugins/strict-body.ts';
 import { consistencyPlugin } from './read/consistency.ts';
+import { CONSISTENCY_TOKEN_FORMAT, consistencyTokenFormat } from './read/token.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { healthRoutes } from './routes/health.ts';
 import { usersRoutes } from './routes/users.ts';
@@ -77,7 +78,13 @@ export function serverOptions(config: ApiConfig, overrides: FastifyServerOptions
     ajv: {
       // Reject instead of repairing: wrong types and unknown fields are client errors, not things to coerce
       // or strip.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
+        // The token's numeric ranges, which its pattern cannot express (read/token.ts).
+        formats: { [CONSISTENCY_TOKEN_FORMAT]: consistencyTokenFormat },
+      },
     },
     ...overrides,
   };

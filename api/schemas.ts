@@ -5,6 +5,7 @@
  */
 import { Type } from 'typebox';
 import { STRATEGIES } from '../common/strategies.ts';
+import { CONSISTENCY_TOKEN_FORMAT } from './read/token.ts';
 
 /**
  * Printable text only: no C0/C1 control characters and no lone UTF-16 surrogates (utf8mb4 cannot store them,
@@ -25,7 +26,9 @@ export const StrategySchema = Type.Enum(STRATEGIES);
 
 export const ReadHeaders = Type.Object({
   'x-read-consistency': Type.Optional(StrategySchema),
-  'x-consistency-token': Type.Optional(Type.String({ maxLength: 4096, pattern: GTID_TOKEN_PATTERN })),
+  'x-consistency-token': Type.Optional(
+    Type.String({ maxLength: 4096, pattern: GTID_TOKEN_PATTERN, format: CONSISTENCY_TOKEN_FORMAT }),
+  ),
   'x-client-id': Type.Optional(Type.String({ pattern: CLIENT_ID_PATTERN })),
 });
 

@@ -96,11 +96,17 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
     ]);
     waitMs = performance.now() - started;
     m.gtidWaitDuration.observe(waitMs / 1000);
-    if (deps.dialect.gtidWaitReached(rows[0]?.waited ?? null)) {
+    // No row or a NULL result means the wait did not say "reached" (the server could not wait): never read
+    // the replica on that, whatever the dialect makes of NULL.
+    const waited = rows[0]?.waited as number | string | null | undefined;
+    const noResult = waited === null || waited === undefined;
+    if (noResult) deps.log.warn({ token }, 'GTID wait returned no result; reading the primary');
+    if (!noResult && deps.dialect.gtidWaitReached(waited)) {
       // Same connection: no second pool checkout between the wait and the read.
       return { users: await select(conn, lookup), source: 'replica', waitMs };
     }
-    m.gtidWaitTimeouts.inc();
+    // Counted as a timeout fallback (the wait did not reach the token); only a real timeout is a timeout.
+    if (!noResult) m.gtidWaitTimeouts.inc();
     m.gtidWaitFallbacks.inc({ reason: 'timeout' });
     return {
       users: await onDb('writer', () => select(deps.writer, lookup)),
@@ -109,6 +115,8 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
       fallback: 'timeout',
     };
   } catch (err) {
+    if (isUnparsableGtid(deps.dialect, err))
+      throw new ClientError(400, `x-consistency-token is not a GTID the server accepts: ${describe(err)}`);
     if (err instanceof UnavailableError || !isOutage(err)) throw err;
     // The replica is down: the primary still answers, and that is counted.
     m.gtidWaitFallbacks.inc({ reason: 'replica_unavailable' });
@@ -121,6 +129,16 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
   } finally {
     conn?.release();
   }
+}
+
+/**
+ * The server refused to parse the token (MariaDB 1941 "Could not parse GTID list", MySQL 1772 "Malformed GTID
+ * set specification"). The schema's range check (read/token.ts) should have caught it first; this keeps any
+ * token it misses a client error rather than a 500.
+ */
+function isUnparsableGtid(dialect: Dialect, err: unknown): boolean {
+  const errno = (err as { errno?: unknown } | null)?.errno;
+  return errno === (dialect.flavor === 'mariadb' ? 1941 : 1772);
 }
 
 async function readThroughCache(deps: ReadDeps, lookup: Lookup): Promise<ReadOutcome> {
