@@ -1,10 +1,12 @@
 /**
- * End-of-run reconciliation: every write acknowledged in this run and runner (the ledger) must be present on
- * the writer and, after a bounded catch-up wait, on the reader. Read-only, so running it again (every
+ * End-of-run reconciliation: every write acknowledged in this run and runner (the ledger, one row per
+ * acknowledged write) must have its own row on the writer and, after a bounded catch-up wait, on the reader;
+ * each is looked up by key (an anti-join), never compared as a count. Read-only, so running it again (every
  * k6-operator runner runs teardown) gives the same answer; scoped by run id and runner so runners never count
  * each other's rows.
  */
-import type { Clock, ReconcileSource, RunScope } from './store.ts';
+import { type DecodedRow, numberCell } from './decode.ts';
+import type { AckCheck, Clock, ReconcileSource, RunScope } from './store.ts';
 
 export interface ReconcileOptions {
   readonly catchupTimeoutMs: number;
@@ -21,34 +23,42 @@ export interface ReconcileResult {
   readonly vusWithGaps: readonly number[];
 }
 
-function missing(ledger: ReadonlyMap<number, number>, present: ReadonlyMap<number, number>): number {
-  let n = 0;
-  for (const [vu, acked] of ledger) n += Math.max(0, acked - (present.get(vu) ?? 0));
-  return n;
-}
-
 export function reconcile(
   source: ReconcileSource,
   clock: Clock,
   scope: RunScope,
   opts: ReconcileOptions,
 ): ReconcileResult {
-  const ledger = source.ledger(scope);
+  // The writer holds the ledger: what was acknowledged, and which acknowledged writes have no row there.
+  const onWriter = source.acks('writer', scope);
   let acked = 0;
-  for (const n of ledger.values()) acked += n;
-  const onWriter = source.rowCounts('writer', scope);
-  const missingWriter = missing(ledger, onWriter);
+  let missingWriter = 0;
+  for (const { acked: n, missing } of onWriter.values()) {
+    acked += n;
+    missingWriter += missing;
+  }
+  // On the reader an acknowledgement that has not replicated yet cannot be checked, so its write counts as
+  // missing until it has (the catch-up wait is for both).
+  const readerGaps = (onReader: ReadonlyMap<number, AckCheck>): Map<number, number> => {
+    const gaps = new Map<number, number>();
+    for (const [vu, w] of onWriter) {
+      const r = onReader.get(vu);
+      const n = (r?.missing ?? 0) + Math.max(0, w.acked - (r?.acked ?? 0));
+      if (n > 0) gaps.set(vu, n);
+    }
+    return gaps;
+  };
+  const sum = (m: ReadonlyMap<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
   const started = clock.now();
-  let onReader = source.rowCounts('reader', scope);
-  let missingReader = missing(ledger, onReader);
-  while (missingReader > 0 && clock.now() - started < opts.catchupTimeoutMs) {
+  let onReader = readerGaps(source.acks('reader', scope));
+  while (onReader.size > 0 && clock.now() - started < opts.catchupTimeoutMs) {
     clock.sleep(opts.pollIntervalMs);
-    onReader = source.rowCounts('reader', scope);
-    missingReader = missing(ledger, onReader);
+    onReader = readerGaps(source.acks('reader', scope));
   }
-  const vusWithGaps = [...ledger]
-    .filter(([vu, n]) => (onWriter.get(vu) ?? 0) < n || (onReader.get(vu) ?? 0) < n)
+  const missingReader = sum(onReader);
+  const vusWithGaps = [...onWriter]
+    .filter(([vu, w]) => w.missing > 0 || onReader.has(vu))
     .map(([vu]) => vu)
     .sort((a, b) => a - b);
   return {
@@ -58,4 +68,16 @@ export function reconcile(
     catchupMs: missingReader === 0 ? clock.now() - started : null,
     vusWithGaps,
   };
+}
+
+/** Rows of SQL.acksByVu or API_SQL.acksByVu (columns vu, acked, missing) as per-VU checks. */
+export function ackChecks(rows: readonly DecodedRow[]): Map<number, AckCheck> {
+  const out = new Map<number, AckCheck>();
+  for (const row of rows) {
+    out.set(numberCell(row, 'vu') ?? 0, {
+      acked: numberCell(row, 'acked') ?? 0,
+      missing: numberCell(row, 'missing') ?? 0,
+    });
+  }
+  return out;
 }

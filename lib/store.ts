@@ -41,7 +41,7 @@ export interface ProbeTarget {
   readAfterWrite(key: ProbeKey, ack: WriteAck): boolean;
   /** A plain read on the read side, used to poll until the write is visible. */
   poll(key: ProbeKey, ack: WriteAck): boolean;
-  /** Remembers the acknowledged write for reconciliation (a ledger on the writer side). */
+  /** Remembers the acknowledged write for reconciliation (one ledger row per write, on the writer side). */
   recordAck(key: ProbeKey): void;
 }
 
@@ -64,9 +64,18 @@ export interface HeartbeatSource {
   secondsBehind(): number | null;
 }
 
+/** One VU's acknowledged writes as one endpoint sees them. */
+export interface AckCheck {
+  /** Acknowledgements in the ledger there (on the reader: those replicated so far). */
+  readonly acked: number;
+  /** Of those, the ones whose own row is absent there: an anti-join of the ledger with the rows, by key. */
+  readonly missing: number;
+}
+
 export interface ReconcileSource {
-  /** Acknowledged writes per VU, from the ledger. */
-  ledger(scope: RunScope): ReadonlyMap<number, number>;
-  /** Rows present per VU on one endpoint. */
-  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number>;
+  /**
+   * Per VU of one run and runner, on one endpoint: its acknowledgements and which of them have no row. Looked
+   * up write by write, so a row committed but never acknowledged cannot hide a lost acknowledged one.
+   */
+  acks(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, AckCheck>;
 }

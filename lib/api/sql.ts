@@ -1,7 +1,7 @@
 /**
  * How API probe rows are named and found again. A probe user's email carries its probe key, so
- * reconciliation can count a run's users per VU on the writer and the reader with plain SQL (the ledger is
- * the same probe_ledger table the SQL scenarios use). Runtime-neutral.
+ * reconciliation can look every acknowledged write of a run up on the writer and the reader with plain SQL (the
+ * ledger is the same probe_acks table the SQL scenarios use, one row per acknowledged write). Runtime-neutral.
  */
 import type { ProbeKey, RunScope } from '../store.ts';
 
@@ -17,7 +17,16 @@ export function runEmailPattern(scope: RunScope): string {
 }
 
 export const API_SQL = {
-  /** Probe users per VU: the VU is the third `+`-separated part of the email. */
+  /**
+   * SQL.acksByVu for API probes: per VU, the acknowledgements on one endpoint and how many have no user there
+   * (an anti-join on the unique email, built exactly like probeEmail). Read-only.
+   */
+  acksByVu:
+    'SELECT a.vu AS vu, COUNT(*) AS acked, COUNT(*) - COUNT(u.id) AS missing ' +
+    'FROM probe_acks a LEFT JOIN users u ' +
+    "ON u.email = CONCAT(a.run_id, '+', a.runner, '+', a.vu, '+', a.seq, '@probe.example') " +
+    'WHERE a.run_id = ? AND a.runner = ? GROUP BY a.vu',
+  /** Probe users per VU (the VU is the third `+`-separated part of the email); reconciliation uses acksByVu. */
   usersByVu:
     "SELECT CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(email, '+', 3), '+', -1) AS UNSIGNED) AS vu, COUNT(*) AS n " +
     'FROM users WHERE email LIKE ? GROUP BY vu',

@@ -1,15 +1,23 @@
 /**
  * The probe and reconciliation interfaces (lib/store.ts) through the CQRS API: writes are POST /users, the
- * immediate read goes through the strategy under test, polls are plain `eventual` reads. The ledger and the
- * reconciliation counts use SQL directly (they measure the API; they do not go through it).
+ * immediate read goes through the strategy under test, polls are plain `eventual` reads. The ledger and
+ * reconciliation use SQL directly (they measure the API; they do not go through it).
  */
 import type { Strategy } from '../../common/strategies.ts';
-import { numberCell } from '../decode.ts';
 import type { TimedDb } from '../k6/db.ts';
+import { ackChecks } from '../reconcile.ts';
 import { SQL } from '../sql/statements.ts';
-import type { Endpoint, ProbeKey, ProbeTarget, ReconcileSource, RunScope, WriteAck } from '../store.ts';
+import type {
+  AckCheck,
+  Endpoint,
+  ProbeKey,
+  ProbeTarget,
+  ReconcileSource,
+  RunScope,
+  WriteAck,
+} from '../store.ts';
 import type { ApiClient } from './client.ts';
-import { API_SQL, probeEmail, runEmailPattern } from './sql.ts';
+import { API_SQL, probeEmail } from './sql.ts';
 
 export class ApiStore implements ProbeTarget {
   constructor(
@@ -36,7 +44,7 @@ export class ApiStore implements ProbeTarget {
   }
 }
 
-/** The ledger and the per-VU row counts, in SQL: what teardown reconciles (no API client needed there). */
+/** The per-ack ledger and its reconciliation, in SQL: what teardown reconciles (no API client needed there). */
 export class ApiLedger implements ReconcileSource {
   constructor(
     private readonly writer: TimedDb,
@@ -44,21 +52,11 @@ export class ApiLedger implements ReconcileSource {
   ) {}
 
   recordAck(key: ProbeKey): void {
-    this.writer.exec('ledger', SQL.ledgerAck, key.runId, key.runner, key.vu);
+    this.writer.exec('ledger', SQL.ackWrite, key.runId, key.runner, key.vu, key.seq);
   }
 
-  ledger(scope: RunScope): ReadonlyMap<number, number> {
-    return perVu(this.writer.query('reconcile_ledger', SQL.ledgerByVu, scope.runId, scope.runner), 'acked');
-  }
-
-  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
+  acks(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, AckCheck> {
     const db = endpoint === 'writer' ? this.writer : this.reader;
-    return perVu(db.query('reconcile_rows', API_SQL.usersByVu, runEmailPattern(scope)), 'n');
+    return ackChecks(db.query('reconcile_acks', API_SQL.acksByVu, scope.runId, scope.runner));
   }
-}
-
-function perVu(rows: ReturnType<TimedDb['query']>, column: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const row of rows) out.set(numberCell(row, 'vu') ?? 0, numberCell(row, column) ?? 0);
-  return out;
 }

@@ -5,6 +5,7 @@
  * monotonic-read violations reproducible. Used by unit tests and the benchmark; runtime-neutral.
  */
 import {
+  type AckCheck,
   type Clock,
   type Endpoint,
   type HeartbeatSample,
@@ -65,7 +66,8 @@ interface Beat {
 export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   readonly ops = { writes: 0, reads: 0, ledger: 0 };
   private readonly rows = new Map<string, StoredRow>();
-  private readonly ledgers = new Map<string, Map<number, number>>();
+  /** The per-ack ledger: acknowledged probe keys per run and runner (replicated at once to the reader). */
+  private readonly acked = new Map<string, ProbeKey[]>();
   private readonly beats: Beat[] = [];
   private readonly writeLatency: number;
   private readonly readLatency: number;
@@ -119,8 +121,10 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
   recordAck(key: ProbeKey): void {
     this.clock.sleep(this.writeLatency);
     this.ops.ledger++;
-    const ledger = this.ledgerFor(key);
-    ledger.set(key.vu, (ledger.get(key.vu) ?? 0) + 1);
+    const k = scopeKey(key);
+    const list = this.acked.get(k) ?? [];
+    list.push(key);
+    this.acked.set(k, list);
   }
 
   // --- HeartbeatSource ---
@@ -152,20 +156,29 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
   }
 
   // --- ReconcileSource ---
+  /** Acknowledged writes per VU (a convenience for tests; reconciliation uses acks()). */
   ledger(scope: RunScope): ReadonlyMap<number, number> {
-    return new Map(this.ledgers.get(scopeKey(scope)) ?? []);
+    const counts = new Map<number, number>();
+    for (const key of this.acked.get(scopeKey(scope)) ?? [])
+      counts.set(key.vu, (counts.get(key.vu) ?? 0) + 1);
+    return counts;
   }
-  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
+  acks(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, AckCheck> {
     this.clock.sleep(this.readLatency);
     const now = this.clock.now();
-    const counts = new Map<number, number>();
-    for (const [tag, row] of this.rows) {
-      if (row.key.runId !== scope.runId || row.key.runner !== scope.runner) continue;
+    const out = new Map<number, AckCheck>();
+    for (const key of this.acked.get(scopeKey(scope)) ?? []) {
+      const tag = probeTag(key);
+      const row = this.rows.get(tag);
       const present =
-        endpoint === 'writer' ? row.onWriter : !this.dropped.has(tag) && (row.visibleAt[0] as number) <= now;
-      if (present) counts.set(row.key.vu, (counts.get(row.key.vu) ?? 0) + 1);
+        row !== undefined &&
+        (endpoint === 'writer'
+          ? row.onWriter
+          : !this.dropped.has(tag) && (row.visibleAt[0] as number) <= now);
+      const prev = out.get(key.vu) ?? { acked: 0, missing: 0 };
+      out.set(key.vu, { acked: prev.acked + 1, missing: prev.missing + (present ? 0 : 1) });
     }
-    return counts;
+    return out;
   }
 
   private readReplica(tag: string): boolean {
@@ -180,15 +193,6 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     const r = this.cursor % this.replicas.length;
     this.cursor++;
     return r;
-  }
-  private ledgerFor(scope: RunScope): Map<number, number> {
-    const k = scopeKey(scope);
-    let m = this.ledgers.get(k);
-    if (!m) {
-      m = new Map();
-      this.ledgers.set(k, m);
-    }
-    return m;
   }
 }
 

@@ -1,13 +1,16 @@
 /**
  * The probe, heartbeat and reconciliation interfaces (lib/store.ts) on xk6-sql: writes go to the writer, reads
- * to the reader (or, by strategy, to the writer, or after a GTID wait), the ledger lives on the writer.
+ * to the reader (or, by strategy, to the writer, or after a GTID wait), the ledger (one row per acknowledged
+ * write) lives on the writer.
  */
 import type { Dialect } from '../../common/dialect.ts';
 import type { SqlStrategy } from '../config.ts';
 import { numberCell, stringCell } from '../decode.ts';
+import { ackChecks } from '../reconcile.ts';
 import type { SqlHandle } from '../sql/handle.ts';
 import { probePayload, SQL } from '../sql/statements.ts';
 import {
+  type AckCheck,
   type Endpoint,
   type HeartbeatSample,
   type HeartbeatSource,
@@ -69,7 +72,7 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   }
 
   recordAck(key: ProbeKey): void {
-    this.writer.exec('ledger', SQL.ledgerAck, key.runId, key.runner, key.vu);
+    this.writer.exec('ledger', SQL.ackWrite, key.runId, key.runner, key.vu, key.seq);
   }
 
   /**
@@ -126,13 +129,9 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     }
   }
 
-  ledger(scope: RunScope): ReadonlyMap<number, number> {
-    return this.perVu(this.writer, 'reconcile_ledger', SQL.ledgerByVu, 'acked', scope);
-  }
-
-  rowCounts(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, number> {
+  acks(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, AckCheck> {
     const db = endpoint === 'writer' ? this.writer : this.reader;
-    return this.perVu(db, 'reconcile_rows', SQL.rowsByVu, 'n', scope);
+    return ackChecks(db.query('reconcile_acks', SQL.acksByVu, scope.runId, scope.runner));
   }
 
   private insert(op: string, key: ProbeKey, readBack: boolean): WriteAck {
@@ -162,19 +161,5 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
 
   private visible(db: SqlHandle, op: string, key: ProbeKey): boolean {
     return db.query(op, SQL.probeVisible, probeTag(key)).length > 0;
-  }
-
-  private perVu(
-    db: SqlHandle,
-    op: string,
-    query: string,
-    column: string,
-    scope: RunScope,
-  ): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const row of db.query(op, query, scope.runId, scope.runner)) {
-      out.set(numberCell(row, 'vu') ?? 0, numberCell(row, column) ?? 0);
-    }
-    return out;
   }
 }

@@ -6,11 +6,17 @@
 export const SQL = {
   insertProbe: 'INSERT INTO probe_rows (tag, run_id, runner, vu, iter, payload) VALUES (?, ?, ?, ?, ?, ?)',
   probeVisible: 'SELECT id FROM probe_rows WHERE tag = ?',
-  ledgerAck:
-    'INSERT INTO probe_ledger (run_id, runner, vu, acked) VALUES (?, ?, ?, 1) ' +
-    'ON DUPLICATE KEY UPDATE acked = acked + 1',
-  ledgerByVu: 'SELECT vu, acked FROM probe_ledger WHERE run_id = ? AND runner = ?',
-  rowsByVu: 'SELECT vu, COUNT(*) AS n FROM probe_rows WHERE run_id = ? AND runner = ? GROUP BY vu',
+  /** One row per acknowledged write (migration 0003): a single statement per probe. */
+  ackWrite: 'INSERT INTO probe_acks (run_id, runner, vu, seq) VALUES (?, ?, ?, ?)',
+  /**
+   * Reconciliation on one endpoint, per VU of a run and runner: the acknowledgements there (`acked`) and how
+   * many of them have no probe row there (`missing`, an anti-join by key). Read-only.
+   */
+  acksByVu:
+    'SELECT a.vu AS vu, COUNT(*) AS acked, COUNT(*) - COUNT(r.id) AS missing ' +
+    'FROM probe_acks a LEFT JOIN probe_rows r ' +
+    'ON r.run_id = a.run_id AND r.runner = a.runner AND r.vu = a.vu AND r.iter = a.seq ' +
+    'WHERE a.run_id = ? AND a.runner = ? GROUP BY a.vu',
   /**
    * pt-heartbeat shape: the primary stamps its own server_id row. GREATEST keeps it monotonic when heartbeat
    * writers race (a statement that took NOW(6) earlier but commits later must not move the heartbeat back).

@@ -8,7 +8,7 @@ import {
 } from '../../lib/fake/replicated-store.ts';
 import { runProbe } from '../../lib/probe.ts';
 import { reconcile } from '../../lib/reconcile.ts';
-import { type ProbeKey, probeTag, type RunScope } from '../../lib/store.ts';
+import { type ProbeKey, probeTag, type ReconcileSource, type RunScope } from '../../lib/store.ts';
 
 const A: RunScope = { runId: 'run1', runner: '0' };
 const B: RunScope = { runId: 'run1', runner: '1' };
@@ -104,6 +104,39 @@ describe('reconciliation', () => {
     const second = reconcile(store, clock, A, { catchupTimeoutMs: 0, pollIntervalMs: 100 });
     expect(second).toEqual(first);
     expect(first).toMatchObject({ acked: 4, missingReader: 1 });
+  });
+
+  it('finds a lost acknowledged write even when an unacknowledged committed row of the same VU is there', () => {
+    const { clock, store, probe } = world();
+    store.loseOnWriter(probe(A, 1, 0));
+    // Committed but never acknowledged (the client gave up before the ack, say): same VU, one row either way.
+    store.write({ ...A, vu: 1, seq: 1 });
+    expect(reconcile(store, clock, A, opts)).toMatchObject({
+      acked: 1,
+      missingWriter: 1,
+      missingReader: 1,
+      catchupMs: null,
+      vusWithGaps: [1],
+    });
+  });
+
+  it('counts a write as missing on the reader until its acknowledgement has replicated there too', () => {
+    const clock = new VirtualClock();
+    let readerAcks = 1;
+    const source: ReconcileSource = {
+      acks: (endpoint) =>
+        new Map([[7, endpoint === 'writer' ? { acked: 3, missing: 0 } : { acked: readerAcks, missing: 0 }]]),
+    };
+    const stuck = reconcile(source, clock, A, { catchupTimeoutMs: 0, pollIntervalMs: 100 });
+    expect(stuck).toMatchObject({ acked: 3, missingWriter: 0, missingReader: 2, vusWithGaps: [7] });
+    readerAcks = 3;
+    expect(reconcile(source, clock, A, opts)).toEqual({
+      acked: 3,
+      missingWriter: 0,
+      missingReader: 0,
+      catchupMs: 0,
+      vusWithGaps: [],
+    });
   });
 
   it('has nothing to check for a run without writes', () => {

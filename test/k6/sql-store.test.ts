@@ -67,7 +67,7 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     ]);
     expect(calls[0]?.args).toEqual(['r1:0:3:7', 'r1', '0', 3, 7, 'xxxx']);
     expect(calls[1]).toMatchObject({ sql: SQL.probeVisible, args: ['r1:0:3:7'] });
-    expect(calls[3]).toMatchObject({ sql: SQL.ledgerAck, args: ['r1', '0', 3] });
+    expect(calls[3]).toMatchObject({ sql: SQL.ackWrite, args: ['r1', '0', 3, 7] });
   });
 
   it('primary: the read after the write goes to the writer, polls still measure the reader', () => {
@@ -117,7 +117,7 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
         'eventual',
         [
           ['writer', 'insert', []],
-          ['writer', 'ledger', ['r1', '0', 3]],
+          ['writer', 'ledger', ['r1', '0', 3, 7]],
           ['reader', 'point_read', [42]],
         ],
       ],
@@ -125,7 +125,7 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
         'primary',
         [
           ['writer', 'insert', []],
-          ['writer', 'ledger', ['r1', '0', 3]],
+          ['writer', 'ledger', ['r1', '0', 3, 7]],
           ['writer', 'point_read', [42]],
         ],
       ],
@@ -134,7 +134,7 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
         [
           ['writer', 'insert', []],
           ['writer', 'last_gtid', []],
-          ['writer', 'ledger', ['r1', '0', 3]],
+          ['writer', 'ledger', ['r1', '0', 3, 7]],
           ['reader', 'gtid_wait', ['0-1-99', 2]],
           ['reader', 'point_read', [42]],
         ],
@@ -235,28 +235,31 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     expect(mysql.secondsBehind()).toBeNull();
   });
 
-  it('reads the ledger and per-VU row counts for one run and runner', () => {
+  it('reconciles by acknowledged write: per VU, acknowledgements and those without a row, for one run and runner', () => {
     const calls: Call[] = [];
     const store = new SqlStore(
       stubDb('writer', calls, (sql) =>
-        sql === SQL.ledgerByVu
+        sql === SQL.acksByVu
           ? [
-              { vu: 1, acked: '5' },
-              { vu: 2, acked: 3 },
+              { vu: 1, acked: '5', missing: '0' },
+              { vu: 2, acked: 3, missing: 1 },
             ]
-          : [{ vu: 1, n: 5 }],
+          : [],
       ),
-      stubDb('reader', calls, () => [{ vu: 1, n: '4' }]),
+      stubDb('reader', calls, (sql) => (sql === SQL.acksByVu ? [{ vu: 1, acked: '4', missing: '1' }] : [])),
       null,
       { ...opts, strategy: 'eventual' },
     );
     const scope = { runId: 'r1', runner: '2' };
-    expect([...store.ledger(scope)]).toEqual([
-      [1, 5],
-      [2, 3],
+    expect([...store.acks('writer', scope)]).toEqual([
+      [1, { acked: 5, missing: 0 }],
+      [2, { acked: 3, missing: 1 }],
     ]);
-    expect([...store.rowCounts('writer', scope)]).toEqual([[1, 5]]);
-    expect([...store.rowCounts('reader', scope)]).toEqual([[1, 4]]);
+    expect([...store.acks('reader', scope)]).toEqual([[1, { acked: 4, missing: 1 }]]);
+    expect(calls.map((c) => [c.endpoint, c.op])).toEqual([
+      ['writer', 'reconcile_acks'],
+      ['reader', 'reconcile_acks'],
+    ]);
     expect(calls.every((c) => c.args.join() === 'r1,2')).toBe(true);
   });
 });

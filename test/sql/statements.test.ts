@@ -6,6 +6,7 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialectFor } from '../../common/dialect.ts';
+import { API_SQL, probeEmail } from '../../lib/api/sql.ts';
 import { type DecodedRow, decodeRow, numberCell, stringCell } from '../../lib/decode.ts';
 import { probePayload, SQL } from '../../lib/sql/statements.ts';
 import { type ProbeKey, probeTag } from '../../lib/store.ts';
@@ -61,15 +62,17 @@ afterAll(async () => {
 });
 
 describe('schema the scenarios rely on', () => {
-  it('has probe_rows, probe_ledger (migration 0002) and heartbeat on both sides', async () => {
+  it('has probe_rows, probe_ledger (migration 0002), probe_acks (0003) and heartbeat on both sides', async () => {
     for (const conn of [writer, reader]) {
       const tables = (await q(conn, 'SHOW TABLES')).map((r) => String(Object.values(r)[0]));
       expect(tables).toEqual(expect.arrayContaining(['probe_rows', 'probe_ledger', 'heartbeat']));
+      expect(tables).toContain('probe_acks');
     }
     const versions = (await q(writer, 'SELECT version FROM schema_migrations')).map((r) =>
       numberCell(r, 'version'),
     );
     expect(versions).toEqual(expect.arrayContaining([1, 2]));
+    expect(versions).toContain(3);
   });
 });
 
@@ -100,26 +103,61 @@ describe('probe statements', () => {
     await expect(insert(k)).rejects.toThrow(/Duplicate entry/);
   });
 
-  it('ledger acknowledgements and per-VU counts, scoped by run and runner', async () => {
+  it('ledger acknowledgements, one row each, reconciled per VU by key and scoped by run and runner', async () => {
     for (const k of [key(2, 0), key(2, 1), key(3, 0), key(2, 0, '1')]) {
       await insert(k);
-      await writer.query(SQL.ledgerAck, [k.runId, k.runner, k.vu]);
+      await writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq]);
     }
-    const ledger = await q(writer, SQL.ledgerByVu, runId, '0');
-    expect(Object.fromEntries(ledger.map((r) => [numberCell(r, 'vu'), numberCell(r, 'acked')]))).toEqual({
-      2: 2,
-      3: 1,
-    });
-    const rows = await q(writer, SQL.rowsByVu, runId, '0');
-    expect(Object.fromEntries(rows.map((r) => [numberCell(r, 'vu'), numberCell(r, 'n')]))).toMatchObject({
-      2: 2,
-      3: 1,
-    });
+    const checks = async (conn: Connection, runner: string) =>
+      Object.fromEntries(
+        (await q(conn, SQL.acksByVu, runId, runner)).map((r) => [
+          numberCell(r, 'vu'),
+          [numberCell(r, 'acked'), numberCell(r, 'missing')],
+        ]),
+      );
+    expect(await checks(writer, '0')).toEqual({ 2: [2, 0], 3: [1, 0] });
     const onReader = await until(async () => {
-      const r = await q(reader, SQL.rowsByVu, runId, '1');
-      return r.length > 0 ? r : null;
+      const r = await checks(reader, '1');
+      return Object.keys(r).length > 0 ? r : null;
     });
-    expect(onReader.map((r) => [numberCell(r, 'vu'), numberCell(r, 'n')])).toEqual([[2, 1]]);
+    expect(onReader).toEqual({ 2: [1, 0] });
+  });
+
+  it('finds a lost acknowledged row that an unacknowledged committed row of the same VU would hide in counts', async () => {
+    const acked = key(4, 0, '7');
+    await insert(acked);
+    await writer.query(SQL.ackWrite, [acked.runId, acked.runner, acked.vu, acked.seq]);
+    await insert(key(4, 1, '7')); // committed, never acknowledged
+    // The acknowledged row is lost (the writer login may delete: it stands in for a failover losing it).
+    await writer.query('DELETE FROM probe_rows WHERE tag = ?', [probeTag(acked)]);
+    const [row] = await q(writer, SQL.acksByVu, runId, '7');
+    expect(row).toEqual({ vu: 4, acked: 1, missing: 1 });
+    const onReader = await until(async () => {
+      const [r] = await q(reader, SQL.acksByVu, runId, '7');
+      return r && numberCell(r, 'missing') === 1 ? r : null;
+    });
+    expect(onReader).toEqual({ vu: 4, acked: 1, missing: 1 });
+  });
+
+  it('reconciles API probes against users by their probe email, the same way', async () => {
+    const [present, lost, unacked] = [key(6, 0, 'api'), key(6, 1, 'api'), key(6, 2, 'api')];
+    for (const k of [present, unacked])
+      await writer.query('INSERT INTO users (email, name) VALUES (?, ?)', [probeEmail(k), 'probe']);
+    for (const k of [present, lost]) await writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq]);
+    expect(await q(writer, API_SQL.acksByVu, runId, 'api')).toEqual([{ vu: 6, acked: 2, missing: 1 }]);
+    const onReader = await until(async () => {
+      const rows = await q(reader, API_SQL.acksByVu, runId, 'api');
+      return rows.length > 0 && numberCell(rows[0] as DecodedRow, 'acked') === 2 ? rows : null;
+    });
+    expect(onReader).toEqual([{ vu: 6, acked: 2, missing: 1 }]);
+  });
+
+  it('rejects a second acknowledgement of the same write', async () => {
+    const k = key(5, 0);
+    await writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq]);
+    await expect(writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq])).rejects.toThrow(
+      /Duplicate entry/,
+    );
   });
 });
 
