@@ -41,8 +41,13 @@ export const K6_METRICS = {
   ),
   rawPolls: k6('raw_polls', 'counter', false, 'Visibility polls after a stale immediate read'),
   // Replica lag.
-  heartbeatLag: k6('heartbeat_lag', 'trend', true, 'Heartbeat age on the replica (NOW(6) - ts)'),
-  heartbeatLagNow: k6('heartbeat_lag_current', 'gauge', true, 'Latest heartbeat age sampled on the replica'),
+  heartbeatLag: k6(
+    'heartbeat_lag',
+    'trend',
+    true,
+    'Replica lag: heartbeat age on the replica minus on the primary',
+  ),
+  heartbeatLagNow: k6('heartbeat_lag_current', 'gauge', true, 'Latest replica lag sampled by heartbeat'),
   secondsBehind: k6('replica_seconds_behind', 'gauge', false, 'Seconds_Behind_Master/Source, coarse'),
   // Query timings (tags: endpoint=writer|reader, op=...).
   dbQueryDuration: k6(
