@@ -2,14 +2,22 @@
  * The CQRS API as one Fastify plugin: buildable without a socket (tests use `app.inject`), listened on only
  * by server.ts. Dependencies are plugins with close hooks, so `app.close()` ends pools and Redis.
  */
+
+import type { Server } from 'node:http';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyHttpOptions,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { dialectFor } from '../common/dialect.ts';
 import { grBeforeSessionSql, routerSplitSessionSql } from '../common/mysql-strategies.ts';
 import type { ApiConfig } from './config.ts';
-import { installErrorHandler } from './errors.ts';
+import { errorBody, installErrorHandler } from './errors.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import { mysqlPool } from './plugins/mysql-pool.ts';
 import { redisPlugin } from './plugins/redis.ts';
@@ -19,15 +27,36 @@ import { CONSISTENCY_TOKEN_FORMAT, consistencyTokenFormat } from './read/token.t
 import { compatRoutes } from './routes/compat.ts';
 import { healthRoutes } from './routes/health.ts';
 import { usersRoutes } from './routes/users.ts';
+import { MAX_HEADER_BYTES, OTHER_HEADERS_MAX_BYTES } from './schemas.ts';
 
 export interface AppOptions {
   config: ApiConfig;
+}
+
+/**
+ * The parser allows MAX_HEADER_BYTES so a long consistency token fits; every other header together keeps the
+ * usual 16 KiB bound, answered like the parser's own overflow: 431 with a JSON body.
+ */
+function limitOtherHeaders(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const raw = request.raw.rawHeaders;
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 19 && name.toLowerCase() === 'x-consistency-token') continue;
+    bytes += name.length + (raw[i + 1] as string).length + 4;
+  }
+  if (bytes > OTHER_HEADERS_MAX_BYTES) {
+    reply.code(431).send(errorBody(431, 'Exceeded maximum allowed HTTP header size'));
+    return;
+  }
+  done();
 }
 
 export const app = fp<AppOptions>(
   async (instance, { config }) => {
     const dialect = dialectFor(config.flavor);
     installErrorHandler(instance);
+    instance.addHook('onRequest', limitOtherHeaders);
     await instance.register(strictBody);
     // Cookies are parsed only where the sticky strategy needs the client id, not on every request.
     await instance.register(cookie, { hook: false });
@@ -69,8 +98,14 @@ export const app = fp<AppOptions>(
   { name: 'cqrs-api', fastify: '5.x' },
 );
 
-export function serverOptions(config: ApiConfig, overrides: FastifyServerOptions = {}): FastifyServerOptions {
+export function serverOptions(
+  config: ApiConfig,
+  overrides: FastifyServerOptions = {},
+): FastifyHttpOptions<Server> {
   return {
+    // Room for a long MySQL GTID set in X-Consistency-Token; the other headers are held to their own bound by
+    // the onRequest hook (limitOtherHeaders). Past this the parser's 431 (JSON, from Fastify) answers.
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     logger: { level: config.logLevel },
     // Per-request log lines would cost more than the reads being measured.
     logController: new LogController({ disableRequestLogging: true }),

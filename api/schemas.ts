@@ -14,11 +14,37 @@ import { CONSISTENCY_TOKEN_FORMAT } from './read/token.ts';
  */
 const PRINTABLE = '^[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';
 
-/** MariaDB `d-s-n[,d-s-n…]` or a MySQL GTID set `uuid[:tag]:1-5[:7…][,…]` (whitespace removed). */
-export const GTID_TOKEN_PATTERN =
-  '^(?:\\d{1,10}-\\d{1,10}-\\d{1,20}(?:,\\d{1,10}-\\d{1,10}-\\d{1,20})*' +
-  '|[0-9a-fA-F-]{36}(?::[a-z_][a-z0-9_]{0,31})?(?::\\d{1,20}(?:-\\d{1,20})?)+' +
-  '(?:,[0-9a-fA-F-]{36}(?::[a-z_][a-z0-9_]{0,31})?(?::\\d{1,20}(?:-\\d{1,20})?)+)*)$';
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+/** A MySQL GTID tag (8.3+): a letter or underscore, then up to 31 letters, digits or underscores. */
+const TAG = '[A-Za-z_][A-Za-z0-9_]{0,31}';
+const INTERVAL = '\\d{1,20}(?:-\\d{1,20})?';
+/**
+ * One uuid_set: the uuid, then its untagged intervals and/or tagged groups, e.g. `uuid:1-5:7:tag_a:1-3:tag_b:9`.
+ * Written so that every character has one reading (a tag starts with a letter, an interval with a digit): no
+ * backtracking blow-up on the 64 KiB a token may be.
+ */
+const UUID_SET = `${UUID}(?:(?::${INTERVAL})+(?::${TAG}(?::${INTERVAL})+)*|(?::${TAG}(?::${INTERVAL})+)+)`;
+const MARIADB_GTID = '\\d{1,10}-\\d{1,10}-\\d{1,20}';
+
+/**
+ * MariaDB `d-s-n[,d-s-n…]` or a MySQL GTID set `uuid:1-5[:7…][:tag:1-3…][,uuid…]` (whitespace removed), the
+ * whole gtid-set grammar of MySQL 8.4 including tags. Number ranges are checked by the format (read/token.ts).
+ */
+export const GTID_TOKEN_PATTERN = `^(?:${MARIADB_GTID}(?:,${MARIADB_GTID})*|${UUID_SET}(?:,${UUID_SET})*)$`;
+
+/**
+ * Longest token taken: @@GLOBAL.gtid_executed of a long-lived MySQL cluster grows by a uuid_set per server
+ * that ever wrote (~50 characters each) and by every gap, so 4 KiB is not enough; 64 KiB is ~1300 of them.
+ */
+export const TOKEN_MAX_LENGTH = 64 * 1024;
+
+/**
+ * Request headers other than the token keep Node's default 16 KiB bound (an onRequest hook answers 431 past
+ * it); the HTTP parser itself allows the token on top of that, so any header block it refuses (a 431 JSON
+ * answer from Fastify's client-error handler) was over both limits anyway.
+ */
+export const OTHER_HEADERS_MAX_BYTES = 16 * 1024;
+export const MAX_HEADER_BYTES = TOKEN_MAX_LENGTH + OTHER_HEADERS_MAX_BYTES;
 
 export const CLIENT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
@@ -27,7 +53,11 @@ export const StrategySchema = Type.Enum(STRATEGIES);
 export const ReadHeaders = Type.Object({
   'x-read-consistency': Type.Optional(StrategySchema),
   'x-consistency-token': Type.Optional(
-    Type.String({ maxLength: 4096, pattern: GTID_TOKEN_PATTERN, format: CONSISTENCY_TOKEN_FORMAT }),
+    Type.String({
+      maxLength: TOKEN_MAX_LENGTH,
+      pattern: GTID_TOKEN_PATTERN,
+      format: CONSISTENCY_TOKEN_FORMAT,
+    }),
   ),
   'x-client-id': Type.Optional(Type.String({ pattern: CLIENT_ID_PATTERN })),
 });

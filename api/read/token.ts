@@ -13,7 +13,7 @@ const GNO_MAX = 2n ** 63n - 1n;
 /** Why the (pattern-valid) token is out of range, or undefined when the server will accept it. */
 export function tokenProblem(token: string): string | undefined {
   try {
-    return /^\d/.test(token) ? mariadbProblem(token) : mysqlProblem(token);
+    return token.includes(':') ? mysqlProblem(token) : mariadbProblem(token);
   } catch {
     // BigInt() of something that is not a number: the pattern rejects it too.
     return 'not a GTID';

@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
 import { API_SQL, probeEmail, runEmailPattern } from '../../lib/api/sql.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
@@ -230,5 +231,42 @@ describe('k6 API probe rows', () => {
     const [rows] = await writer.execute<RowDataPacket[]>(API_SQL.usersByVu, [runEmailPattern(scope)]);
     const counts = Object.fromEntries(rows.map((r) => [Number(r.vu), Number(r.n)]));
     expect(counts).toEqual({ 3: 2, 12: 1 });
+  });
+});
+
+describe('long consistency tokens (MySQL gtid_executed of a long-lived cluster)', () => {
+  const uuid = (i: number) => `3e11fa47-71ca-11e1-9e33-${i.toString(16).padStart(12, '0')}`;
+  /** A gtid_executed-like set of `n` uuid_sets, some tagged, about 50 characters each. */
+  const gtidSet = (n: number) =>
+    Array.from({ length: n }, (_, i) => `${uuid(i)}:1-${i + 1}${i % 3 ? '' : `:tag_${i}:1-2`}`).join(',');
+  const read = (headers: Record<string, string>) =>
+    send({ name: 'long token', path: '/users/1', headers: { 'x-read-consistency': 'primary', ...headers } });
+
+  it('takes a tagged set longer than the old 4096 limit, up to TOKEN_MAX_LENGTH', async () => {
+    let token = gtidSet(1500);
+    token = token.slice(0, token.lastIndexOf(',', TOKEN_MAX_LENGTH));
+    expect(token.length).toBeGreaterThan(60_000);
+    const res = await read({ 'x-consistency-token': token });
+    expect([200, 404], res.body).toContain(res.status);
+  });
+
+  it('refuses a token over TOKEN_MAX_LENGTH with a 400', async () => {
+    const token = gtidSet(1600);
+    expect(token.length).toBeGreaterThan(TOKEN_MAX_LENGTH);
+    const res = await read({ 'x-consistency-token': token });
+    expect(res.status, res.body).toBe(400);
+    expect(JSON.parse(res.body).message).toMatch(/x-consistency-token/);
+  });
+
+  it('keeps the other headers to 16 KiB beside a long token: 431 with JSON', async () => {
+    const res = await read({ 'x-consistency-token': gtidSet(100), 'x-padding': 'p'.repeat(20_000) });
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.body).statusCode).toBe(431);
+  });
+
+  it('answers a header block over the parser limit with a 431 JSON, not a reset socket', async () => {
+    const res = await read({ 'x-consistency-token': 'p'.repeat(MAX_HEADER_BYTES + 1) });
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.body).statusCode).toBe(431);
   });
 });
