@@ -109,6 +109,19 @@ async function main(): Promise<number> {
     `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${env.CQRS_PROFILE ?? 'smoke'}, ` +
       `strategy ${env.CQRS_SQL_STRATEGY ?? 'eventual'})`,
   );
+  // Ctrl-C ends k6 too (same process group); put the stack's lag back before leaving, as the finally below
+  // would, so the next manual run does not inherit an injected delay.
+  // A wrapper such as tsx relays the signal again: the handler stays installed and acts once.
+  let interrupting = false;
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (interrupting) return;
+    interrupting = true;
+    log(`\n${signal}: resetting the injected lag to 0`);
+    void setLag(cfg, '0')
+      .catch(() => {})
+      .finally(() => process.exit(130));
+  };
+  process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
   try {
     for (const lag of settings.lags) {
       log(`lag: ${await setLag(cfg, lag)}`);
@@ -129,6 +142,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     await setLag(cfg, '0').catch(() => {});
   }
   log(`\n${comparisonTable(rows)}\n`);

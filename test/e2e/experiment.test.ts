@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../stack/config.ts';
+import { PROJECT_ROOT, portEnvName } from '../../stack/config.ts';
 import type { StackPortName } from '../../stack/defaults.ts';
 import { loadStackConfig, stackDown } from '../../stack/index.ts';
 import { freePorts } from '../helpers/stack.ts';
@@ -34,6 +34,8 @@ if [ "$1" = version ]; then
   exit 0
 fi
 dir="reports/$CQRS_TEST_ID"
+# A run that hangs until interrupted, like a long k6 run the user stops with Ctrl-C.
+if [ -n "$FAKE_K6_HANG" ]; then touch "$FAKE_K6_HANG"; exec sleep 60; fi
 echo "$@" > "$dir/args.txt"
 env | grep '^CQRS_' | sort > "$dir/env.txt"
 cat > "$dir/summary.json" <<'JSON'
@@ -46,7 +48,6 @@ exit 0
 );
 chmodSync(fakeK6, 0o755);
 
-const portEnv = (name: string) => `CQRS_STACK_PORT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 let stackEnv: Record<string, string> = {};
 let reportPrefix: string | undefined;
 
@@ -67,7 +68,9 @@ describe('npm start with a stand-in k6', () => {
     stackEnv = {
       CQRS_STACK_DIR: join(work, 'stack'),
       CQRS_STACK_API: '0',
-      ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [portEnv(n as StackPortName), String(p)])),
+      ...Object.fromEntries(
+        Object.entries(ports).map(([n, p]) => [portEnvName(n as StackPortName), String(p)]),
+      ),
     };
     const run = await execa('npx', ['tsx', 'stack/experiment.ts'], {
       cwd: PROJECT_ROOT,
@@ -107,4 +110,32 @@ describe('npm start with a stand-in k6', () => {
     );
     expect(status.delayMs).toBe(0);
   }, 180_000);
+
+  it('puts the lag back to 0 when interrupted mid-run (Ctrl-C)', async () => {
+    expect(Object.keys(stackEnv).length, 'runs after the first test, on its stack').toBeGreaterThan(0);
+    const marker = join(work, 'k6-running');
+    // Its own process group, so the signal reaches every process in it, as Ctrl-C does in a terminal.
+    const run = execa(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['stack/experiment.ts'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...stackEnv,
+        K6_BIN: fakeK6,
+        CQRS_EXP_LAGS: '50ms',
+        CQRS_EXP_DURATION: '1s',
+        FAKE_K6_HANG: marker,
+      },
+      reject: false,
+      all: true,
+      detached: true,
+    });
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const control = `http://127.0.0.1:${stackEnv[portEnvName('delayProxyControl')]}/delay`;
+    const delayNow = async () => ((await (await fetch(control)).json()) as { delayMs: number }).delayMs;
+    expect(await delayNow()).toBe(50);
+    process.kill(-(run.pid as number), 'SIGINT');
+    const done = await run;
+    expect(done.all).toContain('SIGINT: resetting the injected lag to 0');
+    expect(await delayNow()).toBe(0);
+  }, 120_000);
 });
