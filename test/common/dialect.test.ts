@@ -5,7 +5,8 @@ describe('dialect', () => {
   it.each(Object.values(DIALECTS))('$flavor: only a 0 result means the GTID wait was reached', (d) => {
     expect(d.gtidWaitReached(0)).toBe(true);
     expect(d.gtidWaitReached('0')).toBe(true);
-    for (const notReached of [null, undefined, '', -1, 1, '-1', '1']) expect(d.gtidWaitReached(notReached)).toBe(false);
+    for (const notReached of [null, undefined, '', -1, 1, '-1', '1'])
+      expect(d.gtidWaitReached(notReached)).toBe(false);
   });
 
   it('names the MariaDB statements and columns', () => {
@@ -27,7 +28,9 @@ describe('dialect', () => {
     const sql = d.changeSource({ host: '127.0.0.1', port: 3306, user: "o'brien", password: 'a\\b' });
     expect(sql).toContain("'o''brien'");
     expect(sql).toContain("'a\\\\b'");
-    expect(() => d.changeSource({ host: 'h', port: -1, user: 'u', password: 'p' })).toThrow(/non-negative integer/);
+    expect(() => d.changeSource({ host: 'h', port: -1, user: 'u', password: 'p' })).toThrow(
+      /non-negative integer/,
+    );
     expect(() => d.setApplyDelay(1.5)).toThrow(/non-negative integer/);
   });
 
