@@ -5,13 +5,14 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
+import { SQL } from '../lib/sql/statements.ts';
 import { findBinaries } from './binaries.ts';
 import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { parseLag } from './lag.ts';
 import { adminConnection } from './mysqld.ts';
 import { isPortFree } from './ports.ts';
-import { isRunning, type ProcessRecord, readRegistry, stopProcess, updateRegistry } from './processes.ts';
+import { isRunning, readRegistry, stopProcess, updateRegistry } from './processes.ts';
 import { bootstrapPrimary, replicaStatus, startReplication, waitForCatchUp } from './replication.ts';
 import {
   dependentServices,
@@ -64,7 +65,7 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
   const toStart = [...INDEPENDENT_SERVICES, ...dependents].filter((s) => !isRunning(registry[s.name]));
   await checkPorts(ctx, toStart);
 
-  const started: { name: ServiceName; rec: ProcessRecord }[] = [];
+  const started: ServiceName[] = [];
   const reused: ServiceName[] = [];
   const t0 = performance.now();
   const bringUp = async (s: ServiceDef) => {
@@ -76,18 +77,23 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
       return;
     }
     const rec = await s.start(ctx);
-    started.push({ name: s.name, rec });
+    started.push(s.name);
     await s.ready(ctx, rec);
     log(`  ✓ ${s.name} ready (${Math.round(performance.now() - t0)} ms)`);
+  };
+  // Every service of a group starts, even when one fails, so all that started are known and stopped again.
+  const bringUpAll = async (services: ServiceDef[]) => {
+    const failed = (await Promise.allSettled(services.map(bringUp))).find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected',
+    );
+    if (failed) throw failed.reason;
   };
 
   try {
     log(
       `stack: ${bins.flavor} primary :${cfg.ports.primary}, replica :${cfg.ports.replica} (state ${cfg.stateDir})`,
     );
-    const results = await Promise.allSettled(INDEPENDENT_SERVICES.map(bringUp));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await bringUpAll(INDEPENDENT_SERVICES);
 
     const primary = await adminConnection(ctx.primary);
     const replica = await adminConnection(ctx.replica);
@@ -101,16 +107,14 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
       await Promise.all([primary.end(), replica.end()]);
     }
 
-    const depResults = await Promise.allSettled(dependents.map(bringUp));
-    const depFailed = depResults.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (depFailed) throw depFailed.reason;
+    await bringUpAll(dependents);
     const files = writeEndpointFiles(ctx);
     log(`stack: up in ${Math.round(performance.now() - t0)} ms; endpoints in ${files.envFile}`);
-    return { endpoints: ctx.endpoints, ...files, started: started.map((s) => s.name), reused };
+    return { endpoints: ctx.endpoints, ...files, started, reused };
   } catch (err) {
     if (started.length > 0)
       log(`stack: start failed; stopping the ${started.length} service(s) this run started`);
-    await stopServices(cfg, started.map((s) => s.name).reverse());
+    await stopServices(cfg, started);
     throw err;
   }
 }
@@ -216,26 +220,27 @@ export async function stackStatus(cfg: StackConfig): Promise<StackStatus> {
   return status;
 }
 
-/** Writes the primary's heartbeat row and polls the replica until it shows; null if not within `timeoutMs`. */
+/**
+ * Beats the primary's heartbeat row with the scenarios' own statement (monotonic even beside a running
+ * heartbeat writer) and polls the replica until it shows; null if not within `timeoutMs`.
+ */
 async function probeLag(
   primary: mysql.Connection,
   replica: mysql.Connection,
   db: string,
   timeoutMs: number,
 ): Promise<number | null> {
-  await primary.query(
-    `INSERT INTO \`${db}\`.heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ON DUPLICATE KEY UPDATE ts = NOW(6)`,
-  );
+  for (const conn of [primary, replica]) await conn.query(`USE \`${db}\``);
+  await primary.query(SQL.heartbeatBeat);
   const [rows] = await primary.query<RowDataPacket[]>(
-    `SELECT CAST(ts AS CHAR) AS ts FROM \`${db}\`.heartbeat WHERE server_id = @@server_id`,
+    'SELECT CAST(ts AS CHAR) AS ts FROM heartbeat WHERE server_id = @@server_id',
   );
   const ts = String(rows[0]?.ts);
   const t0 = performance.now();
   while (performance.now() - t0 < timeoutMs) {
-    const [seen] = await replica.query<RowDataPacket[]>(
-      `SELECT 1 FROM \`${db}\`.heartbeat WHERE ts >= ? LIMIT 1`,
-      [ts],
-    );
+    const [seen] = await replica.query<RowDataPacket[]>('SELECT 1 FROM heartbeat WHERE ts >= ? LIMIT 1', [
+      ts,
+    ]);
     if (seen.length > 0) return Math.round((performance.now() - t0) * 10) / 10;
     await new Promise((r) => setTimeout(r, 1));
   }
