@@ -4,20 +4,17 @@
  * submetrics in the summary, for the report's latency-by-endpoint table.
  */
 import { K6_METRICS } from '../common/metrics.ts';
+import { submetric } from './summary/data.ts';
 
 export type Thresholds = Record<string, string[]>;
 
 const M = K6_METRICS;
-const sub = (name: string, tags: Record<string, string>) =>
-  `${name}{${Object.entries(tags)
-    .map(([k, v]) => `${k}:${v}`)
-    .join(',')}}`;
 
 export const BY_ENDPOINT = {
-  writerDuration: sub(M.dbQueryDuration.name, { endpoint: 'writer' }),
-  readerDuration: sub(M.dbQueryDuration.name, { endpoint: 'reader' }),
-  writerQueries: sub(M.dbQueries.name, { endpoint: 'writer' }),
-  readerQueries: sub(M.dbQueries.name, { endpoint: 'reader' }),
+  writerDuration: submetric(M.dbQueryDuration.name, { endpoint: 'writer' }),
+  readerDuration: submetric(M.dbQueryDuration.name, { endpoint: 'reader' }),
+  writerQueries: submetric(M.dbQueries.name, { endpoint: 'writer' }),
+  readerQueries: submetric(M.dbQueries.name, { endpoint: 'reader' }),
 } as const;
 
 /** Every SQL scenario: no failed statements, and reconciliation finds every acknowledged write. */
