@@ -1,9 +1,9 @@
 /**
  * The Markdown consistency report: stale reads, visibility lag, heartbeat lag, session violations,
  * reconciliation, throughput and latency by endpoint, thresholds. Extra sections plug in through
- * `extraSections` (the API scenarios add a per-strategy comparison with `strategyTable`).
+ * `extraSections` (the API scenarios add their strategy comparison, lib/api/report.ts).
  */
-import { type SummaryData, submetric, thresholdResults, trend } from './data.ts';
+import { type SummaryData, thresholdResults } from './data.ts';
 import { consistencyFigures, type EndpointFigures } from './figures.ts';
 import { mdTable, ms, num, pct } from './format.ts';
 
@@ -99,43 +99,4 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
     );
   }
   return parts.join('\n');
-}
-
-export interface StrategyTableSpec {
-  readonly strategies: readonly string[];
-  /** Counter of reads and of stale reads, tagged `strategy`. */
-  readonly readsCounter: string;
-  readonly staleCounter: string;
-  /** Read latency trend, tagged `strategy`. */
-  readonly latencyTrend: string;
-}
-
-/**
- * A per-strategy comparison section. k6 keeps tagged submetrics in the summary only when a threshold names
- * them: add `strategySubmetricThresholds(spec)` to the scenario's thresholds.
- */
-export function strategyTable(spec: StrategyTableSpec): ReportSection {
-  return (data) => {
-    const rows = spec.strategies.map((s) => {
-      const tags = { strategy: s };
-      const reads = data.metrics[submetric(spec.readsCounter, tags)]?.values.count ?? 0;
-      const stale = data.metrics[submetric(spec.staleCounter, tags)]?.values.count ?? 0;
-      const lat = trend(data, submetric(spec.latencyTrend, tags));
-      return [s, num(reads), pct(reads > 0 ? stale / reads : null), ms(lat?.p50), ms(lat?.p95), ms(lat?.p99)];
-    });
-    return ['## By strategy', mdTable(['strategy', 'reads', 'stale rate', 'p50', 'p95', 'p99'], rows)].join(
-      '\n',
-    );
-  };
-}
-
-export function strategySubmetricThresholds(spec: StrategyTableSpec): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const s of spec.strategies) {
-    const tags = { strategy: s };
-    out[submetric(spec.readsCounter, tags)] = ['count>=0'];
-    out[submetric(spec.staleCounter, tags)] = ['count>=0'];
-    out[submetric(spec.latencyTrend, tags)] = ['max>=0'];
-  }
-  return out;
 }

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
 import { describeConfig, loadConfig } from '../../lib/config.ts';
-import {
-  consistencyReport,
-  strategySubmetricThresholds,
-  strategyTable,
-} from '../../lib/summary/consistency.ts';
+import { consistencyReport } from '../../lib/summary/consistency.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { consistencyFigures } from '../../lib/summary/figures.ts';
 import { reportFileName, reportFolder, summaryFiles } from '../../lib/summary/index.ts';
@@ -136,31 +132,6 @@ describe('consistency figures and reports', () => {
     expect(files.stdout).toContain('reports: reports/exp-1/*.runner-2.*');
     expect(reportFileName('summary.json', '0')).toBe('summary.json');
     expect(reportFileName('summary.json', 'a.b')).toBe('summary.runner-a.b.json');
-  });
-
-  it('offers a per-strategy comparison section for the API scenarios', () => {
-    const spec = {
-      strategies: ['eventual', 'gtid-wait'],
-      readsCounter: M.apiReads.name,
-      staleCounter: M.staleReads.name,
-      latencyTrend: M.apiReadDuration.name,
-    };
-    expect(Object.keys(strategySubmetricThresholds(spec))).toContain('api_reads{strategy:gtid-wait}');
-    const withStrategies: SummaryData = {
-      metrics: {
-        'api_reads{strategy:eventual}': { type: 'counter', values: { count: 100 } },
-        'stale_reads{strategy:eventual}': { type: 'counter', values: { count: 60 } },
-        'api_reads{strategy:gtid-wait}': { type: 'counter', values: { count: 100 } },
-        'api_read_duration{strategy:gtid-wait}': {
-          type: 'trend',
-          contains: 'time',
-          values: trendValues(1.5, 3, 4, 5, 100),
-        },
-      },
-    };
-    const md = consistencyReport(withStrategies, { title: 't', extraSections: [strategyTable(spec)] });
-    expect(md).toContain('| eventual | 100 | 60.0% | n/a | n/a | n/a |');
-    expect(md).toContain('| gtid-wait | 100 | 0.0% | 1.50 ms | 3.00 ms | 4.00 ms |');
   });
 });
 
