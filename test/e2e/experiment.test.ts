@@ -17,9 +17,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, portEnvName } from '../../stack/config.ts';
-import type { StackPortName } from '../../stack/defaults.ts';
 import { loadStackConfig, stackDown } from '../../stack/index.ts';
-import { freePorts } from '../helpers/stack.ts';
+import { freePorts, portEnv } from '../helpers/stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'cqrs-exp-'));
 const fakeK6 = join(work, 'k6');
@@ -68,9 +67,7 @@ describe('npm start with a stand-in k6', () => {
     stackEnv = {
       CQRS_STACK_DIR: join(work, 'stack'),
       CQRS_STACK_API: '0',
-      ...Object.fromEntries(
-        Object.entries(ports).map(([n, p]) => [portEnvName(n as StackPortName), String(p)]),
-      ),
+      ...portEnv(ports),
     };
     const run = await execa('npx', ['tsx', 'stack/experiment.ts'], {
       cwd: PROJECT_ROOT,

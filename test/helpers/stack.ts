@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portEnvName } from '../../stack/config.ts';
 import { STACK_DEFAULT_PORTS, type StackPortName } from '../../stack/defaults.ts';
 import type { StackEndpoints } from '../../stack/endpoints.ts';
 import {
@@ -43,6 +44,13 @@ export async function freePorts(): Promise<Record<StackPortName, number>> {
       return Object.fromEntries(names.map((n, i) => [n, ports[i]])) as Record<StackPortName, number>;
   }
   throw new Error('no block of free ports found');
+}
+
+/** The environment that moves every stack port, for a stack started as a separate process (CLI, npm start). */
+export function portEnv(ports: Record<StackPortName, number>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(ports).map(([n, p]) => [portEnvName(n as StackPortName), String(p)]),
+  );
 }
 
 export async function testStackConfig(opts: { api?: boolean } = {}): Promise<StackConfig> {

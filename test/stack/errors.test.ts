@@ -5,21 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { which } from '../../stack/binaries.ts';
-import { portEnvName } from '../../stack/config.ts';
-import { STACK_DEFAULT_PORTS, type StackPortName } from '../../stack/defaults.ts';
+import { STACK_DEFAULT_PORTS } from '../../stack/defaults.ts';
 import { readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
-import { freePorts } from '../helpers/stack.ts';
+import { freePorts, portEnv } from '../helpers/stack.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const dirs: string[] = [];
-
-function portEnv(ports: Record<StackPortName, number>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(ports).map(([k, v]) => [portEnvName(k as StackPortName), String(v)]),
-  );
-}
 
 async function cli(args: string[], env: Record<string, string> = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), 'cqrs-err-'));
