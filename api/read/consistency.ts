@@ -7,13 +7,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Dialect } from '../../common/dialect.ts';
 import type { ReadSource, Strategy } from '../../common/strategies.ts';
+import { CLIENT_ID_PATTERN } from '../schemas.ts';
 import type { User } from '../users/sql.ts';
 import { cacheUsers, executeRead, type Lookup, type ReadDeps, type ReadOutcome } from './execute.ts';
 import { chooseStrategy, planRead } from './plan.ts';
 import { StickyWindows } from './sticky.ts';
 
 export const CLIENT_COOKIE = 'cqrs_client';
-const CLIENT_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The X-Client-Id schema's pattern, for the cookie (which no schema checks) and for routes without ReadHeaders. */
+const CLIENT_ID_RE = new RegExp(CLIENT_ID_PATTERN);
 
 export interface ReadLabels {
   strategy: Strategy | 'none';
