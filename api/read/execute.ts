@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { Dialect } from '../../common/dialect.ts';
 import type { ReadSource } from '../../common/strategies.ts';
-import { ClientError, describe, isOutage, onDb, UnavailableError } from '../errors.ts';
+import { ClientError, describe, isOutage, onDb } from '../errors.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { cacheKeys, toUser, type User, type UserRow } from '../users/sql.ts';
 import type { ReadPlan } from './plan.ts';
@@ -47,10 +47,13 @@ async function select(pool: Pool | PoolConnection, lookup: Lookup): Promise<User
   return (rows as unknown as UserRow[]).map(toUser);
 }
 
+/** The primary read: the `primary` plan, and every fallback when the replica or the cache cannot answer. */
+const readPrimary = (deps: ReadDeps, lookup: Lookup) => onDb('writer', () => select(deps.writer, lookup));
+
 export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup): Promise<ReadOutcome> {
   switch (plan.target) {
     case 'primary':
-      return { users: await onDb('writer', () => select(deps.writer, lookup)), source: 'primary' };
+      return { users: await readPrimary(deps, lookup), source: 'primary' };
     case 'replica':
       return { users: await onDb('reader', () => select(deps.reader, lookup)), source: 'replica' };
     case 'replica-after-gtid':
@@ -87,6 +90,7 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
   const m = deps.metrics;
   let conn: PoolConnection | undefined;
   let waitMs = 0;
+  let fallback: Fallback;
   try {
     conn = await deps.reader.getConnection();
     const started = performance.now();
@@ -107,28 +111,19 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
     }
     // Counted as a timeout fallback (the wait did not reach the token); only a real timeout is a timeout.
     if (!noResult) m.gtidWaitTimeouts.inc();
-    m.gtidWaitFallbacks.inc({ reason: 'timeout' });
-    return {
-      users: await onDb('writer', () => select(deps.writer, lookup)),
-      source: 'primary',
-      waitMs,
-      fallback: 'timeout',
-    };
+    fallback = 'timeout';
   } catch (err) {
     if (isUnparsableGtid(deps.dialect, err))
       throw new ClientError(400, `x-consistency-token is not a GTID the server accepts: ${describe(err)}`);
-    if (err instanceof UnavailableError || !isOutage(err)) throw err;
+    if (!isOutage(err)) throw err;
     // The replica is down: the primary still answers, and that is counted.
-    m.gtidWaitFallbacks.inc({ reason: 'replica_unavailable' });
-    return {
-      users: await onDb('writer', () => select(deps.writer, lookup)),
-      source: 'primary',
-      waitMs,
-      fallback: 'replica_unavailable',
-    };
+    fallback = 'replica_unavailable';
   } finally {
+    // Back to the pool before the primary read: the fallback does not need it.
     conn?.release();
   }
+  m.gtidWaitFallbacks.inc({ reason: fallback });
+  return { users: await readPrimary(deps, lookup), source: 'primary', waitMs, fallback };
 }
 
 /**
@@ -150,11 +145,7 @@ async function readThroughCache(deps: ReadDeps, lookup: Lookup): Promise<ReadOut
     // Without Redis the write-through may have been skipped too, so only the primary is sure to be fresh.
     m.cacheRequests.inc({ result: 'error' });
     deps.log.warn({ err: describe(err) }, 'cache read failed; reading the primary');
-    return {
-      users: await onDb('writer', () => select(deps.writer, lookup)),
-      source: 'primary',
-      fallback: 'cache_unavailable',
-    };
+    return { users: await readPrimary(deps, lookup), source: 'primary', fallback: 'cache_unavailable' };
   }
   if (cached !== null) {
     m.cacheRequests.inc({ result: 'hit' });
