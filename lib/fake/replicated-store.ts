@@ -156,13 +156,6 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
   }
 
   // --- ReconcileSource ---
-  /** Acknowledged writes per VU (a convenience for tests; reconciliation uses acks()). */
-  ledger(scope: RunScope): ReadonlyMap<number, number> {
-    const counts = new Map<number, number>();
-    for (const key of this.acked.get(scopeKey(scope)) ?? [])
-      counts.set(key.vu, (counts.get(key.vu) ?? 0) + 1);
-    return counts;
-  }
   acks(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, AckCheck> {
     this.clock.sleep(this.readLatency);
     const now = this.clock.now();

@@ -82,7 +82,7 @@ describe('read-after-write probe on the fake replicated store', () => {
     const { outcomes, store } = probeRun(constantLag(0), 5);
     expect(new Set(outcomes.map((o) => o.tag)).size).toBe(5);
     expect(outcomes[2]?.tag).toBe('run:0:1:2');
-    expect(store.ledger({ runId: 'run', runner: '0' }).get(1)).toBe(5);
+    expect(store.acks('writer', { runId: 'run', runner: '0' }).get(1)?.acked).toBe(5);
     expect(store.ops).toEqual({ writes: 5, reads: 5, ledger: 5 });
   });
 
@@ -104,7 +104,7 @@ describe('read-after-write probe on the fake replicated store', () => {
       throw new Error('reader down');
     };
     expect(() => runProbe(store, clock, key(0), opts)).toThrow('reader down');
-    expect(store.ledger({ runId: 'run', runner: '0' }).get(1)).toBe(1);
+    expect(store.acks('writer', { runId: 'run', runner: '0' }).get(1)?.acked).toBe(1);
   });
 
   it('counts one read-your-writes violation per stale immediate read, not per poll', () => {
