@@ -7,7 +7,7 @@ import { k6Clock } from '../lib/k6/clock.ts';
 import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
 import { backgroundScenario, profileDurationMs } from '../lib/profiles.ts';
-import { type ProbeKey, probeTag, type WriteAck } from '../lib/store.ts';
+import { probeTag, type WriteAck } from '../lib/store.ts';
 
 const h = createSqlHarness('sql-mixed', __ENV);
 const c = h.config;
@@ -22,7 +22,7 @@ export const options = h.options({
 export const { setup, teardown, handleSummary } = h;
 
 /** This VU's latest acknowledged write: what a user would expect to read back, and how (its GTID, say). */
-let latest: { tag: string; key: ProbeKey; ack: WriteAck } | undefined;
+let latest: { tag: string; ack: WriteAck } | undefined;
 
 export function mixed(run: RunInfo): void {
   if (Math.random() < c.probeFraction) {
@@ -43,7 +43,7 @@ export function mixed(run: RunInfo): void {
   }
   const key = h.nextKey(run);
   const ack = h.store.writeAndRecord(key, true);
-  latest = { tag: probeTag(key), key, ack };
+  latest = { tag: probeTag(key), ack };
   h.session().acknowledged(latest.tag, k6Clock.now());
   METRICS.sqlWrites.add(1, { endpoint: 'writer' });
 }
