@@ -16,7 +16,7 @@ const tags = { strategy };
 /** Reads pick among this many of the VU's latest writes, so most reads follow their write closely. */
 const RECENT = 20;
 
-export const options = h.options({ mixed: h.openWorkload('mixed', { tags }) }, [strategy]);
+export const options = h.options({ mixed: h.openWorkload('mixed', { tags }) });
 
 export const { setup, teardown, handleSummary } = h;
 

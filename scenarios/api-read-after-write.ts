@@ -11,13 +11,12 @@ const h = createApiHarness('api-read-after-write', __ENV);
 
 export const options = h.options(
   Object.fromEntries(
-    h.api.strategies.map((strategy) => [
+    h.strategies.map((strategy) => [
       // The scenario is named after its strategy: probe() reads it back from k6/execution.
       strategy,
       h.openWorkload('probe', { maxIterationMs: h.config.probeTimeoutMs, tags: { strategy } }),
     ]),
   ),
-  h.api.strategies,
 );
 
 export const { setup, teardown, handleSummary } = h;

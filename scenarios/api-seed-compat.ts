@@ -11,7 +11,7 @@ const h = createApiHarness('api-seed-compat', __ENV);
 const strategy = h.api.strategy;
 const tags = { strategy };
 
-export const options = h.options({ compat: h.openWorkload('compat', { tags }) }, [strategy]);
+export const options = h.options({ compat: h.openWorkload('compat', { tags }) });
 
 export const { setup, teardown, handleSummary } = h;
 

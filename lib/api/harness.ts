@@ -24,9 +24,12 @@ export type { RunInfo } from '../k6/run-info.ts';
 export interface ApiHarness {
   readonly config: Config;
   readonly api: ApiScenarioConfig;
+  /** What the scenario compares: CQRS_API_STRATEGIES for api-read-after-write, else CQRS_API_STRATEGY alone. */
+  readonly strategies: readonly Strategy[];
   /** `exec` at CQRS_RATE/s (open model), bounded by CQRS_VUS, shaped by CQRS_PROFILE over CQRS_DURATION. */
   openWorkload(exec: string, extras?: WorkloadExtras): Scenario;
-  options(scenarios: Record<string, Scenario>, strategies: readonly Strategy[]): Options;
+  /** With the thresholds that keep the report's per-strategy submetrics (see `strategies`). */
+  options(scenarios: Record<string, Scenario>): Options;
   setup(): RunInfo;
   teardown(run: RunInfo): void;
   handleSummary(data: SummaryData): Record<string, string>;
@@ -73,23 +76,21 @@ export function createApiHarness(
     return s;
   };
 
-  let reportStrategies: readonly Strategy[] = api.strategies;
+  const strategies = scenario === 'api-read-after-write' ? api.strategies : [api.strategy];
 
   return {
     config,
     api,
+    strategies,
     openWorkload: core.openWorkload,
-    options: (scenarios, strategies) => {
-      reportStrategies = strategies;
-      return core.options(scenarios, apiThresholds(scenario, strategies, config.thresholds));
-    },
+    options: (scenarios) => core.options(scenarios, apiThresholds(scenario, strategies, config.thresholds)),
     setup: core.setup,
     teardown: (run) => {
       // api-seed-compat writes through GET /get and acknowledges nothing in the ledger: nothing to reconcile.
       if (scenario === 'api-seed-compat') return;
       core.reconcile(ledger, run);
     },
-    handleSummary: (data) => core.handleSummary(data, [strategyComparison(reportStrategies)]),
+    handleSummary: (data) => core.handleSummary(data, [strategyComparison(strategies)]),
     client: getClient,
     store,
     nextKey: core.nextKey,
