@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ConsistencyQuery, ReadHeaders, UserList } from '../schemas.ts';
-import { cacheKeys, SELECT_USER_BY_EMAIL } from '../users/sql.ts';
+import { userLookups } from '../users/sql.ts';
 import { cacheable, createUser } from './users.ts';
 
 export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,12 +15,11 @@ export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { querystring: ConsistencyQuery, headers: ReadHeaders, response: { 200: UserList } } },
     async (request, reply) => {
       const email = `compat-${randomUUID()}@example.test`;
-      const { user, token } = await createUser(app, email, 'compat', app.consistency.strategyOf(request));
+      const strategy = app.consistency.strategyOf(request);
+      const { user, token } = await createUser(app, email, 'compat', strategy);
       await app.consistency.afterWrite(request, reply, cacheable([user]));
       // Under gtid-wait the read waits for this very write, as a client sending the token back would.
-      const lookup = { sql: SELECT_USER_BY_EMAIL, params: [email], cacheKey: cacheKeys.byEmail(email) };
-      const { users } = await app.consistency.readThrough(request, reply, lookup, token);
-      const strategy = app.consistency.strategyOf(request);
+      const { users } = await app.consistency.readThrough(request, reply, userLookups.byEmail(email), token);
       app.metrics.compatReads.inc({ strategy });
       if (users.length === 0) app.metrics.staleReads.inc({ strategy });
       return users;

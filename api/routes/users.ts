@@ -17,14 +17,13 @@ import {
   UserList,
 } from '../schemas.ts';
 import {
-  cacheKeys,
   INSERT_USER,
-  SELECT_USER_BY_EMAIL,
   SELECT_USER_BY_ID,
   selectCreatedUser,
   toUser,
   type User as UserRecord,
   type UserRow,
+  userLookups,
 } from '../users/sql.ts';
 
 /** A user as POST /users acknowledges it: `created_at` is missing only when the row could not be read back. */
@@ -166,11 +165,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const { users } = await app.consistency.readThrough(request, reply, {
-        sql: SELECT_USER_BY_ID,
-        params: [id],
-        cacheKey: cacheKeys.byId(id),
-      });
+      const { users } = await app.consistency.readThrough(request, reply, userLookups.byId(id));
       const [user] = users;
       if (!user) throw new ClientError(404, `user ${id} not found`);
       return user;
@@ -181,12 +176,11 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/users',
     { schema: { querystring: EmailQuery, headers: ReadHeaders, response: { 200: UserList } } },
     async (request, reply) => {
-      const { email } = request.query;
-      const { users } = await app.consistency.readThrough(request, reply, {
-        sql: SELECT_USER_BY_EMAIL,
-        params: [email],
-        cacheKey: cacheKeys.byEmail(email),
-      });
+      const { users } = await app.consistency.readThrough(
+        request,
+        reply,
+        userLookups.byEmail(request.query.email),
+      );
       return users;
     },
   );

@@ -3,6 +3,7 @@
  * mysql2 `execute`, i.e. server-side prepared statements cached per connection.
  */
 import type { Dialect } from '../../common/dialect.ts';
+import type { Lookup } from '../read/execute.ts';
 
 export const INSERT_USER = 'INSERT INTO users (email, name) VALUES (?, ?)';
 
@@ -42,4 +43,14 @@ export function toUser(row: UserRow): User {
 export const cacheKeys = {
   byId: (id: number | string) => `cqrs:user:id:${id}`,
   byEmail: (email: string) => `cqrs:user:email:${email}`,
+};
+
+/** The lookups the read routes serve: each statement with the cache key its answer is stored under. */
+export const userLookups = {
+  byId: (id: string): Lookup => ({ sql: SELECT_USER_BY_ID, params: [id], cacheKey: cacheKeys.byId(id) }),
+  byEmail: (email: string): Lookup => ({
+    sql: SELECT_USER_BY_EMAIL,
+    params: [email],
+    cacheKey: cacheKeys.byEmail(email),
+  }),
 };
