@@ -47,6 +47,10 @@ async function select(pool: Pool | PoolConnection, lookup: Lookup): Promise<User
   return (rows as unknown as UserRow[]).map(toUser);
 }
 
+/** `router-split` on an API started without Router: a client error, for its reads and its writes alike. */
+export const routerSplitMissing = () =>
+  new ClientError(400, 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API');
+
 /** The primary read: the `primary` plan, and every fallback when the replica or the cache cannot answer. */
 const readPrimary = (deps: ReadDeps, lookup: Lookup) => onDb('writer', () => select(deps.writer, lookup));
 
@@ -73,10 +77,7 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
       };
     case 'router-split':
       if (!deps.routerSplitPool) {
-        throw new ClientError(
-          400,
-          'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
-        );
+        throw routerSplitMissing();
       }
       // Router decides per statement; from here the read is indistinguishable from a replica read.
       return {

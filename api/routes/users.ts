@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Strategy } from '../../common/strategies.ts';
-import { ClientError, describe, isOutage, onDb, UnavailableError } from '../errors.ts';
+import { ClientError, describe, onDb, UnavailableError } from '../errors.ts';
+import { routerSplitMissing } from '../read/execute.ts';
 import { normaliseToken, writeTarget } from '../read/plan.ts';
 import {
   ConsistencyQuery,
@@ -60,21 +61,17 @@ export async function createUser(
 ): Promise<CreateResult> {
   const viaRouter = writeTarget(strategy) === 'router-split';
   const pool = viaRouter ? app.routerSplitPool : app.writer;
-  if (!pool)
-    throw new ClientError(
-      400,
-      'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
-    );
-  const conn = await onDb(viaRouter ? 'router' : 'writer', () => pool.getConnection());
+  if (!pool) throw routerSplitMissing();
+  const dependency = viaRouter ? 'router' : 'writer';
+  const conn = await onDb(dependency, () => pool.getConnection());
   let insertId: number;
   try {
-    const [res] = await onDb(viaRouter ? 'router' : 'writer', () =>
-      conn.execute<ResultSetHeader>(INSERT_USER, [email, name]),
-    );
+    const [res] = await onDb(dependency, () => conn.execute<ResultSetHeader>(INSERT_USER, [email, name]));
     insertId = Number(res.insertId);
   } catch (err) {
-    // A statement error (e.g. duplicate email) leaves the connection usable; a lost one is not pooled again.
-    if (isOutage(err) || err instanceof UnavailableError) conn.destroy();
+    // A statement error (e.g. duplicate email) leaves the connection usable; a lost one (onDb made it an
+    // UnavailableError) is not pooled again.
+    if (err instanceof UnavailableError) conn.destroy();
     else conn.release();
     throw err;
   }
