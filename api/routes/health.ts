@@ -27,6 +27,11 @@ async function withTimeout<T>(work: Promise<T>): Promise<T> {
   }
 }
 
+const reachability = (probe: PromiseSettledResult<unknown>) =>
+  probe.status === 'fulfilled' ? { reachable: true } : { reachable: false, error: describe(probe.reason) };
+
+const ageMs = (age: unknown) => (age === null || age === undefined ? null : Number(age));
+
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
@@ -36,27 +41,14 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
       withTimeout(app.reader.query<RowDataPacket[]>(HEARTBEAT_AGE)),
       withTimeout(app.redis.ping()),
     ]);
-    let replicaReport: Record<string, unknown>;
-    if (replica.status === 'fulfilled') {
-      const age = replica.value[0][0]?.age_ms;
-      replicaReport = {
-        reachable: true,
-        heartbeatAgeMs: age === null || age === undefined ? null : Number(age),
-      };
-    } else {
-      replicaReport = { reachable: false, error: describe(replica.reason) };
-    }
     const body = {
       status: writer.status === 'fulfilled' ? 'ready' : 'unready',
-      writer:
-        writer.status === 'fulfilled'
-          ? { reachable: true }
-          : { reachable: false, error: describe(writer.reason) },
-      replica: replicaReport,
-      redis:
-        redis.status === 'fulfilled'
-          ? { reachable: true }
-          : { reachable: false, error: describe(redis.reason) },
+      writer: reachability(writer),
+      replica:
+        replica.status === 'fulfilled'
+          ? { reachable: true, heartbeatAgeMs: ageMs(replica.value[0][0]?.age_ms) }
+          : reachability(replica),
+      redis: reachability(redis),
     };
     if (writer.status !== 'fulfilled') reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return body;
