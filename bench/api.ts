@@ -375,25 +375,19 @@ export default async function benchApi(): Promise<void> {
       randomIdUpTo: SEED_USERS,
       headers: { 'x-read-consistency': strategy, ...headers },
     });
+    const pointSelect = () => reader.execute(SELECT_USER_BY_ID, [randomId()]);
     // Warm both paths (JIT, prepared statements, pool connections) before measuring either.
     await http('warmup', url, read('eventual'), WARMUP_SECONDS);
-    await direct('warmup', () => reader.execute(SELECT_USER_BY_ID, [randomId()]), WARMUP_SECONDS);
+    await direct('warmup', pointSelect, WARMUP_SECONDS);
 
     const apiRead = await measured(() => http('API GET /users/:id (eventual)', url, read('eventual')));
-    const directRead = await measured(() =>
-      direct('direct reader pool point select', () => reader.execute(SELECT_USER_BY_ID, [randomId()])),
-    );
+    const directRead = await measured(() => direct('direct reader pool point select', pointSelect));
     // One connection each: the per-request overhead without queueing for the two shared cores.
     const apiReadSerial = await measured(() =>
       http('API GET /users/:id (eventual), 1 connection', url, read('eventual'), SECONDS, 1),
     );
     const directReadSerial = await measured(() =>
-      direct(
-        'direct point select, 1 connection',
-        () => reader.execute(SELECT_USER_BY_ID, [randomId()]),
-        SECONDS,
-        1,
-      ),
+      direct('direct point select, 1 connection', pointSelect, SECONDS, 1),
     );
 
     const post: RequestSpec = {
@@ -424,7 +418,7 @@ export default async function benchApi(): Promise<void> {
     const tokenRes = await fetch(`${url}/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: freshEmail('token'), name: 'bench' }),
+      body: userBody(freshEmail('token')),
     });
     const token = tokenRes.headers.get('x-consistency-token') ?? '';
     await new Promise((r) => setTimeout(r, 200));
