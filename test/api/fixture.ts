@@ -41,7 +41,7 @@ export function uniqueEmail(tag: string): string {
   return `${tag}-${process.pid}-${Date.now()}-${seq}@example.test`;
 }
 
-/** Median and max of a list of numbers. */
+/** Median of a list of numbers (the lower middle one for an even count). */
 export function p50(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
