@@ -3,17 +3,11 @@
  * reconciliation can look every acknowledged write of a run up on the writer and the reader with plain SQL (the
  * ledger is the same probe_acks table the SQL scenarios use, one row per acknowledged write). Runtime-neutral.
  */
-import type { ProbeKey, RunScope } from '../store.ts';
+import type { ProbeKey } from '../store.ts';
 
 /** `+` separates the parts: run ids and runner ids never contain it, and it is valid in an email. */
 export function probeEmail(key: ProbeKey): string {
   return `${key.runId}+${key.runner}+${key.vu}+${key.seq}@probe.example`;
-}
-
-/** LIKE pattern for every probe email of one run and runner (`_` and `%` in ids matched literally). */
-export function runEmailPattern(scope: RunScope): string {
-  const esc = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-  return `${esc(scope.runId)}+${esc(scope.runner)}+%`;
 }
 
 export const API_SQL = {
@@ -26,8 +20,4 @@ export const API_SQL = {
     'FROM probe_acks a LEFT JOIN users u ' +
     "ON u.email = CONCAT(a.run_id, '+', a.runner, '+', a.vu, '+', a.seq, '@probe.example') " +
     'WHERE a.run_id = ? AND a.runner = ? GROUP BY a.vu',
-  /** Probe users per VU (the VU is the third `+`-separated part of the email); reconciliation uses acksByVu. */
-  usersByVu:
-    "SELECT CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(email, '+', 3), '+', -1) AS UNSIGNED) AS vu, COUNT(*) AS n " +
-    'FROM users WHERE email LIKE ? GROUP BY vu',
 } as const;

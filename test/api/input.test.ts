@@ -7,7 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
-import { API_SQL, probeEmail, runEmailPattern } from '../../lib/api/sql.ts';
+import { API_SQL, probeEmail } from '../../lib/api/sql.ts';
+import { SQL } from '../../lib/sql/statements.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
 let fx: ApiFixture;
@@ -215,22 +216,27 @@ describe('well-formed but hostile values', () => {
 });
 
 describe('k6 API probe rows', () => {
-  it('probe emails pass the API schema and reconciliation counts them per VU, run and runner', async () => {
+  it('probe emails pass the API schema and reconciliation finds them per VU, run and runner', async () => {
     const scope = { runId: `api_raw-${Date.now()}`, runner: '0' };
     const keys = [
       { ...scope, vu: 3, seq: 0 },
       { ...scope, vu: 3, seq: 1 },
       { ...scope, vu: 12, seq: 0 },
-      // Same run id with `_` as a wildcard would match this one; the pattern must not.
+      // A run id that only matches with `_` as a wildcard is another run: never counted in this one.
       { ...scope, runId: scope.runId.replace('_', 'X'), vu: 3, seq: 2 },
     ];
     for (const key of keys) {
       const res = await send(post('probe', JSON.stringify({ email: probeEmail(key), name: 'probe' })));
       expect(res.status, res.body).toBe(201);
+      await writer.execute(SQL.ackWrite, [key.runId, key.runner, key.vu, key.seq]);
     }
-    const [rows] = await writer.execute<RowDataPacket[]>(API_SQL.usersByVu, [runEmailPattern(scope)]);
-    const counts = Object.fromEntries(rows.map((r) => [Number(r.vu), Number(r.n)]));
-    expect(counts).toEqual({ 3: 2, 12: 1 });
+    // An acknowledgement whose user is absent: the one reconciliation must report missing.
+    await writer.execute(SQL.ackWrite, [scope.runId, scope.runner, 3, 9]);
+    const [rows] = await writer.execute<RowDataPacket[]>(API_SQL.acksByVu, [scope.runId, scope.runner]);
+    const counts = Object.fromEntries(
+      rows.map((r) => [Number(r.vu), { acked: Number(r.acked), missing: Number(r.missing) }]),
+    );
+    expect(counts).toEqual({ 3: { acked: 3, missing: 1 }, 12: { acked: 1, missing: 0 } });
   });
 });
 
