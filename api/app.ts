@@ -26,6 +26,7 @@ import { consistencyPlugin } from './read/consistency.ts';
 import { CONSISTENCY_TOKEN_FORMAT, consistencyTokenFormat } from './read/token.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { healthRoutes } from './routes/health.ts';
+import { probeAcksRoutes } from './routes/probe-acks.ts';
 import { usersRoutes } from './routes/users.ts';
 import { MAX_HEADER_BYTES, OTHER_HEADERS_MAX_BYTES } from './schemas.ts';
 
@@ -94,6 +95,7 @@ export const app = fp<AppOptions>(
     await instance.register(healthRoutes);
     await instance.register(usersRoutes);
     await instance.register(compatRoutes);
+    await instance.register(probeAcksRoutes);
   },
   { name: 'cqrs-api', fastify: '5.x' },
 );

@@ -110,3 +110,48 @@ export const ErrorResponse = Type.Object({
   error: Type.String(),
   message: Type.String(),
 });
+
+/** A run id or runner id of the ledger (lib/config.ts CQRS_TEST_ID / CQRS_RUNNER): what probe_acks stores. */
+const ledgerId = (maxLength: number) => Type.String({ pattern: `^[A-Za-z0-9._-]{1,${maxLength}}$` });
+const RunId = ledgerId(64);
+const Runner = ledgerId(32);
+
+/** Most acknowledgements per POST /probe-acks: one INSERT of 4 × 1000 values stays far below any packet limit. */
+export const MAX_ACKS_PER_POST = 1000;
+
+/**
+ * Body limit of POST /probe-acks alone: a full batch with the widest numbers is ~41 KB, over the default
+ * CQRS_API_BODY_LIMIT_BYTES that the user routes keep.
+ */
+export const PROBE_ACKS_BODY_LIMIT_BYTES = 64 * 1024;
+
+export const ProbeAcksBody = Type.Object(
+  {
+    runId: RunId,
+    runner: Runner,
+    acks: Type.Array(
+      Type.Object(
+        {
+          // probe_acks.vu is INT UNSIGNED; seq BIGINT UNSIGNED, bounded to what a JSON number holds exactly.
+          vu: Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 }),
+          seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_ACKS_PER_POST },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ProbeAcksParams = Type.Object({ runId: RunId, runner: Runner }, { additionalProperties: false });
+
+export const ProbeAcksQuery = Type.Object(
+  { endpoint: Type.Enum(['writer', 'reader']) },
+  { additionalProperties: false },
+);
+
+export const ProbeAcksReport = Type.Object({
+  endpoint: Type.String(),
+  vus: Type.Array(Type.Object({ vu: Type.Integer(), acked: Type.Integer(), missing: Type.Integer() })),
+});

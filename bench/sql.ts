@@ -28,7 +28,7 @@ function batch(variant: Variant): number {
     const key: ProbeKey = { runId: 'bench', runner: '0', vu: 1, seq: i };
     if (variant === 'bare write+read') {
       const ack = store.write(key);
-      if (store.readAfterWrite(key)) sink += ack.id;
+      if (store.readAfterWrite(key).seen) sink += ack.id;
     } else {
       const o = runProbe(store, clock, key, opts, variant === 'probe' ? undefined : session);
       if (!o.stale) sink += o.id;

@@ -57,7 +57,20 @@ export interface Dialect {
   readonly serverOptions: readonly string[];
   /** Extra server option lines (my.cnf) for a replica: refuse writes from non-admin users; wait for START. */
   readonly replicaServerOptions: readonly string[];
+  /**
+   * Run once on a replica (never on the primary, never into its binlog), after the schema has replicated:
+   * replica-only triggers that stamp each replicated row's `applied_at` with the replica's own time (migration
+   * 0004). Empty where the server runs no triggers for row events (MySQL): applied_at then stays NULL and the
+   * estimators fall back to read-side times (common/visibility.ts).
+   */
+  readonly replicaApplyStamps: readonly string[];
 }
+
+/** Tables whose replicated rows get a replica-side apply stamp (migration 0004's applied_at columns). */
+export const APPLY_STAMPED_TABLES = ['probe_rows', 'users'] as const;
+
+/** The replica's own time now in integer microseconds since the epoch (SYSDATE: evaluated when it runs). */
+export const SYSDATE_US = 'CAST(UNIX_TIMESTAMP(SYSDATE(6)) * 1000000 AS UNSIGNED)';
 
 const mariadb: Dialect = {
   flavor: 'mariadb',
@@ -84,7 +97,22 @@ const mariadb: Dialect = {
   monitorGrants: 'REPLICATION CLIENT, SLAVE MONITOR',
   replicationGrants: 'REPLICATION SLAVE',
   serverOptions: ['gtid_strict_mode=ON', 'log_slave_updates=ON'],
-  replicaServerOptions: ['read_only=ON', 'skip-slave-start'],
+  // Triggers run for row events only with this on (the apply stamps below depend on it).
+  replicaServerOptions: ['read_only=ON', 'skip-slave-start', 'slave_run_triggers_for_rbr=YES'],
+  replicaApplyStamps: [
+    // Not into the replica's own binlog: the triggers belong to this server alone.
+    'SET SESSION sql_log_bin = 0',
+    // SYSDATE(6), not NOW(6): inside replicated events NOW(6) is the source's timestamp.
+    ...APPLY_STAMPED_TABLES.map(
+      (t) =>
+        `CREATE TRIGGER IF NOT EXISTS ${t}_apply_stamp BEFORE INSERT ON ${t} ` +
+        'FOR EACH ROW SET NEW.applied_at = SYSDATE(6)',
+    ),
+    // heartbeat_log keeps integer microseconds (migration 0004).
+    'CREATE TRIGGER IF NOT EXISTS heartbeat_log_apply_stamp BEFORE INSERT ON heartbeat_log ' +
+      `FOR EACH ROW SET NEW.applied_us = ${SYSDATE_US}`,
+    'SET SESSION sql_log_bin = 1',
+  ],
 };
 
 const mysql: Dialect = {
@@ -117,6 +145,8 @@ const mysql: Dialect = {
   // mysqlx=OFF: the X plugin would otherwise claim port 33060 for every instance.
   serverOptions: ['gtid_mode=ON', 'enforce_gtid_consistency=ON', 'log_replica_updates=ON', 'mysqlx=OFF'],
   replicaServerOptions: ['read_only=ON', 'super_read_only=ON', 'skip-replica-start'],
+  // MySQL runs no triggers for row events on a replica.
+  replicaApplyStamps: [],
 };
 
 export const DIALECTS: Readonly<Record<Flavor, Dialect>> = { mariadb, mysql };

@@ -31,7 +31,19 @@ export const K6_METRICS = {
     'visibility_lag',
     'trend',
     true,
-    'Time from write acknowledgement until the read side sees it',
+    'Write to visibility where it was read, from server-side times (replica apply stamp)',
+  ),
+  visibilityLagClient: k6(
+    'visibility_lag_client',
+    'trend',
+    true,
+    'Client-side: ack received to the first read that saw the write returning (k6 clock, whole ms)',
+  ),
+  visibilityLagUpperBound: k6(
+    'visibility_lag_upper_bound',
+    'counter',
+    false,
+    'Probes whose visibility lag is an upper bound (read-time basis: no apply stamp on the replica)',
   ),
   visibilityTimeouts: k6(
     'visibility_timeouts',
@@ -45,7 +57,7 @@ export const K6_METRICS = {
     'heartbeat_lag',
     'trend',
     true,
-    'Replica lag: heartbeat age on the replica minus on the primary',
+    'Replica lag: apply lag of the newest beat there, or the age of the oldest beat it lacks if more',
   ),
   heartbeatLagNow: k6('heartbeat_lag_current', 'gauge', true, 'Latest replica lag sampled by heartbeat'),
   secondsBehind: k6('replica_seconds_behind', 'gauge', false, 'Seconds_Behind_Master/Source, coarse'),
@@ -80,6 +92,13 @@ export const K6_METRICS = {
     'counter',
     false,
     'Reconciliations that could not run (so found nothing)',
+  ),
+  ackedWrites: k6('acked_writes', 'counter', false, 'Acknowledged writes handed to the ledger'),
+  ledgerFlushed: k6(
+    'ledger_flushed',
+    'counter',
+    false,
+    'Acknowledgements written to the ledger (acked_writes minus this were never checked)',
   ),
   reconcileCatchup: k6(
     'reconcile_catchup',

@@ -9,10 +9,11 @@ export const HEARTBEAT_STREAM = 'heartbeat';
 
 export function sampleHeartbeat(
   source: HeartbeatSource,
+  fromUs: number,
   clock: Clock,
   session?: SessionChecker,
 ): HeartbeatSample | null {
-  const sample = source.sample();
+  const sample = source.sample(fromUs);
   if (sample && session) session.observe(HEARTBEAT_STREAM, sample.tsMs, clock.now());
   return sample;
 }

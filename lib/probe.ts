@@ -1,10 +1,18 @@
 /**
  * The read-after-write probe: write a uniquely tagged row, read it at once on the read side (stale or fresh),
- * then poll until it is visible or the timeout passes. Lag is measured from the write's acknowledgement; a
- * timeout is reported as such and never as a lag value.
+ * then poll until it is visible or the timeout passes. A timeout is reported as such and never as a lag value.
+ *
+ * Two lags per probe:
+ * - `visibilityLagMs`, the figure the reports use: from server-side times that the read path returns with the
+ *   row (common/visibility.ts), e.g. the replica's own apply time minus the primary's write time. It does not
+ *   contain the client's round trips or queueing, and has microsecond resolution.
+ * - `clientLagMs`: from the client's receipt of the acknowledgement to the completion of the first read that saw
+ *   the row, on the client's clock (whole milliseconds in k6). It adds a read round trip and any generator
+ *   delay; it is kept because it is what a client of the read path experiences.
  */
+import type { VisibilityBasis } from '../common/visibility.ts';
 import type { SessionChecker } from './session.ts';
-import { type Clock, type ProbeKey, type ProbeTarget, probeTag } from './store.ts';
+import { type Clock, type ProbeKey, type ProbeTarget, probeTag, type Sighting } from './store.ts';
 
 export interface ProbeOptions {
   readonly timeoutMs: number;
@@ -16,8 +24,12 @@ export interface ProbeOutcome {
   readonly id: number;
   /** The immediate read missed the acknowledged write. */
   readonly stale: boolean;
-  /** Ack → the read that first saw the row completed; null when it timed out. */
+  /** Server-side visibility lag of the read that first saw the row; null when it timed out or had no times. */
   readonly visibilityLagMs: number | null;
+  /** How visibilityLagMs was taken; null with it. */
+  readonly basis: VisibilityBasis | null;
+  /** Ack → completion of the read that first saw the row, on the client's clock; null when it timed out. */
+  readonly clientLagMs: number | null;
   readonly timedOut: boolean;
   /** Polls after the immediate read. */
   readonly polls: number;
@@ -37,34 +49,50 @@ export function runProbe(
   const ackedAt = clock.now();
   session?.acknowledged(tag, ackedAt);
 
+  let first: Sighting | null = null;
+  let clientLag: number | null = null;
   let fresh = false;
-  let lag: number | null = null;
   let polls = 0;
   try {
-    fresh = target.readAfterWrite(key, ack);
+    const immediate = target.readAfterWrite(key, ack);
     const readAt = clock.now();
+    fresh = immediate.seen;
     session?.readOwnWrite(tag, fresh, readAt);
-    lag = fresh ? readAt - ackedAt : null;
-    while (lag === null && clock.now() - ackedAt < opts.timeoutMs) {
+    if (fresh) {
+      first = immediate;
+      clientLag = readAt - ackedAt;
+    }
+    while (first === null && clock.now() - ackedAt < opts.timeoutMs) {
       // Polls are measurement, not client reads: they do not count as session violations.
       if (opts.pollIntervalMs > 0) clock.sleep(opts.pollIntervalMs);
       polls++;
-      if (target.poll(key, ack)) lag = clock.now() - ackedAt;
+      const seen = target.poll(key, ack);
+      if (seen.seen) {
+        first = seen;
+        clientLag = clock.now() - ackedAt;
+      }
     }
     // The deadline is checked before a poll, so the last one (or a slow immediate read, e.g. a GTID wait) can
     // complete after it: a write first seen after the timeout timed out; it is never a lag above the timeout.
-    if (lag !== null && lag > opts.timeoutMs) lag = null;
+    if (clientLag !== null && clientLag > opts.timeoutMs) {
+      first = null;
+      clientLag = null;
+    }
   } finally {
     // The write was acknowledged even if a read failed, so the ledger records it either way; it comes after
     // the measurement so it cannot delay the reads above.
     target.recordAck(key);
   }
+  const visibility = first?.visibility;
   return {
     tag,
     id: ack.id,
     stale: !fresh,
-    visibilityLagMs: lag,
-    timedOut: lag === null,
+    // Clamped at 0: below 0 only with clocks that disagree (docs/k6-scenarios.md says how to check skew).
+    visibilityLagMs: visibility ? Math.max(0, visibility.lagUs) / 1000 : null,
+    basis: visibility?.basis ?? null,
+    clientLagMs: clientLag,
+    timedOut: first === null,
     polls,
     writeMs: ackedAt - started,
   };

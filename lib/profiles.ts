@@ -6,7 +6,7 @@
  */
 import type { Scenario, Stage } from 'k6/options';
 import type { ProfileName } from './config.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration, parseDurationMs } from './duration.ts';
 
 export type LoadModel = 'open' | 'closed';
 
@@ -86,8 +86,14 @@ const isConstant = (profile: ProfileName) => profile === 'smoke' || profile === 
 const SMOKE_MAX_RATE = 10;
 const SMOKE_MAX_VUS = 2;
 
+/**
+ * How long a scenario lets running iterations finish after its end: the longest iteration plus a margin. It
+ * also delays the ledger flush (ledgerFlushScenario), which must start after every other scenario is done.
+ */
+const GRACE_MARGIN_MS = 1000;
+
 export function profileScenario(profile: ProfileName, w: Workload): Scenario {
-  const gracefulStop = formatDuration((w.maxIterationMs ?? 0) + 5000);
+  const gracefulStop = formatDuration((w.maxIterationMs ?? 0) + GRACE_MARGIN_MS);
   const base = { exec: w.exec, gracefulStop, ...(w.tags ? { tags: { ...w.tags } } : {}) };
   const { start, steps } = profileSteps(profile, w.durationMs);
   const rate = profile === 'smoke' ? Math.min(w.rate, SMOKE_MAX_RATE) : w.rate;
@@ -147,6 +153,66 @@ export function backgroundScenario(exec: string, ratePerSecond: number, duration
     duration: formatDuration(durationMs),
     preAllocatedVUs: 1,
     maxVUs: 2,
-    gracefulStop: '5s',
+    gracefulStop: formatDuration(GRACE_MARGIN_MS),
   };
+}
+
+/** Name and exec function of the scenario that flushes every VU's ledger buffer (lib/ledger.ts). */
+export const LEDGER_FLUSH = { scenario: 'ledger_flush', exec: 'flushLedger' } as const;
+
+const ms = (d: string | undefined, fallback = 0) =>
+  d === undefined ? fallback : (parseDurationMs(d) ?? fallback);
+
+/** When a scenario is over for sure: start, run time, then its graceful stop (and ramp-down for VU ramps). */
+export function scenarioEndMs(s: Scenario): number {
+  const start = ms(s.startTime);
+  const grace = ms(s.gracefulStop, 30_000);
+  switch (s.executor) {
+    case 'constant-arrival-rate':
+    case 'constant-vus':
+      return start + ms(s.duration) + grace;
+    case 'ramping-arrival-rate':
+      return start + s.stages.reduce((t, st) => t + ms(st.duration), 0) + grace;
+    case 'ramping-vus':
+      return (
+        start +
+        s.stages.reduce((t, st) => t + ms(st.duration), 0) +
+        Math.max(grace, ms(s.gracefulRampDown, 30_000))
+      );
+    default:
+      return start + ms((s as { maxDuration?: string }).maxDuration, 600_000) + grace;
+  }
+}
+
+/** The most VUs a scenario can hold at once. */
+function scenarioVUs(s: Scenario): number {
+  switch (s.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return s.maxVUs ?? s.preAllocatedVUs;
+    case 'ramping-vus':
+      return Math.max(s.startVUs ?? 1, ...s.stages.map((st) => st.target));
+    default:
+      return (s as { vus?: number }).vus ?? 1;
+  }
+}
+
+/**
+ * One iteration of `flushLedger` in every VU, after every other scenario has ended: k6 has no per-VU teardown,
+ * but VUs are reused across scenarios that do not overlap, and a scenario asking for as many VUs as the whole
+ * pool gets each of them once. Without it, each VU's last partial batch of acknowledgements would stay unchecked.
+ */
+export function ledgerFlushScenario(others: Readonly<Record<string, Scenario>>): Scenario {
+  const list = Object.values(others);
+  return {
+    executor: 'per-vu-iterations',
+    exec: LEDGER_FLUSH.exec,
+    vus: Math.max(
+      1,
+      list.reduce((n, s) => n + scenarioVUs(s), 0),
+    ),
+    iterations: 1,
+    startTime: formatDuration(Math.max(0, ...list.map(scenarioEndMs))),
+    maxDuration: '1m',
+  } as Scenario;
 }

@@ -3,6 +3,9 @@
  * xk6-sql implements them in lib/k6/sql-store.ts, the deterministic fake in lib/fake/, and an HTTP-backed store
  * (the CQRS API) can implement them too. Runtime-neutral.
  */
+import type { HeartbeatBasis } from '../common/heartbeat.ts';
+import type { Visibility } from '../common/visibility.ts';
+
 export type Endpoint = 'writer' | 'reader';
 
 /** Milliseconds (fractions allowed) and a blocking sleep: k6's clock in scenarios, a virtual one in tests. */
@@ -34,32 +37,46 @@ export interface WriteAck {
   readonly gtid?: string;
 }
 
+/** One read of a probe row. */
+export interface Sighting {
+  readonly seen: boolean;
+  /**
+   * For a seen row: when it became visible where it was read, from server-side times (common/visibility.ts).
+   * Absent when the read path cannot say; the probe then has only its client-side figure.
+   */
+  readonly visibility?: Visibility;
+}
+
 /** What the read-after-write probe needs from a store. Every method blocks and throws on failure. */
 export interface ProbeTarget {
   write(key: ProbeKey): WriteAck;
   /** The read a client makes right after its write; a strategy may wait, route or use a cache here. */
-  readAfterWrite(key: ProbeKey, ack: WriteAck): boolean;
+  readAfterWrite(key: ProbeKey, ack: WriteAck): Sighting;
   /** A plain read on the read side, used to poll until the write is visible. */
-  poll(key: ProbeKey, ack: WriteAck): boolean;
-  /** Remembers the acknowledged write for reconciliation (one ledger row per write, on the writer side). */
+  poll(key: ProbeKey, ack: WriteAck): Sighting;
+  /**
+   * Remembers the acknowledged write for reconciliation: one ledger row per write on the writer side, written
+   * in batches (lib/ledger.ts), so an acknowledgement may stay buffered until the VU flushes.
+   */
   recordAck(key: ProbeKey): void;
 }
 
 export interface HeartbeatSample {
-  /**
-   * How far the reader is behind: the age of the newest heartbeat it sees minus the age of the newest heartbeat
-   * on the writer, clamped at 0 (the heartbeat's own age, up to one heartbeat interval, is not lag).
-   */
+  /** Replica lag from the heartbeat history (common/heartbeat.ts estimateHeartbeatLag). */
   readonly lagMs: number;
-  /** The heartbeat timestamp itself, for monotonic-read checks. */
+  /** `apply-stamp` (exact on one clock) or `bracket` (no stamps: ± half a beat interval). */
+  readonly basis: HeartbeatBasis;
+  /** The newest heartbeat the replica holds, for monotonic-read checks. */
   readonly tsMs: number;
 }
 
 export interface HeartbeatSource {
-  /** Writer side: stamp the heartbeat row with the current time. */
+  /** Writer side: one heartbeat. */
   beat(): void;
-  /** Reader side (corrected by the writer's heartbeat age): null when no heartbeat has replicated yet. */
-  sample(): HeartbeatSample | null;
+  /** The writer's clock now, in microseconds since the epoch: `sample` ignores beats older than this. */
+  writerNowUs(): number;
+  /** Reader side: null until one of the beats since `fromUs` has replicated. */
+  sample(fromUs: number): HeartbeatSample | null;
   /** Seconds_Behind_Master/Source: null when unknown (thread stopped, not a replica, no privilege). */
   secondsBehind(): number | null;
 }

@@ -1,21 +1,33 @@
 /**
  * Default thresholds, overridable with CQRS_THRESHOLDS (JSON: metric → expressions; [] drops a default).
- * Metric names come from the registry. Passive thresholds (`max>=0`) only make k6 keep per-endpoint
- * submetrics in the summary, for the report's latency-by-endpoint table.
+ * Metric names come from the registry. Passive thresholds (`max>=0`, `count>=0`) only make k6 keep tagged
+ * submetrics in the summary: every one the report's Endpoints table reads (ENDPOINT_SUBMETRICS, the same
+ * declaration the table uses, so the two cannot drift).
  */
-import { K6_METRICS } from '../common/metrics.ts';
-import { submetric } from './summary/data.ts';
+import { K6_METRICS, type K6MetricKind } from '../common/metrics.ts';
+import { ENDPOINT_SUBMETRICS, endpointSubmetricList } from './summary/figures.ts';
 
 export type Thresholds = Record<string, string[]>;
 
 const M = K6_METRICS;
 
 export const BY_ENDPOINT = {
-  writerDuration: submetric(M.dbQueryDuration.name, { endpoint: 'writer' }),
-  readerDuration: submetric(M.dbQueryDuration.name, { endpoint: 'reader' }),
-  writerQueries: submetric(M.dbQueries.name, { endpoint: 'writer' }),
-  readerQueries: submetric(M.dbQueries.name, { endpoint: 'reader' }),
+  writerDuration: ENDPOINT_SUBMETRICS.writer.latency,
+  readerDuration: ENDPOINT_SUBMETRICS.reader.latency,
 } as const;
+
+/** A threshold that always passes, by metric kind: it only makes k6 keep the (sub)metric in the summary. */
+const PASSIVE: Record<K6MetricKind, string> = {
+  counter: 'count>=0',
+  trend: 'max>=0',
+  gauge: 'value>=0',
+  rate: 'rate>=0',
+};
+
+/** Keeps every per-endpoint submetric the Endpoints table reads. */
+export const ENDPOINT_KEEP: Thresholds = Object.fromEntries(
+  endpointSubmetricList().map(({ key, kind }) => [key, [PASSIVE[kind]]]),
+);
 
 /** Every SQL scenario: no failed statements, and reconciliation finds every acknowledged write. */
 export const COMMON_THRESHOLDS: Thresholds = {
@@ -24,10 +36,7 @@ export const COMMON_THRESHOLDS: Thresholds = {
   [M.reconcileMissingReader.name]: ['count==0'],
   // A reconciliation that failed must not pass silently as "0 missing".
   [M.reconcileErrors.name]: ['count==0'],
-  [BY_ENDPOINT.writerDuration]: ['max>=0'],
-  [BY_ENDPOINT.readerDuration]: ['max>=0'],
-  [BY_ENDPOINT.writerQueries]: ['count>=0'],
-  [BY_ENDPOINT.readerQueries]: ['count>=0'],
+  ...ENDPOINT_KEEP,
 };
 
 export const SCENARIO_THRESHOLDS = {

@@ -18,7 +18,7 @@ const RECENT = 20;
 
 export const options = h.options({ mixed: h.openWorkload('mixed', { tags }) });
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 const recent: { tag: string; id: number; token: string | undefined }[] = [];
 

@@ -19,7 +19,7 @@ export const options = h.options(
   ),
 );
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export function probe(run: RunInfo): void {
   h.probe(run, exec.scenario.name as Strategy);

@@ -13,7 +13,7 @@ const tags = { strategy };
 
 export const options = h.options({ compat: h.openWorkload('compat', { tags }) });
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export function compat(): void {
   const { users } = h.client().compat(strategy);

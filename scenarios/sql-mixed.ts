@@ -19,7 +19,7 @@ export const options = h.options({
   heartbeat_sampler: backgroundScenario('heartbeatSample', c.heartbeatHz, total),
 });
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 /** This VU's latest acknowledged write: what a user would expect to read back, and how (its GTID, say). */
 let latest: { tag: string; ack: WriteAck } | undefined;

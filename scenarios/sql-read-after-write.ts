@@ -10,7 +10,7 @@ export const options = h.options({
   probe: h.openWorkload('probe', { maxIterationMs: h.config.probeTimeoutMs }),
 });
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export function probe(run: RunInfo): void {
   h.probe(run);

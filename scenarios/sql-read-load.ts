@@ -3,7 +3,7 @@
  * rows when the table is nearly empty; every few iterations a VU also reads MAX(id) to check monotonic reads.
  */
 import { k6Clock } from '../lib/k6/clock.ts';
-import { createSqlHarness, type RunInfo } from '../lib/k6/harness.ts';
+import { createSqlHarness, type SqlRunInfo } from '../lib/k6/harness.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
 
 const SEED_ROWS = 200;
@@ -13,16 +13,18 @@ const h = createSqlHarness('sql-read-load', __ENV);
 
 export const options = h.options({ reads: h.openWorkload('read') });
 
-interface ReadLoadRun extends RunInfo {
+interface ReadLoadRun extends SqlRunInfo {
   readonly maxId: number;
 }
 
 export function setup(): ReadLoadRun {
   const run = h.setup();
   for (let i = h.store.maxId('writer'); i < SEED_ROWS; i++) h.store.writeAndRecord(h.nextKey(run));
+  // setup runs in a VU of its own, which the ledger_flush scenario never visits.
+  h.store.flushAcks();
   return { ...run, maxId: h.store.maxId('writer') };
 }
-export const { teardown, handleSummary } = h;
+export const { teardown, handleSummary, flushLedger } = h;
 
 let iterations = 0;
 

@@ -26,7 +26,7 @@ if (c.writeRate > 0) {
 }
 export const options = h.options(scenarios);
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export const { heartbeatWrite, heartbeatSample } = h;
 

@@ -6,7 +6,7 @@ const h = createSqlHarness('sql-write-load', __ENV);
 
 export const options = h.options({ writes: h.openWorkload('write') });
 
-export const { setup, teardown, handleSummary } = h;
+export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export function write(run: RunInfo): void {
   h.store.writeAndRecord(h.nextKey(run));

@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
             ` apply_delay=${r.applyDelaySeconds}s proxy_delay=${st.proxyDelayMs ?? '?'}ms${r.lastError ? ` error=${r.lastError}` : ''}`,
         );
         console.log(
-          `replica lag now: ${st.replicaLagMs === null ? 'not visible within 5 s (frozen or broken?)' : `${st.replicaLagMs} ms (heartbeat probe)`}`,
+          `replica lag now: ${st.replicaLagMs === null ? 'not visible within 5 s (frozen or broken?)' : `${st.replicaLagMs} ms (heartbeat, ${st.replicaLagBasis === 'apply-stamp' ? "the replica's apply stamp" : 'bracket of beats, ± half a beat'})`}`,
         );
       }
       console.log(st.healthy ? 'stack: healthy' : 'stack: NOT healthy');

@@ -9,10 +9,12 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
+import { PROFILES, type ProfileName } from '../lib/config.ts';
 import { parseDurationMs } from '../lib/duration.ts';
+import { profileDurationMs } from '../lib/profiles.ts';
 import { type ComparisonRow, comparisonTable } from '../lib/summary/comparison.ts';
 import type { SummaryData } from '../lib/summary/data.ts';
-import { consistencyFigures } from '../lib/summary/figures.ts';
+import { consistencyFigures, type FigureOptions } from '../lib/summary/figures.ts';
 import { PROJECT_ROOT } from './config.ts';
 import { toEnv } from './endpoints.ts';
 import { oneLine } from './errors.ts';
@@ -79,10 +81,24 @@ async function runK6(
   }
 }
 
-function readFigures(testId: string): ComparisonRow['figures'] {
+/**
+ * The length of each run's scheduled workload (its profile's stages), so the generator figures' rates compare
+ * with CQRS_RATE; undefined (rates over the whole run) for a profile or duration it cannot read.
+ */
+export function workloadMs(
+  env: Readonly<Record<string, string | undefined>>,
+  duration: string,
+): number | undefined {
+  const profile = env.CQRS_PROFILE ?? 'smoke';
+  const ms = parseDurationMs(duration);
+  if (ms === null || !(PROFILES as readonly string[]).includes(profile)) return undefined;
+  return profileDurationMs(profile as ProfileName, ms);
+}
+
+function readFigures(testId: string, opts: FigureOptions): ComparisonRow['figures'] {
   const file = join(PROJECT_ROOT, 'reports', testId, 'summary.json');
   if (!existsSync(file)) return null;
-  return consistencyFigures(JSON.parse(readFileSync(file, 'utf8')) as SummaryData);
+  return consistencyFigures(JSON.parse(readFileSync(file, 'utf8')) as SummaryData, opts);
 }
 
 async function main(): Promise<number> {
@@ -104,6 +120,7 @@ async function main(): Promise<number> {
     CQRS_DURATION: settings.duration,
   };
   const rows: ComparisonRow[] = [];
+  const figureOptions = { workloadMs: workloadMs(env, settings.duration) };
   const total = settings.lags.length * SCENARIOS.length;
   log(
     `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${env.CQRS_PROFILE ?? 'smoke'}, ` +
@@ -138,7 +155,7 @@ async function main(): Promise<number> {
           { ...env, CQRS_TEST_ID: testId },
           settings.remoteWrite,
         );
-        rows.push({ scenario, lag, figures: readFigures(testId), exitCode });
+        rows.push({ scenario, lag, figures: readFigures(testId, figureOptions), exitCode });
       }
     }
   } finally {

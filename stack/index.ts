@@ -5,7 +5,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
-import { SQL } from '../lib/sql/statements.ts';
+import {
+  estimateHeartbeatLag,
+  HEARTBEAT_SQL,
+  type HeartbeatBasis,
+  oldestMissingFromRow,
+  replicaBeatFromRow,
+} from '../common/heartbeat.ts';
 import { findBinaries } from './binaries.ts';
 import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
@@ -13,7 +19,13 @@ import { parseLag } from './lag.ts';
 import { adminConnection } from './mysqld.ts';
 import { isPortFree } from './ports.ts';
 import { isRunning, readRegistry, stopProcess, updateRegistry } from './processes.ts';
-import { bootstrapPrimary, replicaStatus, startReplication, waitForCatchUp } from './replication.ts';
+import {
+  bootstrapPrimary,
+  installApplyStamps,
+  replicaStatus,
+  startReplication,
+  waitForCatchUp,
+} from './replication.ts';
 import {
   dependentServices,
   INDEPENDENT_SERVICES,
@@ -102,6 +114,7 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
       if (applied.length > 0) log(`  ✓ schema migrations applied: ${applied.join(', ')}`);
       await startReplication(replica, cfg, ctx.dialect, cfg.ports.delayProxy);
       await waitForCatchUp(primary, replica, ctx.dialect, cfg.readyTimeoutMs);
+      await installApplyStamps(replica, cfg, ctx.dialect);
       log(`  ✓ replication running through the delay proxy (${Math.round(performance.now() - t0)} ms)`);
     } finally {
       await Promise.all([primary.end(), replica.end()]);
@@ -184,8 +197,12 @@ export interface StackStatus {
   healthy: boolean;
   replication?: Awaited<ReturnType<typeof replicaStatus>>;
   proxyDelayMs?: number;
-  /** Measured now: a heartbeat written on the primary, polled on the replica until it shows (ms), or null. */
+  /**
+   * Measured now with the scenarios' heartbeat estimator (common/heartbeat.ts): a beat written on the primary,
+   * then the replica's lag once that beat has reached it (ms), or null if it did not within 5 s.
+   */
   replicaLagMs?: number | null;
+  replicaLagBasis?: HeartbeatBasis;
 }
 
 export async function stackStatus(cfg: StackConfig): Promise<StackStatus> {
@@ -213,7 +230,9 @@ export async function stackStatus(cfg: StackConfig): Promise<StackStatus> {
       .then((r) => r.json() as Promise<{ delayMs: number }>)
       .then((b) => b.delayMs)
       .catch(() => undefined);
-    status.replicaLagMs = await probeLag(primary, replica, cfg.database, 5000);
+    const lag = await probeLag(primary, replica, cfg.database, 5000);
+    status.replicaLagMs = lag && Math.round(lag.lagMs * 1000) / 1000;
+    if (lag) status.replicaLagBasis = lag.basis;
   } finally {
     await Promise.all([primary.end(), replica.end()]);
   }
@@ -221,27 +240,31 @@ export async function stackStatus(cfg: StackConfig): Promise<StackStatus> {
 }
 
 /**
- * Beats the primary's heartbeat row with the scenarios' own statement (monotonic even beside a running
- * heartbeat writer) and polls the replica until it shows; null if not within `timeoutMs`.
+ * Writes one heartbeat on the primary, then samples the replica as the scenarios' sampler does (its newest beat
+ * and apply stamp, and the oldest beat it lacks) until a beat at least as new as this one is there; null if
+ * none is within `timeoutMs` (a frozen or broken replica).
  */
 async function probeLag(
   primary: mysql.Connection,
   replica: mysql.Connection,
   db: string,
   timeoutMs: number,
-): Promise<number | null> {
+): Promise<{ lagMs: number; basis: HeartbeatBasis } | null> {
   for (const conn of [primary, replica]) await conn.query(`USE \`${db}\``);
-  await primary.query(SQL.heartbeatBeat);
-  const [rows] = await primary.query<RowDataPacket[]>(
-    'SELECT CAST(ts AS CHAR) AS ts FROM heartbeat WHERE server_id = @@server_id',
-  );
-  const ts = String(rows[0]?.ts);
-  const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
-    const [seen] = await replica.query<RowDataPacket[]>('SELECT 1 FROM heartbeat WHERE ts >= ? LIMIT 1', [
-      ts,
-    ]);
-    if (seen.length > 0) return Math.round((performance.now() - t0) * 10) / 10;
+  const [now] = await primary.query<RowDataPacket[]>(HEARTBEAT_SQL.now);
+  const fromUs = Number(now[0]?.now_us);
+  await primary.query(HEARTBEAT_SQL.logBeat);
+  // The pt-heartbeat row too, as the scenarios' writer does: mysqld_exporter's heartbeat collector reads it.
+  await primary.query(HEARTBEAT_SQL.beatRow);
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const [held] = await replica.query<RowDataPacket[]>(HEARTBEAT_SQL.replicaNewest);
+    const newest = replicaBeatFromRow(held[0]);
+    if (newest && newest.tsUs >= fromUs) {
+      const [missing] = await primary.query<RowDataPacket[]>(HEARTBEAT_SQL.oldestAfter, [newest.tsUs]);
+      const estimate = estimateHeartbeatLag(newest, oldestMissingFromRow(missing[0]), fromUs);
+      if (estimate) return { lagMs: estimate.lagUs / 1000, basis: estimate.basis };
+    }
     await new Promise((r) => setTimeout(r, 1));
   }
   return null;

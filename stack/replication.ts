@@ -128,3 +128,17 @@ export async function waitForCatchUp(
     await sleep(5);
   }
 }
+
+/**
+ * Creates the replica-only apply-stamp triggers (common/dialect.ts replicaApplyStamps) once the schema has
+ * replicated; idempotent. Runs as root on the replica's socket, outside its binlog.
+ */
+export async function installApplyStamps(
+  replica: Connection,
+  cfg: StackConfig,
+  dialect: Dialect,
+): Promise<void> {
+  if (dialect.replicaApplyStamps.length === 0) return;
+  await replica.query(`USE \`${cfg.database}\``);
+  for (const sql of dialect.replicaApplyStamps) await replica.query(sql);
+}

@@ -1,15 +1,17 @@
 /**
  * The per-request side of the strategies, as a plugin: who the client is, which strategy it asked for, and
- * a `readThrough` that runs a lookup the chosen way and labels the response (X-Read-* headers, metrics).
+ * a `readThrough` that runs a lookup the chosen way and labels the response (X-Read-* and X-Visibility-*
+ * headers, metrics).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Dialect } from '../../common/dialect.ts';
 import type { ReadSource, Strategy } from '../../common/strategies.ts';
+import { VISIBILITY_HEADERS } from '../../common/visibility.ts';
 import { CLIENT_ID_PATTERN } from '../schemas.ts';
-import type { User } from '../users/sql.ts';
-import { cacheUsers, executeRead, type Lookup, type ReadDeps, type ReadOutcome } from './execute.ts';
+import { type CacheEntry, cacheUsers } from './cache.ts';
+import { executeRead, type Lookup, type ReadDeps, type ReadOutcome } from './execute.ts';
 import { chooseStrategy, planRead } from './plan.ts';
 import { StickyWindows } from './sticky.ts';
 
@@ -61,7 +63,7 @@ export interface Consistency {
     token?: string,
   ): Promise<ReadOutcome>;
   /** Bookkeeping after an acknowledged write: sticky window, and the cache's write-through. */
-  afterWrite(request: FastifyRequest, reply: FastifyReply, users: User[]): Promise<void>;
+  afterWrite(request: FastifyRequest, reply: FastifyReply, written: readonly CacheEntry[]): Promise<void>;
 }
 
 export const consistencyPlugin = fp<ConsistencyOptions>(
@@ -117,14 +119,19 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
         reply.header('x-read-strategy', strategy);
         if (outcome.waitMs !== undefined) reply.header('x-read-wait-ms', outcome.waitMs.toFixed(3));
         if (outcome.fallback) reply.header('x-read-fallback', outcome.fallback);
+        // Only on a read that found its row: there is no visibility of a row that is not there.
+        if (outcome.visibility) {
+          reply.header(VISIBILITY_HEADERS.lagUs, String(outcome.visibility.lagUs));
+          reply.header(VISIBILITY_HEADERS.basis, outcome.visibility.basis);
+        }
         return outcome;
       },
-      async afterWrite(request, reply, users) {
+      async afterWrite(request, reply, written) {
         const id = clientId(request, reply);
         if (id !== undefined) sticky.recordWrite(id, Date.now());
         // Write-through for every write, whatever strategy the writer asked for: a later `cache` read by
         // anyone must not miss a row that exists.
-        await cacheUsers(deps(request.log), users);
+        await cacheUsers(deps(request.log), written);
       },
     };
     app.decorate('consistency', consistency);

@@ -1,20 +1,25 @@
 /**
  * Carries out a ReadPlan: runs one lookup on the pool the plan names, waits for a GTID first when asked, and
- * reads through Redis for `cache`. Reports where the answer came from, how long it waited, and why it fell
- * back to the primary if it did.
+ * reads through Redis for `cache`. Reports where the answer came from, how long it waited, why it fell back to
+ * the primary if it did, and when the row it found became visible there (common/visibility.ts).
  */
 
 import type { Redis } from 'ioredis';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { Dialect } from '../../common/dialect.ts';
 import type { ReadSource } from '../../common/strategies.ts';
+import type { Visibility } from '../../common/visibility.ts';
 import { ClientError, describe, isOutage, onDb } from '../errors.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import { cacheKeys, toUser, type User, type UserRow } from '../users/sql.ts';
+import { replicaVisibility, toUser, type User, type UserRow, type VisibleUserRow } from '../users/sql.ts';
+import { cacheUsers, decodeCached } from './cache.ts';
 import type { ReadPlan } from './plan.ts';
 
 export interface Lookup {
+  /** On the primary. */
   sql: string;
+  /** Everywhere else: the same rows plus their visibility columns (users/sql.ts). */
+  replicaSql: string;
   params: (string | number)[];
   cacheKey: string;
 }
@@ -27,6 +32,8 @@ export interface ReadOutcome {
   /** Milliseconds spent waiting for the replica to reach the client's GTID. */
   waitMs?: number;
   fallback?: Fallback;
+  /** When the first user became visible on the source that answered; undefined when nothing was found. */
+  visibility?: Visibility;
 }
 
 export interface ReadDeps {
@@ -42,9 +49,26 @@ export interface ReadDeps {
   log: { warn(obj: object, msg: string): void };
 }
 
-async function select(pool: Pool | PoolConnection, lookup: Lookup): Promise<User[]> {
+interface Found {
+  users: User[];
+  visibility: Visibility | undefined;
+}
+
+/** A row is visible on the primary from its own commit. */
+const COMMITTED: Visibility = Object.freeze({ lagUs: 0, basis: 'commit' });
+
+async function selectPrimary(pool: Pool, lookup: Lookup): Promise<Found> {
   const [rows] = await pool.execute<RowDataPacket[]>(lookup.sql, lookup.params);
-  return (rows as unknown as UserRow[]).map(toUser);
+  const users = (rows as unknown as UserRow[]).map(toUser);
+  return { users, visibility: users.length > 0 ? COMMITTED : undefined };
+}
+
+/** Any read that is not on the primary: the replica, a GR secondary, or whatever Router picked. */
+async function selectReplica(pool: Pool | PoolConnection, lookup: Lookup): Promise<Found> {
+  const [rows] = await pool.execute<RowDataPacket[]>(lookup.replicaSql, lookup.params);
+  const typed = rows as unknown as VisibleUserRow[];
+  const first = typed[0];
+  return { users: typed.map(toUser), visibility: first && replicaVisibility(first) };
 }
 
 /** `router-split` on an API started without Router: a client error, for its reads and its writes alike. */
@@ -52,14 +76,15 @@ export const routerSplitMissing = () =>
   new ClientError(400, 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API');
 
 /** The primary read: the `primary` plan, and every fallback when the replica or the cache cannot answer. */
-const readPrimary = (deps: ReadDeps, lookup: Lookup) => onDb('writer', () => select(deps.writer, lookup));
+const readPrimary = (deps: ReadDeps, lookup: Lookup) =>
+  onDb('writer', () => selectPrimary(deps.writer, lookup));
 
 export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup): Promise<ReadOutcome> {
   switch (plan.target) {
     case 'primary':
-      return { users: await readPrimary(deps, lookup), source: 'primary' };
+      return { ...(await readPrimary(deps, lookup)), source: 'primary' };
     case 'replica':
-      return { users: await onDb('reader', () => select(deps.reader, lookup)), source: 'replica' };
+      return { ...(await onDb('reader', () => selectReplica(deps.reader, lookup))), source: 'replica' };
     case 'replica-after-gtid':
       return readAfterGtid(deps, plan.token, lookup);
     case 'cache':
@@ -72,7 +97,7 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
         );
       }
       return {
-        users: await onDb('reader', () => select(deps.grBeforePool as Pool, lookup)),
+        ...(await onDb('reader', () => selectReplica(deps.grBeforePool as Pool, lookup))),
         source: 'replica',
       };
     case 'router-split':
@@ -81,7 +106,7 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
       }
       // Router decides per statement; from here the read is indistinguishable from a replica read.
       return {
-        users: await onDb('router', () => select(deps.routerSplitPool as Pool, lookup)),
+        ...(await onDb('router', () => selectReplica(deps.routerSplitPool as Pool, lookup))),
         source: 'replica',
       };
   }
@@ -108,7 +133,7 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
     if (noResult) deps.log.warn({ token }, 'GTID wait returned no result; reading the primary');
     if (!noResult && deps.dialect.gtidWaitReached(waited)) {
       // Same connection: no second pool checkout between the wait and the read.
-      return { users: await select(conn, lookup), source: 'replica', waitMs };
+      return { ...(await selectReplica(conn, lookup)), source: 'replica', waitMs };
     }
     // Counted as a timeout fallback (the wait did not reach the token); only a real timeout is a timeout.
     if (!noResult) m.gtidWaitTimeouts.inc();
@@ -124,7 +149,7 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
     conn?.release();
   }
   m.gtidWaitFallbacks.inc({ reason: fallback });
-  return { users: await readPrimary(deps, lookup), source: 'primary', waitMs, fallback };
+  return { ...(await readPrimary(deps, lookup)), source: 'primary', waitMs, fallback };
 }
 
 /**
@@ -146,38 +171,18 @@ async function readThroughCache(deps: ReadDeps, lookup: Lookup): Promise<ReadOut
     // Without Redis the write-through may have been skipped too, so only the primary is sure to be fresh.
     m.cacheRequests.inc({ result: 'error' });
     deps.log.warn({ err: describe(err) }, 'cache read failed; reading the primary');
-    return { users: await readPrimary(deps, lookup), source: 'primary', fallback: 'cache_unavailable' };
+    return { ...(await readPrimary(deps, lookup)), source: 'primary', fallback: 'cache_unavailable' };
   }
   if (cached !== null) {
     m.cacheRequests.inc({ result: 'hit' });
-    return { users: [JSON.parse(cached) as User], source: 'cache' };
+    const { user, visibility } = decodeCached(cached);
+    return { users: [user], source: 'cache', visibility };
   }
   m.cacheRequests.inc({ result: 'miss' });
-  const users = await onDb('reader', () => select(deps.reader, lookup));
-  const [user] = users;
-  // Only found rows are cached: caching a stale "not found" would hide the row for a whole TTL.
-  if (user) await cacheUsers(deps, [user]);
-  return { users, source: 'replica' };
-}
-
-/** Write-through / read-through: store a user under every key it is looked up by. Never fails the request. */
-export async function cacheUsers(
-  deps: Pick<ReadDeps, 'redis' | 'metrics' | 'cacheTtlS' | 'log'>,
-  users: User[],
-) {
-  try {
-    // A plain pipeline: one write, one round trip; the two keys need no transaction between them.
-    const pipeline = deps.redis.pipeline();
-    for (const u of users) {
-      const json = JSON.stringify(u);
-      pipeline.set(cacheKeys.byId(u.id), json, 'EX', deps.cacheTtlS);
-      pipeline.set(cacheKeys.byEmail(u.email), json, 'EX', deps.cacheTtlS);
-    }
-    // A pipeline reports per-command failures in its results instead of rejecting.
-    const failed = (await pipeline.exec())?.find(([err]) => err !== null);
-    if (failed) throw failed[0];
-  } catch (err) {
-    deps.metrics.cacheRequests.inc({ result: 'set_error' });
-    deps.log.warn({ err: describe(err) }, 'cache write failed');
-  }
+  const found = await onDb('reader', () => selectReplica(deps.reader, lookup));
+  const [user] = found.users;
+  // Only found rows are cached: caching a stale "not found" would hide the row for a whole TTL. The entry
+  // keeps this read's visibility: that is when the row became visible to this read path.
+  if (user) await cacheUsers(deps, [{ user, visibility: found.visibility }]);
+  return { ...found, source: 'replica' };
 }

@@ -16,10 +16,15 @@ export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const email = `compat-${randomUUID()}@example.test`;
       const strategy = app.consistency.strategyOf(request);
-      const { user, token } = await createUser(app, email, 'compat', strategy);
-      await app.consistency.afterWrite(request, reply, cacheable([user]));
+      const created = await createUser(app, email, 'compat', strategy);
+      await app.consistency.afterWrite(request, reply, cacheable(created));
       // Under gtid-wait the read waits for this very write, as a client sending the token back would.
-      const { users } = await app.consistency.readThrough(request, reply, userLookups.byEmail(email), token);
+      const { users } = await app.consistency.readThrough(
+        request,
+        reply,
+        userLookups.byEmail(email),
+        created.token,
+      );
       app.metrics.compatReads.inc({ strategy });
       if (users.length === 0) app.metrics.staleReads.inc({ strategy });
       return users;

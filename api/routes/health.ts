@@ -3,17 +3,39 @@
  * the replica's reachability and heartbeat lag are reported but never make the API unready, because `primary` and
  * `gtid-wait` keep serving without it.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { RowDataPacket } from 'mysql2/promise';
+import {
+  estimateHeartbeatLag,
+  HEARTBEAT_SQL,
+  oldestMissingFromRow,
+  replicaBeatFromRow,
+} from '../../common/heartbeat.ts';
 import { describe, RETRY_AFTER_SECONDS } from '../errors.ts';
 
 const PROBE_TIMEOUT_MS = 1000;
 
 /**
- * Replica lag as pt-heartbeat measures it: the age of the primary's newest heartbeat row as seen on the
- * replica (the reader account may not run SHOW SLAVE STATUS). NULL when nothing writes heartbeats.
+ * Replica lag with the scenarios' heartbeat estimator (common/heartbeat.ts): the replica's newest beat with its
+ * apply stamp, and the oldest beat the primary has that it lacks. `newestBeatAgeMs` says how old that beat is,
+ * so a lag taken from beats that nobody writes any more is recognisable. Nulls when no beat has replicated.
  */
-const HEARTBEAT_AGE = 'SELECT MIN(TIMESTAMPDIFF(MICROSECOND, ts, NOW(6))) / 1000 AS age_ms FROM heartbeat';
+async function replicaLag(app: FastifyInstance) {
+  const [held] = await app.reader.query<RowDataPacket[]>(HEARTBEAT_SQL.replicaNewest);
+  const newest = replicaBeatFromRow(held[0]);
+  if (!newest) return { heartbeatLagMs: null, heartbeatBasis: null, newestBeatAgeMs: null };
+  // Without the writer nobody can say which beats the replica lacks: no lag then, rather than a low one.
+  const missing = await app.writer
+    .query<RowDataPacket[]>(HEARTBEAT_SQL.oldestAfter, [newest.tsUs])
+    .then(([rows]) => ({ ok: true as const, oldest: oldestMissingFromRow(rows[0]) }))
+    .catch(() => ({ ok: false as const }));
+  const estimate = missing.ok ? estimateHeartbeatLag(newest, missing.oldest, 0) : null;
+  return {
+    heartbeatLagMs: estimate && estimate.lagUs / 1000,
+    heartbeatBasis: estimate?.basis ?? null,
+    newestBeatAgeMs: (newest.nowUs - newest.tsUs) / 1000,
+  };
+}
 
 async function withTimeout<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -30,24 +52,19 @@ async function withTimeout<T>(work: Promise<T>): Promise<T> {
 const reachability = (probe: PromiseSettledResult<unknown>) =>
   probe.status === 'fulfilled' ? { reachable: true } : { reachable: false, error: describe(probe.reason) };
 
-const ageMs = (age: unknown) => (age === null || age === undefined ? null : Number(age));
-
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     const [writer, replica, redis] = await Promise.allSettled([
       withTimeout(app.writer.query('SELECT 1')),
-      withTimeout(app.reader.query<RowDataPacket[]>(HEARTBEAT_AGE)),
+      withTimeout(replicaLag(app)),
       withTimeout(app.redis.ping()),
     ]);
     const body = {
       status: writer.status === 'fulfilled' ? 'ready' : 'unready',
       writer: reachability(writer),
-      replica:
-        replica.status === 'fulfilled'
-          ? { reachable: true, heartbeatAgeMs: ageMs(replica.value[0][0]?.age_ms) }
-          : reachability(replica),
+      replica: replica.status === 'fulfilled' ? { reachable: true, ...replica.value } : reachability(replica),
       redis: reachability(redis),
     };
     if (writer.status !== 'fulfilled') reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Strategy } from '../../common/strategies.ts';
 import { ClientError, describe, onDb, UnavailableError } from '../errors.ts';
+import type { CacheEntry } from '../read/cache.ts';
 import { routerSplitMissing } from '../read/execute.ts';
 import { normaliseToken, writeTarget } from '../read/plan.ts';
 import {
@@ -18,12 +19,13 @@ import {
   UserList,
 } from '../schemas.ts';
 import {
+  type CreatedUserRow,
+  createdUsOf,
   INSERT_USER,
-  SELECT_USER_BY_ID,
+  SELECT_CREATED_USER_BY_ID,
   selectCreatedUser,
   toUser,
   type User as UserRecord,
-  type UserRow,
   userLookups,
 } from '../users/sql.ts';
 
@@ -34,6 +36,8 @@ export interface CreateResult {
   user: CreatedUser;
   /** The write's GTID; undefined when it could not be read after the commit (the write still happened). */
   token: string | undefined;
+  /** The row's write time on the primary in µs (for the cache's visibility lag); undefined when not read back. */
+  writtenUs: number | undefined;
 }
 
 /**
@@ -81,10 +85,10 @@ export async function createUser(
     const [rows] = await conn.execute<RowDataPacket[]>(selectCreatedUser(app.consistency.dialect), [
       insertId,
     ]);
-    const row = rows[0] as (UserRow & { gtid: string | null }) | undefined;
+    const row = rows[0] as (CreatedUserRow & { gtid: string | null }) | undefined;
     if (!row) throw new Error(`inserted user ${insertId} not found on the writer`);
     conn.release();
-    return { user: toUser(row), token: normaliseToken(row.gtid) };
+    return { user: toUser(row), token: normaliseToken(row.gtid), writtenUs: createdUsOf(row) };
   } catch (err) {
     // The connection may be dead or mid-protocol: never hand it back to the pool.
     conn.destroy();
@@ -92,7 +96,7 @@ export async function createUser(
       { id: insertId, err: describe(err) },
       'user created, but reading it back failed; answering without a consistency token',
     );
-    return { user: await readBackCreated(pool, { id: insertId, email, name }), token: undefined };
+    return { ...(await readBackCreated(pool, { id: insertId, email, name })), token: undefined };
   }
 }
 
@@ -100,23 +104,31 @@ export async function createUser(
 export const READ_BACK_TIMEOUT_MS = 1000;
 
 /** The committed row from a fresh connection, for its created_at; the known fields alone if that fails too. */
-async function readBackCreated(pool: Pool, known: CreatedUser): Promise<CreatedUser> {
+async function readBackCreated(
+  pool: Pool,
+  known: CreatedUser,
+): Promise<Pick<CreateResult, 'user' | 'writtenUs'>> {
   try {
     const [rows] = await pool.execute<RowDataPacket[]>(
-      { sql: SELECT_USER_BY_ID, timeout: READ_BACK_TIMEOUT_MS },
+      { sql: SELECT_CREATED_USER_BY_ID, timeout: READ_BACK_TIMEOUT_MS },
       [known.id],
     );
-    const row = rows[0] as UserRow | undefined;
-    if (row) return toUser(row);
+    const row = rows[0] as CreatedUserRow | undefined;
+    if (row) return { user: toUser(row), writtenUs: createdUsOf(row) };
   } catch {
     // Already logged as a missing token; created_at is the only thing lost.
   }
-  return known;
+  return { user: known, writtenUs: undefined };
 }
 
-/** Only complete users go to the cache: a cached user must satisfy the read schema. */
-export const cacheable = (users: CreatedUser[]): UserRecord[] =>
-  users.filter((u): u is UserRecord => typeof u.created_at === 'string');
+/**
+ * Only complete users go to the cache: a cached user must satisfy the read schema, and its entry needs the
+ * write time for its visibility lag.
+ */
+export function cacheable({ user, writtenUs }: CreateResult): CacheEntry[] {
+  if (typeof user.created_at !== 'string' || writtenUs === undefined) return [];
+  return [{ user: user as UserRecord, writtenUs }];
+}
 
 export const isDuplicate = (err: unknown) => (err as { code?: string } | null)?.code === 'ER_DUP_ENTRY';
 
@@ -133,15 +145,15 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       try {
-        const { user, token } = await createUser(
+        const created = await createUser(
           app,
           request.body.email,
           request.body.name,
           app.consistency.strategyOf(request),
         );
-        if (token) reply.header('x-consistency-token', token);
-        await app.consistency.afterWrite(request, reply, cacheable([user]));
-        return reply.code(201).send(user);
+        if (created.token) reply.header('x-consistency-token', created.token);
+        await app.consistency.afterWrite(request, reply, cacheable(created));
+        return reply.code(201).send(created.user);
       } catch (err) {
         if (isDuplicate(err))
           throw new ClientError(409, `a user with email ${request.body.email} already exists`);

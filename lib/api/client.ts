@@ -1,11 +1,16 @@
 /**
  * The CQRS API over k6/http: one call per endpoint, each timed and counted in the registry's api_* metrics,
  * tagged with the strategy (and the X-Read-Source of reads). URLs are grouped under a `name` tag so k6's
- * http_req_* series do not get one entry per user id.
+ * http_req_* series do not get one entry per user id. The ledger calls (POST/GET /probe-acks) are what lets the
+ * API scenarios run on a stock k6: no SQL on the k6 side.
  */
 import http, { type RefinedResponse } from 'k6/http';
 import type { ReadSource, Strategy } from '../../common/strategies.ts';
+import type { Visibility } from '../../common/visibility.ts';
+import type { DecodedRow } from '../decode.ts';
 import { METRICS } from '../k6/metrics.ts';
+import type { Endpoint, RunScope } from '../store.ts';
+import { parseVisibility, VISIBILITY_RESPONSE_HEADERS } from './visibility.ts';
 
 export interface Created {
   readonly id: number;
@@ -16,6 +21,14 @@ export interface Created {
 export interface ReadResult {
   readonly found: boolean;
   readonly source: ReadSource | undefined;
+  /** From the X-Visibility-* headers of a read that found the user; undefined when they are absent. */
+  readonly visibility: Visibility | undefined;
+}
+
+/** One acknowledged write as POST /probe-acks takes it (the run and runner are per request). */
+export interface AckEntry {
+  readonly vu: number;
+  readonly seq: number;
 }
 
 /** Thrown for an answer the scenario cannot interpret (5xx, unexpected status): k6 logs it, the iteration ends. */
@@ -25,6 +38,11 @@ export class ApiCallError extends Error {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const readStatuses = http.expectedStatuses(200, 404);
+
+const ROUTES = {
+  ackWrite: 'POST /probe-acks',
+  ackReport: 'GET /probe-acks/:runId/:runner',
+} as const;
 
 function header(res: RefinedResponse<'text'>, name: string): string | undefined {
   // k6 canonicalises header names (X-Read-Source).
@@ -45,7 +63,7 @@ export class ApiClient {
       tags: { name: 'POST /users', strategy },
     });
     METRICS.apiWriteDuration.add(res.timings.duration, { strategy });
-    if (res.status !== 201) this.fail('POST /users', strategy, res);
+    if (res.status !== 201) this.fail('POST /users', { strategy }, res);
     const body = res.json() as { id?: unknown };
     return { id: Number(body.id), token: header(res, 'X-Consistency-Token') };
   }
@@ -59,13 +77,20 @@ export class ApiClient {
       tags: { name: 'GET /users/:id', strategy },
       responseCallback: readStatuses,
     });
-    if (res.status !== 200 && res.status !== 404) this.fail('GET /users/:id', strategy, res);
+    if (res.status !== 200 && res.status !== 404) this.fail('GET /users/:id', { strategy }, res);
     const source = header(res, 'X-Read-Source') as ReadSource | undefined;
     if (client) {
       METRICS.apiReadDuration.add(res.timings.duration, { strategy });
       METRICS.apiReads.add(1, { strategy, source: source ?? 'unknown' });
     }
-    return { found: res.status === 200, source };
+    const found = res.status === 200;
+    const visibility = found
+      ? parseVisibility(
+          header(res, VISIBILITY_RESPONSE_HEADERS.lagUs),
+          header(res, VISIBILITY_RESPONSE_HEADERS.basis),
+        )
+      : undefined;
+    return { found, source, visibility };
   }
 
   /** GET /get: create-then-read inside the API; the number of users returned (0 is a stale read). */
@@ -74,16 +99,39 @@ export class ApiClient {
       headers: { 'X-Client-Id': this.clientId, 'X-Read-Consistency': strategy },
       tags: { name: 'GET /get', strategy },
     });
-    if (res.status !== 200) this.fail('GET /get', strategy, res);
+    if (res.status !== 200) this.fail('GET /get', { strategy }, res);
     METRICS.apiReadDuration.add(res.timings.duration, { strategy });
     const source = header(res, 'X-Read-Source') as ReadSource | undefined;
     METRICS.apiReads.add(1, { strategy, source: source ?? 'unknown' });
     return { users: (res.json() as unknown[]).length, source };
   }
 
-  private fail(route: string, strategy: Strategy, res: RefinedResponse<'text'>): never {
-    METRICS.apiErrors.add(1, { strategy, route });
+  /** POST /probe-acks: one batch of one run and runner into the ledger (idempotent on the API side). */
+  writeAcks(scope: RunScope, acks: readonly AckEntry[]): void {
+    const body = JSON.stringify({ runId: scope.runId, runner: scope.runner, acks });
+    const res = http.post(`${this.baseUrl}/probe-acks`, body, {
+      headers: JSON_HEADERS,
+      tags: { name: ROUTES.ackWrite },
+    });
+    if (res.status !== 204) this.fail(ROUTES.ackWrite, {}, res);
+  }
+
+  /** GET /probe-acks/:runId/:runner: per VU, the run's acknowledgements on `endpoint` and how many lack a user. */
+  ackReport(endpoint: Endpoint, scope: RunScope): DecodedRow[] {
+    const path = `${encodeURIComponent(scope.runId)}/${encodeURIComponent(scope.runner)}`;
+    const res = http.get(`${this.baseUrl}/probe-acks/${path}?endpoint=${endpoint}`, {
+      tags: { name: ROUTES.ackReport, endpoint },
+    });
+    if (res.status !== 200) this.fail(ROUTES.ackReport, {}, res);
+    const body = res.json() as { vus?: { vu: number; acked: number; missing: number }[] };
+    if (!Array.isArray(body.vus)) throw new ApiCallError(`${ROUTES.ackReport} answered without "vus"`);
+    return body.vus;
+  }
+
+  private fail(route: string, tags: { strategy?: Strategy }, res: RefinedResponse<'text'>): never {
+    METRICS.apiErrors.add(1, { ...tags, route });
     const body = typeof res.body === 'string' ? res.body.slice(0, 200) : '';
-    throw new ApiCallError(`${route} (${strategy}) answered ${res.status || res.error}: ${body}`);
+    const what = tags.strategy ? `${route} (${tags.strategy})` : route;
+    throw new ApiCallError(`${what} answered ${res.status || res.error}: ${body}`);
   }
 }

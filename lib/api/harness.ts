@@ -1,14 +1,16 @@
 /**
  * What every API scenario shares (the HTTP twin of lib/k6/harness.ts): config read once per VU, one API
- * client and store per VU and strategy, and a consistency report with the strategy comparison, on top of
- * lib/k6/harness-core.ts (session checks, the probe, reconciliation in teardown).
+ * client and store per VU and strategy, one acknowledgement ledger per VU, and a consistency report with the
+ * strategy comparison, on top of lib/k6/harness-core.ts (session checks, the probe, the end-of-run ledger
+ * flush, reconciliation in teardown). Everything goes through the API: only k6's built-in modules are used.
  */
 import type { Options, Scenario } from 'k6/options';
 import type { Strategy } from '../../common/strategies.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
-import { openDb } from '../k6/db.ts';
 import { createHarnessCore, type WorkloadExtras } from '../k6/harness-core.ts';
+import { METRICS } from '../k6/metrics.ts';
 import { type RunInfo, vuId } from '../k6/run-info.ts';
+import { ACK_BATCH, AckLedger } from '../ledger.ts';
 import type { ProbeOutcome } from '../probe.ts';
 import type { SessionChecker } from '../session.ts';
 import type { ProbeKey } from '../store.ts';
@@ -16,7 +18,7 @@ import type { SummaryData } from '../summary/data.ts';
 import { ApiClient } from './client.ts';
 import { type ApiScenarioConfig, describeApiScenarioConfig, loadApiScenarioConfig } from './config.ts';
 import { strategyComparison } from './report.ts';
-import { ApiLedger, ApiStore } from './store.ts';
+import { ApiAckSink, ApiLedger, ApiStore } from './store.ts';
 import { type ApiScenarioName, apiThresholds } from './thresholds.ts';
 
 export type { RunInfo } from '../k6/run-info.ts';
@@ -31,6 +33,8 @@ export interface ApiHarness {
   /** With the thresholds that keep the report's per-strategy submetrics (see `strategies`). */
   options(scenarios: Record<string, Scenario>): Options;
   setup(): RunInfo;
+  /** The ledger_flush scenario's exec: writes this VU's buffered acknowledgements. Export it as is. */
+  flushLedger(): void;
   teardown(run: RunInfo): void;
   handleSummary(data: SummaryData): Record<string, string>;
   client(): ApiClient;
@@ -49,28 +53,27 @@ export function createApiHarness(
 ): ApiHarness {
   const config = loadConfig(env);
   const api = loadApiScenarioConfig(env);
-  // Only the ledger and reconciliation use SQL; one connection per endpoint and VU is plenty.
-  const pool = { maxOpenConns: 1 };
-  // sql.open must run in init code (per VU), so both are opened here, not lazily inside an iteration.
-  const ledger = new ApiLedger(
-    openDb('writer', config.writerDsn, pool),
-    openDb('reader', config.readerDsn, pool),
-  );
-  const core = createHarnessCore(scenario, config, [
-    ...describeConfig(config),
-    ...describeApiScenarioConfig(api),
-  ]);
 
+  // Per VU (each VU has its own JS runtime); the client is made on first use, when the VU id is known.
   let client: ApiClient | undefined;
-  const stores = new Map<Strategy, ApiStore>();
   const getClient = () => {
     client ??= new ApiClient(config.apiUrl, `k6-vu-${vuId()}`);
     return client;
   };
+  // One ledger per VU, shared by all its strategies' stores: the ledger_flush scenario flushes it once.
+  const acks = new AckLedger(new ApiAckSink(getClient), ACK_BATCH, (n) => METRICS.ledgerFlushed.add(n));
+  const core = createHarnessCore(
+    scenario,
+    config,
+    [...describeConfig(config), ...describeApiScenarioConfig(api)],
+    acks,
+  );
+
+  const stores = new Map<Strategy, ApiStore>();
   const store = (strategy: Strategy) => {
     let s = stores.get(strategy);
     if (!s) {
-      s = new ApiStore(getClient(), strategy, ledger);
+      s = new ApiStore(getClient(), strategy, acks, () => METRICS.ackedWrites.add(1));
       stores.set(strategy, s);
     }
     return s;
@@ -85,10 +88,11 @@ export function createApiHarness(
     openWorkload: core.openWorkload,
     options: (scenarios) => core.options(scenarios, apiThresholds(scenario, strategies, config.thresholds)),
     setup: core.setup,
+    flushLedger: core.flushLedger,
     teardown: (run) => {
       // api-seed-compat writes through GET /get and acknowledges nothing in the ledger: nothing to reconcile.
       if (scenario === 'api-seed-compat') return;
-      core.reconcile(ledger, run);
+      core.reconcile(new ApiLedger(getClient), run);
     },
     handleSummary: (data) => core.handleSummary(data, [strategyComparison(strategies)]),
     client: getClient,

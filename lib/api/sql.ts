@@ -1,7 +1,8 @@
 /**
- * How API probe rows are named and found again. A probe user's email carries its probe key, so
- * reconciliation can look every acknowledged write of a run up on the writer and the reader with plain SQL (the
- * ledger is the same probe_acks table the SQL scenarios use, one row per acknowledged write). Runtime-neutral.
+ * How API probe rows are named and found again. A probe user's email carries its probe key, so the API's
+ * reconciliation (GET /probe-acks, common/ledger-sql.ts ACKS_BY_VU.users) can look every acknowledged write of
+ * a run up on the writer and the reader by key: the ledger is the same probe_acks table the SQL scenarios use,
+ * one row per acknowledged write. Runtime-neutral.
  */
 import type { ProbeKey } from '../store.ts';
 
@@ -10,14 +11,5 @@ export function probeEmail(key: ProbeKey): string {
   return `${key.runId}+${key.runner}+${key.vu}+${key.seq}@probe.example`;
 }
 
-export const API_SQL = {
-  /**
-   * SQL.acksByVu for API probes: per VU, the acknowledgements on one endpoint and how many have no user there
-   * (an anti-join on the unique email, built exactly like probeEmail). Read-only.
-   */
-  acksByVu:
-    'SELECT a.vu AS vu, COUNT(*) AS acked, COUNT(*) - COUNT(u.id) AS missing ' +
-    'FROM probe_acks a LEFT JOIN users u ' +
-    "ON u.email = CONCAT(a.run_id, '+', a.runner, '+', a.vu, '+', a.seq, '@probe.example') " +
-    'WHERE a.run_id = ? AND a.runner = ? GROUP BY a.vu',
-} as const;
+/** At most this many acknowledgements per POST /probe-acks: the API's MAX_ACKS_PER_POST (api/schemas.ts). */
+export const ACKS_PER_REQUEST = 1000;

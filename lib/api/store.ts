@@ -1,12 +1,13 @@
 /**
  * The probe and reconciliation interfaces (lib/store.ts) through the CQRS API: writes are POST /users, the
- * immediate read goes through the strategy under test, polls are plain `eventual` reads. The ledger and
- * reconciliation use SQL directly (they measure the API; they do not go through it).
+ * immediate read goes through the strategy under test, polls are plain `eventual` reads, each reporting the
+ * server-side visibility the API returns in headers. The ledger and reconciliation go through the API too
+ * (POST and GET /probe-acks), so the API scenarios need nothing but k6's built-in modules. Runtime-neutral
+ * (the client is passed in), so it is tested in Node.
  */
 import type { Strategy } from '../../common/strategies.ts';
-import type { TimedDb } from '../k6/db.ts';
+import type { AckLedger, AckSink } from '../ledger.ts';
 import { ackChecks } from '../reconcile.ts';
-import { SQL } from '../sql/statements.ts';
 import type {
   AckCheck,
   Endpoint,
@@ -14,16 +15,23 @@ import type {
   ProbeTarget,
   ReconcileSource,
   RunScope,
+  Sighting,
   WriteAck,
 } from '../store.ts';
-import type { ApiClient } from './client.ts';
-import { API_SQL, probeEmail } from './sql.ts';
+import type { ApiClient, ReadResult } from './client.ts';
+import { ACKS_PER_REQUEST, probeEmail } from './sql.ts';
+
+const sighting = (r: ReadResult): Sighting =>
+  r.found && r.visibility ? { seen: true, visibility: r.visibility } : { seen: r.found };
 
 export class ApiStore implements ProbeTarget {
   constructor(
     private readonly api: ApiClient,
     private readonly strategy: Strategy,
-    private readonly ledgerDb: ApiLedger,
+    /** This VU's ledger, shared by its stores so that one flush at the end of the run writes them all. */
+    private readonly ledger: AckLedger,
+    /** Told of every acknowledgement handed to the ledger (the `acked_writes` counter). */
+    private readonly onAck: () => void = () => {},
   ) {}
 
   write(key: ProbeKey): WriteAck {
@@ -31,32 +39,51 @@ export class ApiStore implements ProbeTarget {
     return created.token === undefined ? { id: created.id } : { id: created.id, gtid: created.token };
   }
 
-  readAfterWrite(_key: ProbeKey, ack: WriteAck): boolean {
-    return this.api.readUser(ack.id, this.strategy, ack.gtid, true).found;
+  readAfterWrite(_key: ProbeKey, ack: WriteAck): Sighting {
+    return sighting(this.api.readUser(ack.id, this.strategy, ack.gtid, true));
   }
 
-  poll(_key: ProbeKey, ack: WriteAck): boolean {
-    return this.api.readUser(ack.id, 'eventual', undefined, false).found;
+  poll(_key: ProbeKey, ack: WriteAck): Sighting {
+    return sighting(this.api.readUser(ack.id, 'eventual', undefined, false));
   }
 
   recordAck(key: ProbeKey): void {
-    this.ledgerDb.recordAck(key);
+    this.onAck();
+    this.ledger.record(key);
   }
 }
 
-/** The per-ack ledger and its reconciliation, in SQL: what teardown reconciles (no API client needed there). */
-export class ApiLedger implements ReconcileSource {
-  constructor(
-    private readonly writer: TimedDb,
-    private readonly reader: TimedDb,
-  ) {}
+/**
+ * The ledger's sink: one POST /probe-acks per batch. A batch that grew while the API was failing is split to
+ * what one request may carry. A VU's keys all share one run and runner; grouping keeps it right if they ever
+ * do not.
+ */
+export class ApiAckSink implements AckSink {
+  constructor(private readonly api: () => ApiClient) {}
 
-  recordAck(key: ProbeKey): void {
-    this.writer.exec('ledger', SQL.ackWrite, key.runId, key.runner, key.vu, key.seq);
+  writeAcks(keys: readonly ProbeKey[]): void {
+    const groups = new Map<string, { scope: RunScope; acks: { vu: number; seq: number }[] }>();
+    for (const k of keys) {
+      const id = `${k.runId}\n${k.runner}`;
+      let g = groups.get(id);
+      if (!g) {
+        g = { scope: { runId: k.runId, runner: k.runner }, acks: [] };
+        groups.set(id, g);
+      }
+      g.acks.push({ vu: k.vu, seq: k.seq });
+    }
+    for (const g of groups.values()) {
+      for (let i = 0; i < g.acks.length; i += ACKS_PER_REQUEST)
+        this.api().writeAcks(g.scope, g.acks.slice(i, i + ACKS_PER_REQUEST));
+    }
   }
+}
+
+/** Reconciliation through GET /probe-acks: what teardown reconciles, on the writer and on the reader. */
+export class ApiLedger implements ReconcileSource {
+  constructor(private readonly api: () => ApiClient) {}
 
   acks(endpoint: Endpoint, scope: RunScope): ReadonlyMap<number, AckCheck> {
-    const db = endpoint === 'writer' ? this.writer : this.reader;
-    return ackChecks(db.query('reconcile_acks', API_SQL.acksByVu, scope.runId, scope.runner));
+    return ackChecks(this.api().ackReport(endpoint, scope));
   }
 }

@@ -4,6 +4,8 @@
  * when it times out. Several replicas behind one reader endpoint (round-robin, like a router) make
  * monotonic-read violations reproducible. Used by unit tests and the benchmark; runtime-neutral.
  */
+import { estimateHeartbeatLag } from '../../common/heartbeat.ts';
+import { AckLedger } from '../ledger.ts';
 import {
   type AckCheck,
   type Clock,
@@ -15,6 +17,7 @@ import {
   probeTag,
   type ReconcileSource,
   type RunScope,
+  type Sighting,
   type WriteAck,
 } from '../store.ts';
 
@@ -49,11 +52,19 @@ export interface FakeStoreOptions {
   readonly readLatencyMs?: number;
   /** One lag script per replica behind the reader endpoint, used round-robin. */
   readonly replicas?: readonly LagScript[];
+  /**
+   * Acknowledgements per ledger write, like the SQL store's batches (lib/ledger.ts); 1 (the default) writes
+   * each at once. With more, `flushAcks` writes the rest.
+   */
+  readonly ackBatch?: number;
+  /** Replicas stamp applied rows and beats with their apply time (a MariaDB replica with the triggers). */
+  readonly applyStamps?: boolean;
 }
 
 interface StoredRow {
   readonly id: number;
   readonly key: ProbeKey;
+  readonly commitAt: number;
   readonly visibleAt: readonly number[];
   onWriter: boolean;
 }
@@ -63,8 +74,12 @@ interface Beat {
   readonly visibleAt: readonly number[];
 }
 
+const US = 1000;
+
 export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   readonly ops = { writes: 0, reads: 0, ledger: 0 };
+  private readonly ledger: AckLedger;
+  private readonly applyStamps: boolean;
   private readonly rows = new Map<string, StoredRow>();
   /** The per-ack ledger: acknowledged probe keys per run and runner (replicated at once to the reader). */
   private readonly acked = new Map<string, ProbeKey[]>();
@@ -83,6 +98,14 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     this.writeLatency = opts.writeLatencyMs ?? 0;
     this.readLatency = opts.readLatencyMs ?? 0;
     this.replicas = opts.replicas ?? [constantLag(0)];
+    this.applyStamps = opts.applyStamps ?? true;
+    this.ledger = new AckLedger({ writeAcks: (keys) => this.writeAcks(keys) }, opts.ackBatch ?? 1);
+  }
+
+  /** Heartbeats written before this store's run (an earlier run's leftovers), `ageMs` before now. */
+  seedOldBeat(ageMs: number): void {
+    const ts = this.clock.now() - ageMs;
+    this.beats.push({ ts, visibleAt: this.replicas.map(() => ts) });
   }
 
   // --- fault injection for reconciliation tests ---
@@ -106,25 +129,35 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     const row: StoredRow = {
       id: this.nextId++,
       key,
+      commitAt,
       visibleAt: this.replicas.map((lag) => commitAt + lag(commitAt, index)),
       onWriter: true,
     };
     this.rows.set(probeTag(key), row);
     return { id: row.id };
   }
-  readAfterWrite(key: ProbeKey): boolean {
+  readAfterWrite(key: ProbeKey): Sighting {
     return this.readReplica(probeTag(key));
   }
-  poll(key: ProbeKey): boolean {
+  poll(key: ProbeKey): Sighting {
     return this.readReplica(probeTag(key));
   }
   recordAck(key: ProbeKey): void {
+    this.ledger.record(key);
+  }
+  flushAcks(): void {
+    this.ledger.flush();
+  }
+  /** One ledger statement for all of `keys`. */
+  private writeAcks(keys: readonly ProbeKey[]): void {
     this.clock.sleep(this.writeLatency);
     this.ops.ledger++;
-    const k = scopeKey(key);
-    const list = this.acked.get(k) ?? [];
-    list.push(key);
-    this.acked.set(k, list);
+    for (const key of keys) {
+      const k = scopeKey(key);
+      const list = this.acked.get(k) ?? [];
+      list.push(key);
+      this.acked.set(k, list);
+    }
   }
 
   // --- HeartbeatSource ---
@@ -134,19 +167,36 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     const index = this.beats.length;
     this.beats.push({ ts, visibleAt: this.replicas.map((lag) => ts + lag(ts, index)) });
   }
-  sample(): HeartbeatSample | null {
+  writerNowUs(): number {
+    return this.clock.now() * US;
+  }
+  /**
+   * Like the SQL store: the newest beat the replica holds (with its apply stamp), then the oldest beat the
+   * primary has after it, through the same estimator (common/heartbeat.ts).
+   */
+  sample(fromUs: number): HeartbeatSample | null {
     this.clock.sleep(this.readLatency);
     const replica = this.nextReplica();
     const now = this.clock.now();
-    // Like the SQL store: the replica's heartbeat age minus the primary's (its newest beat), clamped at 0.
-    const newest = this.beats[this.beats.length - 1];
-    const primaryAge = newest ? now - newest.ts : 0;
-    for (let i = this.beats.length - 1; i >= 0; i--) {
-      const beat = this.beats[i] as Beat;
-      if ((beat.visibleAt[replica] as number) <= now)
-        return { lagMs: Math.max(0, now - beat.ts - primaryAge), tsMs: beat.ts };
+    let newest: Beat | undefined;
+    for (const beat of this.beats) {
+      if ((beat.visibleAt[replica] as number) <= now && (!newest || beat.ts > newest.ts)) newest = beat;
     }
-    return null;
+    if (!newest) return null;
+    const held = newest;
+    const missing = this.beats
+      .filter((b) => b.ts > held.ts)
+      .reduce<number | null>((min, b) => (min === null || b.ts < min ? b.ts : min), null);
+    const estimate = estimateHeartbeatLag(
+      {
+        tsUs: held.ts * US,
+        appliedUs: this.applyStamps ? (held.visibleAt[replica] as number) * US : null,
+        nowUs: now * US,
+      },
+      missing === null ? null : missing * US,
+      fromUs,
+    );
+    return estimate && { lagMs: estimate.lagUs / US, basis: estimate.basis, tsMs: estimate.beatUs / US };
   }
   secondsBehind(): number | null {
     const now = this.clock.now();
@@ -174,13 +224,24 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     return out;
   }
 
-  private readReplica(tag: string): boolean {
+  /**
+   * Visibility is judged at the end of the read (its latency is spent first), and a seen row reports its apply
+   * lag, as the SQL store's apply stamp does (or, without stamps, the replica's time at the read).
+   */
+  private readReplica(tag: string): Sighting {
     this.clock.sleep(this.readLatency);
+    const at = this.clock.now();
     this.ops.reads++;
     const replica = this.nextReplica();
     const row = this.rows.get(tag);
-    if (!row || this.dropped.has(tag)) return false;
-    return (row.visibleAt[replica] as number) <= this.clock.now();
+    if (!row || this.dropped.has(tag)) return { seen: false };
+    const visibleAt = row.visibleAt[replica] as number;
+    if (visibleAt > at) return { seen: false };
+    const lagMs = this.applyStamps ? visibleAt - row.commitAt : at - row.commitAt;
+    return {
+      seen: true,
+      visibility: { lagUs: lagMs * US, basis: this.applyStamps ? 'apply-stamp' : 'read-time' },
+    };
   }
   private nextReplica(): number {
     const r = this.cursor % this.replicas.length;

@@ -46,10 +46,11 @@ export class TimedDb implements SqlHandle {
   private timed<T>(op: string, opts: QueryOptions, run: () => T): T {
     const tags = { endpoint: this.endpoint, op };
     const started = this.clock.now();
+    // Counted as sent whether it succeeds or not, so statements and errors add up per endpoint.
+    METRICS.dbQueries.add(1, tags);
     try {
       const out = run();
       METRICS.dbQueryDuration.add(this.clock.now() - started, tags);
-      METRICS.dbQueries.add(1, tags);
       return out;
     } catch (err) {
       if (!opts.quiet) METRICS.dbErrors.add(1, tags);

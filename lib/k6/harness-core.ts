@@ -7,7 +7,13 @@
 import type { Options, Scenario } from 'k6/options';
 import type { Config } from '../config.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
-import { profileScenario, type Workload } from '../profiles.ts';
+import {
+  LEDGER_FLUSH,
+  ledgerFlushScenario,
+  profileDurationMs,
+  profileScenario,
+  type Workload,
+} from '../profiles.ts';
 import { type ReconcileResult, reconcile } from '../reconcile.ts';
 import { SessionChecker } from '../session.ts';
 import type { ProbeKey, ProbeTarget, ReconcileSource } from '../store.ts';
@@ -26,10 +32,18 @@ export type MetricTags = Readonly<Record<string, string>>;
 /** What a scenario may add to its main workload; the rest comes from the config. */
 export type WorkloadExtras = Pick<Workload, 'maxIterationMs' | 'tags'>;
 
+/** What the end-of-run flush empties in each VU: its buffered acknowledgements (lib/ledger.ts). */
+export interface LedgerFlusher {
+  flush(): void;
+}
+
 export interface HarnessCore {
   /** `exec` at CQRS_RATE/s (open model), bounded by CQRS_VUS, shaped by CQRS_PROFILE over CQRS_DURATION. */
   openWorkload(exec: string, extras?: WorkloadExtras): Scenario;
+  /** The scenarios plus the ledger_flush scenario, which runs `flushLedger` once in every VU at the end. */
   options(scenarios: Record<string, Scenario>, thresholds: Thresholds): Options;
+  /** The ledger_flush scenario's exec function: scenarios export it as `flushLedger`. */
+  flushLedger(): void;
   setup(): RunInfo;
   /** Reconciles `source` and records the result; a reconciliation that cannot run counts as an error. */
   reconcile(source: ReconcileSource, run: RunInfo): void;
@@ -54,6 +68,7 @@ export function createHarnessCore(
   scenario: string,
   config: Config,
   configLines: readonly string[],
+  ledger: LedgerFlusher,
 ): HarnessCore {
   let seq = 0;
   let checker: SessionChecker | undefined;
@@ -94,7 +109,7 @@ export function createHarnessCore(
         ...extras,
       }),
     options: (scenarios, thresholds) => ({
-      scenarios,
+      scenarios: { ...scenarios, [LEDGER_FLUSH.scenario]: ledgerFlushScenario(scenarios) },
       thresholds,
       summaryTrendStats: SUMMARY_TREND_STATS,
       // Reconciliation may wait for the reader to catch up.
@@ -143,7 +158,17 @@ export function createHarnessCore(
         title: `Consistency report: ${scenario} (${run?.runId ?? config.testId})`,
         configLines,
         extraSections,
+        // Rates over the workload's own schedule, comparable with CQRS_RATE (not diluted by setup/teardown).
+        workloadMs: profileDurationMs(config.profile, config.durationMs),
       });
+    },
+    flushLedger: () => {
+      try {
+        ledger.flush();
+      } catch (err) {
+        // Its acknowledgements stay unchecked (counted as unverified in the report), never missing.
+        console.error(`ledger flush (vu ${vuId()}) failed: ${String(err)}`);
+      }
     },
     nextKey,
     session,
@@ -165,6 +190,8 @@ export function createHarnessCore(
       METRICS.rawPolls.add(outcome.polls, tags);
       METRICS.visibilityTimeouts.add(outcome.timedOut ? 1 : 0, tags);
       if (outcome.visibilityLagMs !== null) METRICS.visibilityLag.add(outcome.visibilityLagMs, tags);
+      if (outcome.clientLagMs !== null) METRICS.visibilityLagClient.add(outcome.clientLagMs, tags);
+      if (outcome.basis === 'read-time') METRICS.visibilityLagUpperBound.add(1, tags);
       return outcome;
     },
   };

@@ -21,6 +21,11 @@ import { SqlStore } from './sql-store.ts';
 
 export type { RunInfo } from './run-info.ts';
 
+export interface SqlRunInfo extends RunInfo {
+  /** The writer's clock at setup, µs: heartbeats older than this belong to an earlier run. */
+  readonly heartbeatFromUs: number;
+}
+
 /** Seconds_Behind is coarse (whole seconds): sample it once per this many heartbeat samples. */
 const SECONDS_BEHIND_EVERY = 10;
 
@@ -30,7 +35,7 @@ export interface SqlHarness {
   /** `exec` at CQRS_RATE/s (open model), bounded by CQRS_VUS, shaped by CQRS_PROFILE over CQRS_DURATION. */
   openWorkload(exec: string, extras?: WorkloadExtras): Scenario;
   options(scenarios: Record<string, Scenario>): Options;
-  setup(): RunInfo;
+  setup(): SqlRunInfo;
   teardown(run: RunInfo): void;
   handleSummary(data: SummaryData): Record<string, string>;
   nextKey(run: RunInfo): ProbeKey;
@@ -38,7 +43,10 @@ export interface SqlHarness {
   /** The read-after-write probe, with its metrics and session checks recorded. */
   probe(run: RunInfo): ProbeOutcome;
   heartbeatWrite(): void;
-  heartbeatSample(): void;
+  /** One heartbeat lag sample; beats from before this run's setup are ignored. */
+  heartbeatSample(run: SqlRunInfo): void;
+  /** The ledger_flush scenario's exec function (scenarios export it as `flushLedger`). */
+  flushLedger(): void;
   /** Runs `fn` and adds any new session violations to the counters. */
   checked<T>(fn: () => T): T;
 }
@@ -61,11 +69,15 @@ export function createSqlHarness(
       // Fractions allowed (MASTER_GTID_WAIT / WAIT_FOR_EXECUTED_GTID_SET take them): a 500 ms probe timeout
       // must not wait a whole second.
       gtidWaitSeconds: config.probeTimeoutMs / 1000,
+      onAck: () => METRICS.ackedWrites.add(1),
+      onAcksFlushed: (n) => METRICS.ledgerFlushed.add(n),
     },
     (line) => console.warn(line),
   );
   const tags = { strategy: config.sqlStrategy };
-  const core = createHarnessCore(scenario, config, describeConfig(config));
+  const core = createHarnessCore(scenario, config, describeConfig(config), {
+    flush: () => store.flushAcks(),
+  });
   const checked = <T>(fn: () => T): T => core.checked(fn, tags);
 
   // Per-VU state (each VU has its own JS runtime).
@@ -76,15 +88,19 @@ export function createSqlHarness(
     store,
     openWorkload: core.openWorkload,
     options: (scenarios) => core.options(scenarios, thresholdsFor(scenario, config.thresholds)),
-    setup: core.setup,
+    setup: () => {
+      const run = core.setup();
+      // Anchors "this run" on the writer's own clock, the one its heartbeats carry.
+      return { ...run, heartbeatFromUs: store.writerNowUs() };
+    },
     teardown: (run) => core.reconcile(store, run),
     handleSummary: (data) => core.handleSummary(data),
     nextKey: core.nextKey,
     session: core.session,
     probe: (run) => core.probe(store, run, tags),
     heartbeatWrite: () => store.beat(),
-    heartbeatSample: () => {
-      const sample = checked(() => sampleHeartbeat(store, k6Clock, core.session()));
+    heartbeatSample: (run) => {
+      const sample = checked(() => sampleHeartbeat(store, run.heartbeatFromUs, k6Clock, core.session()));
       if (sample) {
         METRICS.heartbeatLag.add(sample.lagMs);
         METRICS.heartbeatLagNow.add(sample.lagMs);
@@ -94,6 +110,7 @@ export function createSqlHarness(
         if (behind !== null) METRICS.secondsBehind.add(behind);
       }
     },
+    flushLedger: core.flushLedger,
     checked,
   };
 }

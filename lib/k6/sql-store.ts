@@ -1,11 +1,14 @@
 /**
  * The probe, heartbeat and reconciliation interfaces (lib/store.ts) on xk6-sql: writes go to the writer, reads
  * to the reader (or, by strategy, to the writer, or after a GTID wait), the ledger (one row per acknowledged
- * write) lives on the writer.
+ * write, written in batches) lives on the writer.
  */
 import type { Dialect } from '../../common/dialect.ts';
+import { estimateHeartbeatLag, oldestMissingFromRow, replicaBeatFromRow } from '../../common/heartbeat.ts';
+import { ackValues, insertAcks } from '../../common/ledger-sql.ts';
 import type { SqlStrategy } from '../config.ts';
-import { numberCell, stringCell } from '../decode.ts';
+import { type DecodedRow, numberCell, stringCell } from '../decode.ts';
+import { ACK_BATCH, AckLedger } from '../ledger.ts';
 import { ackChecks } from '../reconcile.ts';
 import type { SqlHandle } from '../sql/handle.ts';
 import { probePayload, SQL } from '../sql/statements.ts';
@@ -19,8 +22,26 @@ import {
   probeTag,
   type ReconcileSource,
   type RunScope,
+  type Sighting,
   type WriteAck,
 } from '../store.ts';
+
+/** The writer prunes heartbeat_log once per this many beats (at 10 Hz: once a minute). */
+const PRUNE_EVERY_BEATS = 600;
+
+/** A probeSighting result: no row is "not seen"; a row carries its server-side visibility lag. */
+export function sightingFromRows(rows: readonly DecodedRow[], onWriter: boolean): Sighting {
+  const row = rows[0];
+  if (!row) return { seen: false };
+  // On the primary a row is visible from its own commit: by definition no lag.
+  if (onWriter) return { seen: true, visibility: { lagUs: 0, basis: 'commit' } };
+  const lagUs = numberCell(row, 'lag_us');
+  if (lagUs === null) return { seen: true };
+  return {
+    seen: true,
+    visibility: { lagUs, basis: numberCell(row, 'stamped') === 1 ? 'apply-stamp' : 'read-time' },
+  };
+}
 
 export interface SqlStoreOptions {
   readonly dialect: Dialect;
@@ -28,11 +49,18 @@ export interface SqlStoreOptions {
   readonly payloadBytes: number;
   /** Upper bound of one GTID wait, in seconds, fractions allowed (the server functions take seconds). */
   readonly gtidWaitSeconds: number;
+  /** Acknowledgements per ledger statement (lib/ledger.ts). */
+  readonly ackBatch?: number;
+  /** Told of every acknowledgement handed to the ledger, and of how many each flush wrote. */
+  readonly onAck?: () => void;
+  readonly onAcksFlushed?: (n: number) => void;
 }
 
 export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
   private readonly payload: string;
+  private readonly ledger: AckLedger;
   private monitorBroken = false;
+  private beats = 0;
 
   constructor(
     private readonly writer: SqlHandle,
@@ -43,14 +71,23 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     private readonly warn: (line: string) => void = () => {},
   ) {
     this.payload = probePayload(opts.payloadBytes);
+    this.ledger = new AckLedger(
+      {
+        writeAcks: (keys) => {
+          this.writer.exec('ledger', insertAcks(keys.length), ...ackValues(keys));
+        },
+      },
+      opts.ackBatch ?? ACK_BATCH,
+      opts.onAcksFlushed,
+    );
   }
 
   write(key: ProbeKey): WriteAck {
     return this.insert('probe_insert', key, true);
   }
 
-  readAfterWrite(key: ProbeKey, ack: WriteAck): boolean {
-    return this.visible(this.readSide(ack), 'probe_read', key);
+  readAfterWrite(key: ProbeKey, ack: WriteAck): Sighting {
+    return this.sighting(this.readSide(ack), 'probe_read', key);
   }
 
   /**
@@ -67,12 +104,24 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     return this.opts.strategy === 'primary' ? 'writer' : 'reader';
   }
 
-  poll(key: ProbeKey): boolean {
-    return this.visible(this.reader, 'probe_poll', key);
+  poll(key: ProbeKey): Sighting {
+    return this.sighting(this.reader, 'probe_poll', key);
   }
 
+  /** Buffered: written to the ledger `ackBatch` at a time, and by flushAcks at the end of the run. */
   recordAck(key: ProbeKey): void {
-    this.writer.exec('ledger', SQL.ackWrite, key.runId, key.runner, key.vu, key.seq);
+    this.opts.onAck?.();
+    this.ledger.record(key);
+  }
+
+  /** Writes this VU's buffered acknowledgements (the ledger_flush scenario calls it once per VU). */
+  flushAcks(): void {
+    this.ledger.flush();
+  }
+
+  /** Acknowledgements buffered and not yet in the ledger. */
+  get pendingAcks(): number {
+    return this.ledger.pending;
   }
 
   /**
@@ -97,23 +146,33 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     return (row && numberCell(row, 'max_id')) ?? 0;
   }
 
+  /** A history row (heartbeat_log) and the pt-heartbeat row; now and then old history is pruned. */
   beat(): void {
+    this.writer.exec('heartbeat_write', SQL.heartbeatLog);
     this.writer.exec('heartbeat_write', SQL.heartbeatBeat);
+    if (++this.beats % PRUNE_EVERY_BEATS === 0) this.writer.exec('heartbeat_prune', SQL.heartbeatPrune);
+  }
+
+  writerNowUs(): number {
+    const row = this.writer.query('heartbeat_now', SQL.heartbeatNow)[0];
+    const now = row ? numberCell(row, 'now_us') : null;
+    if (now === null) throw new Error('the writer did not return its time (SYSDATE)');
+    return now;
   }
 
   /**
-   * Replica heartbeat age minus the primary's, read right after it: the replica's newest heartbeat is up to one
-   * heartbeat interval old even with no lag, and so is the primary's, so the difference is what the replica is
-   * behind. Reader first, so a zero lag reads as 0 (clamped), never as the gap between the two queries.
+   * The replica's newest beat (with its apply stamp and the replica's time), then the oldest beat the primary
+   * has after it: the estimator (common/heartbeat.ts) takes the larger of the beat's own apply lag and the age
+   * of the oldest beat the replica lacks. Reader first, so a beat committed in between is not counted missing.
    */
-  sample(): HeartbeatSample | null {
-    const row = this.reader.query('heartbeat_read', SQL.heartbeatSample)[0];
-    const ageUs = row ? numberCell(row, 'lag_us') : null;
-    const tsUs = row ? numberCell(row, 'ts_us') : null;
-    if (ageUs === null || tsUs === null) return null;
-    const primary = this.writer.query('heartbeat_age', SQL.heartbeatAge)[0];
-    const primaryAgeUs = (primary && numberCell(primary, 'age_us')) ?? 0;
-    return { lagMs: Math.max(0, ageUs - primaryAgeUs) / 1000, tsMs: tsUs / 1000 };
+  sample(fromUs: number): HeartbeatSample | null {
+    const newest = replicaBeatFromRow(this.reader.query('heartbeat_read', SQL.heartbeatReplicaNewest)[0]);
+    if (newest === null || newest.tsUs < fromUs) return null;
+    const missing = oldestMissingFromRow(
+      this.writer.query('heartbeat_history', SQL.heartbeatOldestAfter, newest.tsUs)[0],
+    );
+    const estimate = estimateHeartbeatLag(newest, missing, fromUs);
+    return estimate && { lagMs: estimate.lagUs / 1000, basis: estimate.basis, tsMs: estimate.beatUs / 1000 };
   }
 
   secondsBehind(): number | null {
@@ -159,7 +218,7 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     return this.reader;
   }
 
-  private visible(db: SqlHandle, op: string, key: ProbeKey): boolean {
-    return db.query(op, SQL.probeVisible, probeTag(key)).length > 0;
+  private sighting(db: SqlHandle, op: string, key: ProbeKey): Sighting {
+    return sightingFromRows(db.query(op, SQL.probeSighting, probeTag(key)), db === this.writer);
   }
 }

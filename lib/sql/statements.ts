@@ -1,39 +1,31 @@
 /**
  * Every SQL statement the k6 SQL scenarios send, in one place, so test/sql can run exactly these against a real
  * MariaDB through mysql2. `?` placeholders work for both the Go driver (interpolateParams) and mysql2.
- * Flavour-specific statements (replica status, GTID) come from common/dialect.ts.
+ * Flavour-specific statements (replica status, GTID) come from common/dialect.ts, the heartbeat's from
+ * common/heartbeat.ts and the ledger's from common/ledger-sql.ts.
  */
+import { HEARTBEAT_SQL } from '../../common/heartbeat.ts';
+import { ACKS_BY_VU } from '../../common/ledger-sql.ts';
+
 export const SQL = {
   insertProbe: 'INSERT INTO probe_rows (tag, run_id, runner, vu, iter, payload) VALUES (?, ?, ?, ?, ?, ?)',
-  probeVisible: 'SELECT id FROM probe_rows WHERE tag = ?',
-  /** One row per acknowledged write (migration 0003): a single statement per probe. */
-  ackWrite: 'INSERT INTO probe_acks (run_id, runner, vu, seq) VALUES (?, ?, ?, ?)',
   /**
-   * Reconciliation on one endpoint, per VU of a run and runner: the acknowledgements there (`acked`) and how
-   * many of them have no probe row there (`missing`, an anti-join by key). Read-only.
+   * A probe read by tag on the read side: the row's id and how long after its write it became visible there
+   * (`lag_us`, server-side): the replica's apply stamp minus the primary's write time when the replica stamps
+   * rows (`stamped` = 1, migration 0004), else the replica's time at this read minus the write time (an upper
+   * bound). No row when the write is not visible yet.
    */
-  acksByVu:
-    'SELECT a.vu AS vu, COUNT(*) AS acked, COUNT(*) - COUNT(r.id) AS missing ' +
-    'FROM probe_acks a LEFT JOIN probe_rows r ' +
-    'ON r.run_id = a.run_id AND r.runner = a.runner AND r.vu = a.vu AND r.iter = a.seq ' +
-    'WHERE a.run_id = ? AND a.runner = ? GROUP BY a.vu',
-  /**
-   * pt-heartbeat shape: the primary stamps its own server_id row. GREATEST keeps it monotonic when heartbeat
-   * writers race (a statement that took NOW(6) earlier but commits later must not move the heartbeat back).
-   */
-  heartbeatBeat:
-    'INSERT INTO heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ' +
-    'ON DUPLICATE KEY UPDATE ts = GREATEST(ts, NOW(6))',
-  /**
-   * On the replica: the age of the newest heartbeat there (`lag_us`) and the heartbeat time itself, both as
-   * integers in microseconds (no driver-specific time types). The age alone is up to one heartbeat interval
-   * more than the lag, so the store subtracts the primary's own heartbeat age (heartbeatAge).
-   */
-  heartbeatSample:
-    'SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), NOW(6)) AS lag_us, ' +
-    'CAST(UNIX_TIMESTAMP(MAX(ts)) * 1000000 AS UNSIGNED) AS ts_us FROM heartbeat',
-  /** On the primary: the age of its newest heartbeat in microseconds (0 ≤ age < one heartbeat interval). */
-  heartbeatAge: 'SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), NOW(6)) AS age_us FROM heartbeat',
+  probeSighting:
+    'SELECT id, TIMESTAMPDIFF(MICROSECOND, written_at, COALESCE(applied_at, SYSDATE(6))) AS lag_us, ' +
+    'applied_at IS NOT NULL AS stamped FROM probe_rows WHERE tag = ?',
+  /** Reconciliation per VU on one endpoint (acknowledgements and how many have no row there). Read-only. */
+  acksByVu: ACKS_BY_VU.probeRows,
+  heartbeatBeat: HEARTBEAT_SQL.beatRow,
+  heartbeatLog: HEARTBEAT_SQL.logBeat,
+  heartbeatPrune: HEARTBEAT_SQL.prune,
+  heartbeatNow: HEARTBEAT_SQL.now,
+  heartbeatReplicaNewest: HEARTBEAT_SQL.replicaNewest,
+  heartbeatOldestAfter: HEARTBEAT_SQL.oldestAfter,
   maxProbeId: 'SELECT MAX(id) AS max_id FROM probe_rows',
   pointRead: 'SELECT id, tag, payload FROM probe_rows WHERE id = ?',
 } as const;

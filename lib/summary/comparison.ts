@@ -1,8 +1,9 @@
 /**
  * The plain-text comparison table `npm start` prints: one row per run (scenario × injected lag), built from
- * each run's summary.json. Runtime-neutral.
+ * each run's summary.json. A run whose load generator was the limit (k6 dropped iterations) is marked ⚠ in the
+ * `generator` column, with a footnote under the table. Runtime-neutral.
  */
-import type { ConsistencyFigures } from './figures.ts';
+import type { ConsistencyFigures, GeneratorFigures } from './figures.ts';
 import { ms, num, pct } from './format.ts';
 
 export interface ComparisonRow {
@@ -27,8 +28,21 @@ const HEADER = [
   'writer p95',
   'reader p95',
   'missing',
+  'generator',
   'result',
 ];
+
+export const GENERATOR_FOOTNOTE =
+  '⚠ generator: k6 dropped iterations, so the run got the shown share of its scheduled rate; ' +
+  "that row's client-side latencies include the generator's own queueing and its stale rate was measured at a " +
+  'lower rate than asked (raise CQRS_VUS or lower CQRS_RATE)';
+
+/** `ok`, `⚠ 45% of rate` (achieved / scheduled), or `-` for a summary without iteration counts. */
+function generatorCell(g: GeneratorFigures): string {
+  if (!g.limited) return g.iterations > 0 ? 'ok' : '-';
+  const total = g.iterations + g.dropped;
+  return `⚠ ${pct(g.iterations / total)} of rate`;
+}
 
 function result(exitCode: number): string {
   if (exitCode === 0) return 'ok';
@@ -53,6 +67,7 @@ function cells(r: ComparisonRow): string[] {
     ms(f.writer.latency?.p95),
     ms(f.reader.latency?.p95),
     num(f.reconcile.missingWriter + f.reconcile.missingReader),
+    generatorCell(f.generator),
     result(r.exitCode),
   ];
 }
@@ -65,5 +80,11 @@ export function comparisonTable(rows: readonly ComparisonRow[]): string {
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
+  const limited = rows.some((r) => r.figures?.generator.limited);
+  return [
+    line(HEADER),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...table.slice(1).map(line),
+    ...(limited ? ['', GENERATOR_FOOTNOTE] : []),
+  ].join('\n');
 }

@@ -1,15 +1,16 @@
 /**
- * The Markdown consistency report: stale reads, visibility lag, heartbeat lag, session violations,
+ * The Markdown consistency report: first, when k6 dropped iterations, one line saying the load generator was
+ * the limit (figures.ts, generatorWarning); then stale reads, visibility lag, heartbeat lag, session violations,
  * reconciliation, throughput and latency by endpoint, thresholds. Extra sections plug in through
  * `extraSections` (the API scenarios add their strategy comparison, lib/api/report.ts).
  */
-import { type SummaryData, thresholdResults } from './data.ts';
-import { consistencyFigures, type EndpointFigures } from './figures.ts';
+import { type SummaryData, type TrendView, thresholdResults } from './data.ts';
+import { consistencyFigures, type EndpointFigures, type FigureOptions, generatorWarning } from './figures.ts';
 import { mdTable, ms, num, pct } from './format.ts';
 
 export type ReportSection = (data: SummaryData) => string;
 
-export interface ConsistencyReportOptions {
+export interface ConsistencyReportOptions extends FigureOptions {
   readonly title: string;
   /** Redacted config lines shown at the top. */
   readonly configLines?: readonly string[];
@@ -22,6 +23,7 @@ function endpointRow(name: string, e: EndpointFigures): string[] {
     name,
     num(e.statements),
     num(e.perSecond, 1),
+    ms(l?.avg),
     ms(l?.p50),
     ms(l?.p95),
     ms(l?.p99),
@@ -30,10 +32,27 @@ function endpointRow(name: string, e: EndpointFigures): string[] {
   ];
 }
 
+/** What the lag columns are, and the client-side figure beside them. */
+function lagNote(upperBounds: number, samples: number, client: TrendView | null): string {
+  const basis =
+    upperBounds > 0
+      ? `${num(upperBounds)} of ${num(samples)} lags are upper bounds (no apply stamp on the replica: its time at the read that saw the row)`
+      : "the replica's own apply stamp minus the primary's write time, microsecond resolution";
+  const side =
+    client && client.count > 0
+      ? `; client-side (ack received → first read that saw it returned, whole-ms k6 clock): p50 ${ms(client.p50)}, p95 ${ms(client.p95)}`
+      : '';
+  return `Lag: server-side, ${basis}${side}.`;
+}
+
 export function consistencyReport(data: SummaryData, opts: ConsistencyReportOptions): string {
-  const f = consistencyFigures(data);
+  const f = consistencyFigures(data, opts);
   const parts: string[] = [`# ${opts.title}`, ''];
+  const warning = generatorWarning(f.generator);
+  if (warning) parts.push(`**${warning}**`, '');
   if (opts.configLines?.length) parts.push('```', ...opts.configLines, '```', '');
+  const vis = f.visibilityLag;
+  const client = f.visibilityLagClient;
   parts.push(
     '## Read after write',
     mdTable(
@@ -43,14 +62,16 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
           num(f.probes),
           num(f.staleReads),
           pct(f.staleRate),
-          ms(f.visibilityLag?.p50),
-          ms(f.visibilityLag?.p95),
-          ms(f.visibilityLag?.p99),
-          ms(f.visibilityLag?.max),
+          ms(vis?.p50),
+          ms(vis?.p95),
+          ms(vis?.p99),
+          ms(vis?.max),
           num(f.visibilityTimeouts),
         ],
       ],
     ),
+    '',
+    lagNote(f.visibilityUpperBounds, vis?.count ?? 0, client),
     '',
     '## Replica lag (heartbeat)',
     mdTable(
@@ -67,6 +88,9 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
       ],
     ),
     '',
+    'Heartbeat lag: the apply lag of the newest beat on the replica (its own apply stamp), or the age of the ' +
+      'oldest beat it lacks when that is more; samples from before this run are left out.',
+    '',
     '## Session guarantees',
     mdTable(
       ['read-your-writes violations', 'monotonic-read violations'],
@@ -75,17 +99,36 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
     '',
     '## Reconciliation',
     mdTable(
-      ['acknowledged writes', 'missing on writer', 'missing on reader'],
-      [[num(f.reconcile.checked), num(f.reconcile.missingWriter), num(f.reconcile.missingReader)]],
+      ['acknowledged writes', 'checked', 'unverified', 'missing on writer', 'missing on reader'],
+      [
+        [
+          num(f.reconcile.acknowledged),
+          num(f.reconcile.checked),
+          num(Math.max(0, f.reconcile.acknowledged - f.reconcile.checked)),
+          num(f.reconcile.missingWriter),
+          num(f.reconcile.missingReader),
+        ],
+      ],
     ),
     '',
-    '## Endpoints',
-    mdTable(
-      ['endpoint', 'statements', 'per second', 'p50', 'p95', 'p99', 'max', 'errors'],
-      [endpointRow('writer', f.writer), endpointRow('reader', f.reader)],
-    ),
+    "Unverified: acknowledgements still in a VU's ledger buffer when the run ended (an interrupted run); they " +
+      'were not checked, so they are never counted missing.',
     '',
   );
+  // The API scenarios send no SQL from k6: no table of zeros for them.
+  if (f.writer.statements + f.reader.statements + f.writer.errors + f.reader.errors > 0) {
+    parts.push(
+      '## Endpoints',
+      mdTable(
+        ['endpoint', 'statements', 'per second', 'avg', 'p50', 'p95', 'p99', 'max', 'errors'],
+        [endpointRow('writer', f.writer), endpointRow('reader', f.reader)],
+      ),
+      '',
+      "Statement latencies are client-side on k6's clock, which has whole milliseconds: the avg is unbiased " +
+        '(a statement of 0.3 ms reads 1 ms three times in ten), the percentiles are ±1 ms.',
+      '',
+    );
+  }
   for (const section of opts.extraSections ?? []) parts.push(section(data), '');
   const thresholds = thresholdResults(data);
   if (thresholds.length > 0) {

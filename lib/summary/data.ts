@@ -12,9 +12,23 @@ export interface SummaryMetric {
 
 export interface SummaryData {
   readonly metrics: Readonly<Record<string, SummaryMetric>>;
+  /** Whole run, setup and teardown included. */
   readonly state?: { readonly testRunDurationMs?: number };
   readonly setup_data?: unknown;
 }
+
+/**
+ * k6's built-in metrics that the reports read. `dropped_iterations` (counter) appears in the summary only when
+ * an arrival-rate executor could not start an iteration on time (no free VU, pool at maxVUs); `iterations`
+ * counts the iterations that started, over every scenario; `vus` is the gauge of VUs busy, `vus_max` of VUs
+ * allocated.
+ */
+export const K6_BUILTIN_METRICS = {
+  iterations: 'iterations',
+  droppedIterations: 'dropped_iterations',
+  vus: 'vus',
+  vusMax: 'vus_max',
+} as const;
 
 /** Trend stats the scenarios ask k6 to keep (options.summaryTrendStats). */
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];

@@ -2,10 +2,58 @@
  * The consistency figures of one run, computed from summary data: what the Markdown report shows and what
  * `npm start` puts in its comparison table. Runtime-neutral.
  */
-import { K6_METRICS } from '../../common/metrics.ts';
-import { count, gaugeMax, perSecond, type SummaryData, submetric, type TrendView, trend } from './data.ts';
+import { K6_METRICS, type K6MetricDef } from '../../common/metrics.ts';
+import {
+  count,
+  gaugeMax,
+  K6_BUILTIN_METRICS,
+  perSecond,
+  type SummaryData,
+  submetric,
+  type TrendView,
+  trend,
+} from './data.ts';
+import { num, pct } from './format.ts';
 
 const M = K6_METRICS;
+
+export const ENDPOINTS = ['writer', 'reader'] as const;
+export type EndpointName = (typeof ENDPOINTS)[number];
+
+/** Which metric each column of the Endpoints table comes from, tagged `endpoint:<name>`. */
+const ENDPOINT_METRICS = {
+  statements: M.dbQueries,
+  errors: M.dbErrors,
+  latency: M.dbQueryDuration,
+} as const satisfies Record<string, K6MetricDef>;
+
+export type EndpointSubmetrics = { readonly [K in keyof typeof ENDPOINT_METRICS]: string };
+
+function endpointKeys(endpoint: EndpointName): EndpointSubmetrics {
+  const key = (m: K6MetricDef) => submetric(m.name, { endpoint });
+  return {
+    statements: key(ENDPOINT_METRICS.statements),
+    errors: key(ENDPOINT_METRICS.errors),
+    latency: key(ENDPOINT_METRICS.latency),
+  };
+}
+
+/**
+ * The one declaration of the per-endpoint submetrics the Endpoints table reads. k6 keeps a tagged submetric
+ * in the summary only when a threshold names it, so lib/thresholds.ts keeps every one listed here.
+ */
+export const ENDPOINT_SUBMETRICS: Readonly<Record<EndpointName, EndpointSubmetrics>> = {
+  writer: endpointKeys('writer'),
+  reader: endpointKeys('reader'),
+};
+
+/** Every submetric in ENDPOINT_SUBMETRICS with the kind of its metric (for the passive thresholds). */
+export function endpointSubmetricList(): { readonly key: string; readonly kind: K6MetricDef['kind'] }[] {
+  const fields = Object.keys(ENDPOINT_METRICS) as (keyof typeof ENDPOINT_METRICS)[];
+  return ENDPOINTS.flatMap((e) =>
+    fields.map((f) => ({ key: ENDPOINT_SUBMETRICS[e][f], kind: ENDPOINT_METRICS[f].kind })),
+  );
+}
 
 export interface EndpointFigures {
   readonly statements: number;
@@ -14,18 +62,59 @@ export interface EndpointFigures {
   readonly latency: TrendView | null;
 }
 
+/**
+ * Whether k6 itself held the load back. Every iteration an arrival-rate executor schedules either starts
+ * (`iterations`) or is dropped (`dropped_iterations`, when no VU is free and the pool is at maxVUs), so
+ * started + dropped is what was scheduled. Rates are over the scheduled workload's length when the caller
+ * knows it (`workloadMs`), else over the whole run (state.testRunDurationMs: setup and teardown included, so
+ * both rates read low); their ratio is exact either way.
+ */
+export interface GeneratorFigures {
+  /** Iterations started, every scenario (background helpers included). */
+  readonly iterations: number;
+  readonly dropped: number;
+  /** null without a duration. */
+  readonly achievedPerSecond: number | null;
+  readonly scheduledPerSecond: number | null;
+  /** What the rates are averaged over: the workload's schedule, or the whole run; null without either. */
+  readonly rateBasis: 'workload' | 'run' | null;
+  readonly rateBasisMs: number | null;
+  /** Most VUs busy at once (`vus` gauge max) and most allocated (`vus_max`); null when absent. */
+  readonly peakVus: number | null;
+  readonly maxVus: number | null;
+  /** Some iterations were dropped: client-side latencies include the generator's own queueing. */
+  readonly limited: boolean;
+}
+
+export interface FigureOptions {
+  /**
+   * Length of the scheduled workload (the profile's stages, e.g. `profileDurationMs(profile, durationMs)`),
+   * for rates the user can compare with CQRS_RATE; without it they are over the whole run.
+   */
+  readonly workloadMs?: number;
+}
+
 export interface ConsistencyFigures {
   readonly probes: number;
   readonly staleReads: number;
   /** stale / immediate reads; null without probes. */
   readonly staleRate: number | null;
+  /** Server-side: write to visibility where it was read (docs/k6-scenarios.md, "How each number is measured"). */
   readonly visibilityLag: TrendView | null;
+  /** Client-side: ack received to the first read that saw it returning (k6's whole-millisecond clock). */
+  readonly visibilityLagClient: TrendView | null;
+  /** Probes whose server-side lag is an upper bound (no apply stamp on the replica). */
+  readonly visibilityUpperBounds: number;
   readonly visibilityTimeouts: number;
   readonly heartbeatLag: TrendView | null;
   readonly secondsBehindMax: number | null;
   readonly rywViolations: number;
   readonly monotonicViolations: number;
   readonly reconcile: {
+    /** Writes acknowledged to the client (every one is handed to the ledger). */
+    readonly acknowledged: number;
+    /** Of those, the ones that reached the ledger (the rest were still buffered when the run ended). */
+    readonly inLedger: number;
     readonly checked: number;
     readonly missingWriter: number;
     readonly missingReader: number;
@@ -33,19 +122,72 @@ export interface ConsistencyFigures {
   readonly writer: EndpointFigures;
   readonly reader: EndpointFigures;
   readonly errors: number;
+  readonly generator: GeneratorFigures;
 }
 
-function endpoint(data: SummaryData, name: 'writer' | 'reader'): EndpointFigures {
-  const tags = { endpoint: name };
+function endpoint(data: SummaryData, name: EndpointName, opts: FigureOptions): EndpointFigures {
+  const keys = ENDPOINT_SUBMETRICS[name];
+  const statements = count(data, keys.statements);
   return {
-    statements: count(data, submetric(M.dbQueries.name, tags)),
-    perSecond: perSecond(data, submetric(M.dbQueries.name, tags)),
-    errors: count(data, submetric(M.dbErrors.name, tags)),
-    latency: trend(data, submetric(M.dbQueryDuration.name, tags)),
+    statements,
+    // Over the workload's schedule when known (k6's own rate also counts setup, teardown and the ledger flush).
+    perSecond: positive(opts.workloadMs)
+      ? statements / (opts.workloadMs / 1000)
+      : perSecond(data, keys.statements),
+    errors: count(data, keys.errors),
+    latency: trend(data, keys.latency),
   };
 }
 
-export function consistencyFigures(data: SummaryData): ConsistencyFigures {
+const positive = (ms: number | undefined): ms is number => ms !== undefined && Number.isFinite(ms) && ms > 0;
+
+export function generatorFigures(data: SummaryData, opts: FigureOptions = {}): GeneratorFigures {
+  const iterations = count(data, K6_BUILTIN_METRICS.iterations);
+  const dropped = count(data, K6_BUILTIN_METRICS.droppedIterations);
+  const runMs = data.state?.testRunDurationMs;
+  const [rateBasis, rateBasisMs] = positive(opts.workloadMs)
+    ? (['workload', opts.workloadMs] as const)
+    : positive(runMs)
+      ? (['run', runMs] as const)
+      : ([null, null] as const);
+  const seconds = rateBasisMs === null ? null : rateBasisMs / 1000;
+  return {
+    iterations,
+    dropped,
+    achievedPerSecond: seconds === null ? null : iterations / seconds,
+    scheduledPerSecond: seconds === null ? null : (iterations + dropped) / seconds,
+    rateBasis,
+    rateBasisMs,
+    peakVus: gaugeMax(data, K6_BUILTIN_METRICS.vus),
+    maxVus: gaugeMax(data, K6_BUILTIN_METRICS.vusMax),
+    limited: dropped > 0,
+  };
+}
+
+/**
+ * The one line the text summary and consistency.md put at the top of a run whose load generator was the
+ * limit; null when it was not (nothing dropped).
+ */
+export function generatorWarning(g: GeneratorFigures): string | null {
+  if (!g.limited) return null;
+  const vus =
+    g.peakVus !== null && g.maxVus !== null ? ` (${g.peakVus} of ${g.maxVus} VUs busy at peak)` : '';
+  const share = pct(g.iterations / (g.iterations + g.dropped));
+  const over =
+    g.rateBasis === 'run' && g.rateBasisMs !== null
+      ? `, rates over the whole ${num(g.rateBasisMs / 1000, 1)} s run incl. setup and teardown`
+      : '';
+  const rates =
+    g.achievedPerSecond !== null && g.scheduledPerSecond !== null
+      ? `achieved ${num(g.achievedPerSecond, 1)}/s of ${num(g.scheduledPerSecond, 1)}/s scheduled (${share}${over})`
+      : `${num(g.iterations)} of ${num(g.iterations + g.dropped)} scheduled iterations started (${share})`;
+  return (
+    `⚠ load generator was the limit: ${num(g.dropped)} iterations dropped${vus}; ${rates}` +
+    " — client-side latencies include the generator's own queueing (server-side lags do not)"
+  );
+}
+
+export function consistencyFigures(data: SummaryData, opts: FigureOptions = {}): ConsistencyFigures {
   const reads = count(data, M.rawReads.name);
   const stale = count(data, M.staleReads.name);
   return {
@@ -53,18 +195,23 @@ export function consistencyFigures(data: SummaryData): ConsistencyFigures {
     staleReads: stale,
     staleRate: reads > 0 ? stale / reads : null,
     visibilityLag: trend(data, M.visibilityLag.name),
+    visibilityLagClient: trend(data, M.visibilityLagClient.name),
+    visibilityUpperBounds: count(data, M.visibilityLagUpperBound.name),
     visibilityTimeouts: count(data, M.visibilityTimeouts.name),
     heartbeatLag: trend(data, M.heartbeatLag.name),
     secondsBehindMax: gaugeMax(data, M.secondsBehind.name),
     rywViolations: count(data, M.rywViolations.name),
     monotonicViolations: count(data, M.monotonicViolations.name),
     reconcile: {
+      acknowledged: count(data, M.ackedWrites.name),
+      inLedger: count(data, M.ledgerFlushed.name),
       checked: count(data, M.reconcileChecked.name),
       missingWriter: count(data, M.reconcileMissingWriter.name),
       missingReader: count(data, M.reconcileMissingReader.name),
     },
-    writer: endpoint(data, 'writer'),
-    reader: endpoint(data, 'reader'),
+    writer: endpoint(data, 'writer', opts),
+    reader: endpoint(data, 'reader', opts),
     errors: count(data, M.dbErrors.name),
+    generator: generatorFigures(data, opts),
   };
 }

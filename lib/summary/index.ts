@@ -35,7 +35,7 @@ export function summaryFiles(data: SummaryData, opts: SummaryFilesOptions): Reco
   const dir = reportFolder(opts);
   const file = (name: string) => `${dir}/${reportFileName(name, opts.runner)}`;
   const header = [`test id: ${opts.testId}, runner: ${opts.runner}`, ...(opts.configLines ?? [])];
-  const text = textSummary(data, `${opts.scenario} summary`, header);
+  const text = textSummary(data, `${opts.scenario} summary`, header, opts);
   return {
     stdout: `${text}\nreports: ${opts.runner === '0' ? `${dir}/` : file('*.*')}\n`,
     [file('summary.txt')]: text,

@@ -1,5 +1,6 @@
 /** A readable plain-text summary for stdout (k6 prints ours instead of its own when handleSummary exists). */
 import { type SummaryData, thresholdResults } from './data.ts';
+import { type FigureOptions, generatorFigures, generatorWarning } from './figures.ts';
 import { ms, num } from './format.ts';
 
 function metricLine(name: string, m: SummaryData['metrics'][string]): string {
@@ -18,8 +19,15 @@ function metricLine(name: string, m: SummaryData['metrics'][string]): string {
   }
 }
 
-export function textSummary(data: SummaryData, title: string, headerLines: readonly string[] = []): string {
-  const lines = [`${title}`, ...headerLines.map((l) => `  ${l}`), ''];
+export function textSummary(
+  data: SummaryData,
+  title: string,
+  headerLines: readonly string[] = [],
+  opts: FigureOptions = {},
+): string {
+  // A run the load generator held back says so first: its lags and latencies are not the system's alone.
+  const warning = generatorWarning(generatorFigures(data, opts));
+  const lines = [`${title}`, ...(warning ? [`  ${warning}`] : []), ...headerLines.map((l) => `  ${l}`), ''];
   for (const name of Object.keys(data.metrics).sort()) {
     lines.push(`  ${metricLine(name, data.metrics[name] as SummaryData['metrics'][string])}`);
   }

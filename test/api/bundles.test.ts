@@ -1,14 +1,22 @@
 /**
  * The API scenarios' bundles (the bundler's real output), checked like the SQL ones: k6-only ES imports,
  * the lifecycle exports, every `exec` exported, thresholds, config errors at init; plus what is particular to
- * them: one k6 scenario per strategy at the same rate, and the strategy comparison in the report.
+ * them: one k6 scenario per strategy at the same rate, the strategy comparison in the report, and the whole
+ * lifecycle over HTTP alone (a stubbed k6/http that plays the API): visibility from the response headers, the
+ * ledger batched into POST /probe-acks and flushed by `flushLedger`, reconciliation through GET /probe-acks.
  */
 import { describe, expect, it } from 'vitest';
+import { MAX_ACKS_PER_POST } from '../../api/schemas.ts';
 import { K6_METRICS } from '../../common/metrics.ts';
+import { ACKS_PER_REQUEST } from '../../lib/api/sql.ts';
+import { ACK_BATCH } from '../../lib/ledger.ts';
+import { LEDGER_FLUSH } from '../../lib/profiles.ts';
 import {
   API_SCENARIOS,
+  evaluateBundle,
   expectEveryExecExported,
   expectOnlyK6Imports,
+  K6_STUBS,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
 
@@ -28,7 +36,7 @@ describe('API scenario bundles', () => {
 
   it.each(API_SCENARIOS)('%s exports the lifecycle, and every exec it names', async (name) => {
     const mod = await evaluate(name);
-    for (const fn of ['default', 'setup', 'teardown', 'handleSummary'])
+    for (const fn of ['default', 'setup', 'teardown', 'handleSummary', 'flushLedger'])
       expect(typeof mod[fn], fn).toBe('function');
     expectEveryExecExported(mod, name);
     const options = mod.options as ScenarioOptions;
@@ -38,10 +46,13 @@ describe('API scenario bundles', () => {
   it('api-read-after-write runs one scenario per strategy, at one rate, tagged with it', async () => {
     const mod = await evaluate('api-read-after-write', { CQRS_API_STRATEGIES: 'eventual,gtid-wait,cache' });
     const options = mod.options as ScenarioOptions;
-    expect(Object.keys(options.scenarios)).toEqual(['eventual', 'gtid-wait', 'cache']);
-    const rates = new Set(Object.values(options.scenarios).map((s) => s.rate));
+    // Plus the end-of-run ledger flush, in every VU.
+    const { [LEDGER_FLUSH.scenario]: flush, ...workloads } = options.scenarios;
+    expect(flush?.exec).toBe(LEDGER_FLUSH.exec);
+    expect(Object.keys(workloads)).toEqual(['eventual', 'gtid-wait', 'cache']);
+    const rates = new Set(Object.values(workloads).map((s) => s.rate));
     expect(rates.size).toBe(1);
-    for (const [name, s] of Object.entries(options.scenarios)) expect(s.tags).toEqual({ strategy: name });
+    for (const [name, s] of Object.entries(workloads)) expect(s.tags).toEqual({ strategy: name });
     expect(options.thresholds).toHaveProperty(K6_METRICS.reconcileMissingWriter.name);
     expect(options.thresholds).toHaveProperty(
       `${K6_METRICS.apiReads.name}{strategy:gtid-wait,source:replica}`,
@@ -91,5 +102,163 @@ describe('API scenario bundles', () => {
       /\| eventual \| 100 \| 80\.0% \| 52\.0 ms \| 60\.0 ms \| 2\.00 ms \| 100\.0% \| 0 \|/,
     );
     expect(report).toMatch(/\| primary \| 100 \| 0\.0% \| n\/a \| n\/a \| n\/a \| 0\.0% \| 3 \|/);
+  });
+});
+
+/**
+ * k6/http as the API would answer (state in globalThis.__api), and k6/metrics recording every sample. Reads
+ * report a fixed apply-stamp visibility, as the API does for a replica row.
+ */
+const HTTP_STUBS: Record<string, string> = {
+  ...K6_STUBS,
+  'k6/metrics': `
+    const record = (name, value, tags) => globalThis.__samples.push({ name, value: Number(value), tags: tags ?? {} });
+    class M { constructor(name) { this.name = name; } add(value, tags) { record(this.name, value, tags); } }
+    export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}`,
+  'k6/http': `
+    import { probeEmail } from './lib/api/sql.ts';
+    const api = () => globalThis.__api;
+    const answer = (status, body, headers = {}) => ({
+      status, headers, error: '', timings: { duration: 1 },
+      body: body === undefined ? '' : JSON.stringify(body),
+      json() { return JSON.parse(this.body); },
+    });
+    export const expectedStatuses = (...s) => ({ s });
+    function post(url, body) {
+      const a = api(); const path = new URL(url).pathname; const b = JSON.parse(body);
+      if (path === '/users') {
+        const id = a.users.length + 1; a.users.push({ id, ...b });
+        return answer(201, { id, ...b }, { 'X-Consistency-Token': '0-1-' + id });
+      }
+      if (path === '/probe-acks') {
+        if (a.failAcks) return answer(503, { statusCode: 503, error: 'Service Unavailable', message: 'writer database unavailable' });
+        a.ackPosts.push(b);
+        for (const k of b.acks) a.acks.push({ runId: b.runId, runner: b.runner, ...k });
+        return answer(204);
+      }
+      throw new Error('unexpected POST ' + path);
+    }
+    function get(url) {
+      const a = api(); const u = new URL(url);
+      const user = u.pathname.match(/^\\/users\\/(\\d+)$/);
+      if (user) {
+        const found = a.users.find((x) => x.id === Number(user[1]));
+        return found
+          ? answer(200, found, { 'X-Read-Source': 'replica', 'X-Visibility-Lag-Us': '51300', 'X-Visibility-Basis': 'apply-stamp' })
+          : answer(404, { statusCode: 404, error: 'Not Found', message: 'no' });
+      }
+      const report = u.pathname.match(/^\\/probe-acks\\/([^/]+)\\/([^/]+)$/);
+      if (report) {
+        a.reports.push(u.searchParams.get('endpoint'));
+        const [runId, runner] = [decodeURIComponent(report[1]), decodeURIComponent(report[2])];
+        const emails = new Set(a.users.map((x) => x.email));
+        const byVu = new Map();
+        for (const k of a.acks) if (k.runId === runId && k.runner === runner) {
+          const c = byVu.get(k.vu) ?? { vu: k.vu, acked: 0, missing: 0 };
+          c.acked++; if (!emails.has(probeEmail({ runId, runner, vu: k.vu, seq: k.seq }))) c.missing++;
+          byVu.set(k.vu, c);
+        }
+        return answer(200, { endpoint: u.searchParams.get('endpoint'), vus: [...byVu.values()] });
+      }
+      throw new Error('unexpected GET ' + u.pathname);
+    }
+    export default { expectedStatuses, get, post };`,
+};
+
+interface Sample {
+  name: string;
+  value: number;
+  tags: Record<string, string>;
+}
+interface FakeApi {
+  users: { id: number; email: string }[];
+  acks: { runId: string; runner: string; vu: number; seq: number }[];
+  ackPosts: { runId: string; runner: string; acks: unknown[] }[];
+  reports: string[];
+  failAcks: boolean;
+}
+type Mod = Record<string, (...args: unknown[]) => unknown>;
+
+async function load(scenario: string, env: Record<string, string> = {}) {
+  const samples: Sample[] = [];
+  const api: FakeApi = { users: [], acks: [], ackPosts: [], reports: [], failAcks: false };
+  const mod = (await evaluateBundle(built.path(scenario), HTTP_STUBS, {
+    __samples: samples,
+    __api: api,
+    __ENV: { CQRS_TEST_ID: 'api1', ...env },
+  })) as Mod;
+  return { mod, samples, api };
+}
+
+const total = (samples: Sample[], name: string, tags: Record<string, string> = {}) =>
+  samples
+    .filter((s) => s.name === name && Object.entries(tags).every(([k, v]) => s.tags[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+const values = (samples: Sample[], name: string) =>
+  samples.filter((s) => s.name === name).map((s) => s.value);
+
+describe('API scenario lifecycle over HTTP only (stubbed k6/http)', () => {
+  it('batches at most what the API takes per request', () => {
+    expect(ACKS_PER_REQUEST).toBe(MAX_ACKS_PER_POST);
+    expect(ACK_BATCH).toBeLessThanOrEqual(ACKS_PER_REQUEST);
+  });
+
+  it('read-after-write: server-side visibility, acks batched until flushLedger, reconciled through the API', async () => {
+    const { mod, samples, api } = await load('api-read-after-write', { CQRS_API_STRATEGIES: 'eventual' });
+    const run = mod.setup?.();
+    for (let i = 0; i < 3; i++) mod.probe?.(run);
+    // 51300 µs from X-Visibility-Lag-Us, not the client's clock.
+    expect(values(samples, K6_METRICS.visibilityLag.name)).toEqual([51.3, 51.3, 51.3]);
+    expect(total(samples, K6_METRICS.ackedWrites.name)).toBe(3);
+    // Below one batch nothing is posted until the end of the run.
+    expect(api.ackPosts).toEqual([]);
+    mod.flushLedger?.();
+    expect(api.ackPosts).toHaveLength(1);
+    expect(api.ackPosts[0]).toMatchObject({ runId: 'api1', runner: '0' });
+    expect(api.ackPosts[0]?.acks).toEqual([0, 1, 2].map((seq) => ({ vu: 1, seq })));
+    expect(total(samples, K6_METRICS.ledgerFlushed.name)).toBe(3);
+    mod.teardown?.(run);
+    expect(api.reports).toEqual(['writer', 'reader']);
+    expect(total(samples, K6_METRICS.reconcileChecked.name)).toBe(3);
+    expect(total(samples, K6_METRICS.reconcileMissingWriter.name)).toBe(0);
+    expect(total(samples, K6_METRICS.reconcileMissingReader.name)).toBe(0);
+    expect(total(samples, K6_METRICS.apiErrors.name)).toBe(0);
+  });
+
+  it('flushes a full batch during the run, and the rest at the end', async () => {
+    const { mod, samples, api } = await load('api-read-after-write', { CQRS_API_STRATEGIES: 'eventual' });
+    const run = mod.setup?.();
+    for (let i = 0; i < ACK_BATCH + 1; i++) mod.probe?.(run);
+    expect(api.ackPosts.map((p) => p.acks.length)).toEqual([ACK_BATCH]);
+    mod.flushLedger?.();
+    expect(api.ackPosts.map((p) => p.acks.length)).toEqual([ACK_BATCH, 1]);
+    expect(total(samples, K6_METRICS.ledgerFlushed.name)).toBe(ACK_BATCH + 1);
+  });
+
+  it('api-mixed: recordAck goes through the ledger too', async () => {
+    const { mod, samples, api } = await load('api-mixed', { CQRS_READ_RATIO: '0' });
+    const run = mod.setup?.();
+    for (let i = 0; i < 4; i++) mod.mixed?.(run);
+    mod.flushLedger?.();
+    expect(api.acks).toHaveLength(4);
+    mod.teardown?.(run);
+    expect(total(samples, K6_METRICS.ackedWrites.name)).toBe(4);
+    expect(total(samples, K6_METRICS.reconcileChecked.name)).toBe(4);
+    expect(total(samples, K6_METRICS.reconcileMissingWriter.name)).toBe(0);
+  });
+
+  it('a failed ledger POST counts an API error, keeps the acks buffered and writes them on the next flush', async () => {
+    const { mod, samples, api } = await load('api-read-after-write', { CQRS_API_STRATEGIES: 'eventual' });
+    const run = mod.setup?.();
+    mod.probe?.(run);
+    api.failAcks = true;
+    // The flush scenario logs the failure; it never throws out of the VU.
+    mod.flushLedger?.();
+    expect(total(samples, K6_METRICS.apiErrors.name, { route: 'POST /probe-acks' })).toBe(1);
+    expect(total(samples, K6_METRICS.ledgerFlushed.name)).toBe(0);
+    api.failAcks = false;
+    mod.flushLedger?.();
+    expect(api.acks).toHaveLength(1);
+    expect(total(samples, K6_METRICS.ledgerFlushed.name)).toBe(1);
   });
 });

@@ -1,11 +1,16 @@
-/** docs/api.md stays in step with the code: every config variable, metric series and strategy is documented. */
+/**
+ * docs/api.md stays in step with the code: every config variable, metric series, strategy, visibility header
+ * and basis, and the ledger endpoints are documented.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, loadConfig } from '../../api/config.ts';
 import { API_METRICS } from '../../common/metrics.ts';
 import { STRATEGIES } from '../../common/strategies.ts';
+import { VISIBILITY_BASES, VISIBILITY_HEADERS } from '../../common/visibility.ts';
 import { API_SCENARIO_VARS } from '../../lib/api/config.ts';
+import { canonicalHeader } from '../../lib/api/visibility.ts';
 
 const doc = readFileSync(join(import.meta.dirname, '../../docs/api.md'), 'utf8');
 
@@ -32,5 +37,16 @@ describe('docs/api.md', () => {
   it('documents every strategy and the k6 scenario variables', () => {
     for (const s of STRATEGIES) expect(doc).toMatch(new RegExp(`^\\|\\s*\`${s}\`\\s*\\|`, 'm'));
     for (const v of Object.values(API_SCENARIO_VARS)) expect(doc).toContain(`\`${v.name}\``);
+  });
+
+  it('documents the visibility headers and every basis', () => {
+    for (const h of Object.values(VISIBILITY_HEADERS))
+      expect(doc).toMatch(new RegExp(`^\\|\\s*\`${canonicalHeader(h)}\``, 'm'));
+    for (const b of VISIBILITY_BASES) expect(doc).toMatch(new RegExp(`^\\|\\s*\`${b}\`\\s*\\|`, 'm'));
+  });
+
+  it('documents the ledger endpoints', () => {
+    for (const route of ['POST /probe-acks', 'GET /probe-acks/:runId/:runner'])
+      expect(doc).toMatch(new RegExp(`^\\|\\s*\`${route}\``, 'm'));
   });
 });

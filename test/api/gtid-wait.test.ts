@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRead, type ReadDeps } from '../../api/read/execute.ts';
-import { cacheKeys, SELECT_USER_BY_ID } from '../../api/users/sql.ts';
+import { userLookups } from '../../api/users/sql.ts';
 import { type Dialect, dialectFor } from '../../common/dialect.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
@@ -68,15 +68,12 @@ describe('a GTID wait without a result', () => {
     const outcome = await executeRead(
       depsWithWait(sql, true),
       { target: 'replica-after-gtid', token },
-      {
-        sql: SELECT_USER_BY_ID,
-        params: [id],
-        cacheKey: cacheKeys.byId(id),
-      },
+      userLookups.byId(String(id)),
     );
     expect(outcome.source).toBe('primary');
     expect(outcome.fallback).toBe('timeout');
     expect(outcome.users.map((u) => u.id)).toEqual([id]);
+    expect(outcome.visibility).toEqual({ lagUs: 0, basis: 'commit' });
     expect(await fallbacks()).toBe(before + 1);
   });
 });
@@ -97,7 +94,7 @@ describe('tokens out of the server range', () => {
 
   it("is a ClientError 400 from the server's own parse error when it gets past the schema", async () => {
     const deps = depsWithWait(dialectFor(fx.config.flavor).waitForGtid);
-    const lookup = { sql: SELECT_USER_BY_ID, params: [1], cacheKey: cacheKeys.byId(1) };
+    const lookup = userLookups.byId('1');
     await expect(
       executeRead(deps, { target: 'replica-after-gtid', token: '4294967296-1-1' }, lookup),
     ).rejects.toMatchObject({ name: 'ClientError', statusCode: 400 });

@@ -6,9 +6,9 @@
 import { request as httpRequest } from 'node:http';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
-import { API_SQL, probeEmail } from '../../lib/api/sql.ts';
-import { SQL } from '../../lib/sql/statements.ts';
+import { MAX_ACKS_PER_POST, MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
+import { ACKS_BY_VU, ackValues, insertAcks } from '../../common/ledger-sql.ts';
+import { probeEmail } from '../../lib/api/sql.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
 let fx: ApiFixture;
@@ -46,6 +46,10 @@ const post = (name: string, body: string | Buffer, extra: Partial<Case> = {}): C
   ...extra,
 });
 const email = () => uniqueEmail('bad');
+const acks = (n: number) => Array.from({ length: n }, (_, seq) => ({ vu: 1, seq }));
+const ackPost = (name: string, body: unknown, extra: Partial<Case> = {}): Case =>
+  post(name, typeof body === 'string' ? body : JSON.stringify(body), { path: '/probe-acks', ...extra });
+const ackBody = (over: Record<string, unknown>) => ({ runId: 'r1', runner: '0', acks: acks(1), ...over });
 
 const CASES: Case[] = [
   post('malformed JSON', '{"email":'),
@@ -122,6 +126,26 @@ const CASES: Case[] = [
   { name: 'unknown route', path: '/admin' },
   { name: 'unsupported method', method: 'DELETE', path: '/users/1' },
   { name: 'header too large', path: '/users/1', headers: { 'x-padding': 'p'.repeat(20_000) }, expect: 431 },
+  ackPost('acks: too many', ackBody({ acks: acks(MAX_ACKS_PER_POST + 1) })),
+  ackPost('acks: none', ackBody({ acks: [] })),
+  ackPost('acks: missing', { runId: 'r1', runner: '0' }),
+  ackPost('acks: run id with +', ackBody({ runId: 'r+1' })),
+  ackPost('acks: run id too long', ackBody({ runId: 'r'.repeat(65) })),
+  ackPost('acks: empty runner', ackBody({ runner: '' })),
+  ackPost('acks: runner too long', ackBody({ runner: 'r'.repeat(33) })),
+  ackPost('acks: negative vu', ackBody({ acks: [{ vu: -1, seq: 0 }] })),
+  ackPost('acks: fractional seq', ackBody({ acks: [{ vu: 1, seq: 0.5 }] })),
+  ackPost('acks: vu as a string', ackBody({ acks: [{ vu: '1', seq: 0 }] })),
+  ackPost('acks: vu over INT UNSIGNED', ackBody({ acks: [{ vu: 2 ** 32, seq: 0 }] })),
+  ackPost('acks: unknown ack field', ackBody({ acks: [{ vu: 1, seq: 0, at: 1 }] })),
+  ackPost('acks: unknown field', ackBody({ strategy: 'eventual' })),
+  ackPost('acks: body over 64 KiB', ackBody({ runId: 'r', acks: acks(1000), pad: 'p'.repeat(70_000) }), {
+    expect: 413,
+  }),
+  { name: 'ack report: unknown endpoint', path: '/probe-acks/r1/0?endpoint=primary' },
+  { name: 'ack report: no endpoint', path: '/probe-acks/r1/0' },
+  { name: 'ack report: bad run id', path: '/probe-acks/r%201/0?endpoint=writer' },
+  { name: 'ack report: unknown query parameter', path: '/probe-acks/r1/0?endpoint=writer&all=1' },
 ];
 
 function send(c: Case): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -216,6 +240,9 @@ describe('well-formed but hostile values', () => {
 });
 
 describe('k6 API probe rows', () => {
+  const ack = (k: { runId: string; runner: string; vu: number; seq: number }) =>
+    writer.execute(insertAcks(1), ackValues([k]));
+
   it('probe emails pass the API schema and reconciliation finds them per VU, run and runner', async () => {
     const scope = { runId: `api_raw-${Date.now()}`, runner: '0' };
     const keys = [
@@ -228,11 +255,11 @@ describe('k6 API probe rows', () => {
     for (const key of keys) {
       const res = await send(post('probe', JSON.stringify({ email: probeEmail(key), name: 'probe' })));
       expect(res.status, res.body).toBe(201);
-      await writer.execute(SQL.ackWrite, [key.runId, key.runner, key.vu, key.seq]);
+      await ack(key);
     }
     // An acknowledgement whose user is absent: the one reconciliation must report missing.
-    await writer.execute(SQL.ackWrite, [scope.runId, scope.runner, 3, 9]);
-    const [rows] = await writer.execute<RowDataPacket[]>(API_SQL.acksByVu, [scope.runId, scope.runner]);
+    await ack({ ...scope, vu: 3, seq: 9 });
+    const [rows] = await writer.execute<RowDataPacket[]>(ACKS_BY_VU.users, [scope.runId, scope.runner]);
     const counts = Object.fromEntries(
       rows.map((r) => [Number(r.vu), { acked: Number(r.acked), missing: Number(r.missing) }]),
     );

@@ -1,14 +1,22 @@
 /**
  * Tests on the built bundles (the bundler's real output, not the sources): each scenario bundles, imports only
- * what k6 provides, parses as an ES module, and exports `options`, a default function and every function its
+ * what k6 provides and what its family may (only the SQL scenarios need xk6-sql; the API and config ones run
+ * on a stock k6), parses as an ES module, and exports `options`, a default function and every function its
  * scenarios name in `exec`.
  */
-import { basename } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  API_SCENARIOS,
+  allowedModules,
   analyseBundle,
+  CONFIG_SCENARIOS,
+  disallowedImports,
   expectEveryExecExported,
   expectOnlyK6Imports,
+  K6_BUILTIN_MODULES,
+  SQL_EXTENSION_MODULES,
   SQL_SCENARIOS,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
@@ -25,6 +33,34 @@ describe('scenario bundles', () => {
 
   it('imports only k6 modules, with ES import statements (no require, no Node built-ins, no remote URLs)', async () => {
     for (const file of built.files) await expectOnlyK6Imports(file);
+  });
+
+  it('API scenarios and the config check import only k6 built-in modules: they run on a stock k6', async () => {
+    for (const name of [...API_SCENARIOS, ...CONFIG_SCENARIOS]) {
+      const { imports } = await analyseBundle(built.path(name));
+      const paths = imports.map((i) => i.path);
+      expect(
+        paths.filter((p) => p.startsWith('k6/x/')),
+        name,
+      ).toEqual([]);
+      expect(await disallowedImports(built.path(name), K6_BUILTIN_MODULES), name).toEqual([]);
+    }
+  });
+
+  it('the family check fails an API bundle that imports xk6-sql', async () => {
+    // A stand-in bundle under an API scenario's name, as if the API harness still opened the ledger in SQL.
+    const file = join(mkdtempSync(join(built.dir, 'fake-')), 'api-read-after-write.js');
+    writeFileSync(
+      file,
+      "import http from 'k6/http';\nimport sql from 'k6/x/sql';\nimport driver from 'k6/x/sql/driver/mysql';\n" +
+        'export default function () { http.get(String(sql.open(driver, ""))); }\n',
+    );
+    expect(await disallowedImports(file, allowedModules('api-read-after-write'))).toEqual(
+      SQL_EXTENSION_MODULES,
+    );
+    expect(await disallowedImports(file, allowedModules('sql-read-after-write'))).toEqual([]);
+    await expect(expectOnlyK6Imports(file)).rejects.toThrow(/imports beyond its family's/);
+    expect(() => allowedModules('new-scenario')).toThrow(/belongs to no family/);
   });
 
   it('SQL scenarios use xk6-sql with the MySQL driver module', async () => {

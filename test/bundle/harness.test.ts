@@ -22,7 +22,8 @@ const STUBS: Record<string, string> = {
     import { SQL } from './lib/sql/statements.ts';
     import { DIALECTS } from './common/dialect.ts';
     const bytes = (s) => Array.from(new TextEncoder().encode(String(s)));
-    const rows = new Map(); const acks = []; let heartbeat = null;
+    const rows = new Map(); const acks = []; const beats = []; let clockUs = 1764000000000000;
+    const tick = () => (clockUs += 1000);
     function open(driver, dsn) {
       if (typeof driver !== 'symbol') throw new Error('driver must be a Symbol');
       const blind = dsn.includes('@tcp(blackhole:');
@@ -36,13 +37,17 @@ const STUBS: Record<string, string> = {
             const id = rows.size;
             return { lastInsertId: () => id, rowsAffected: () => 1 };
           }
-          if (q === SQL.ackWrite) acks.push({ runId: a[0], runner: a[1], vu: a[2], tag: a.join(':') });
-          else if (q === SQL.heartbeatBeat) heartbeat = Date.now();
-          else throw new Error('unexpected exec: ' + q);
+          if (q.startsWith('INSERT IGNORE INTO probe_acks')) {
+            (globalThis.__ledgerStatements ??= []).push(a.length / 4);
+            for (let i = 0; i < a.length; i += 4)
+              acks.push({ runId: a[i], runner: a[i + 1], vu: a[i + 2], tag: a.slice(i, i + 4).join(':') });
+          } else if (q === SQL.heartbeatLog) beats.push(tick());
+          else if (q !== SQL.heartbeatBeat && q !== SQL.heartbeatPrune) throw new Error('unexpected exec: ' + q);
           return { lastInsertId: () => 0, rowsAffected: () => 1 };
         },
         query(q, ...a) {
-          if (q === SQL.probeVisible) return seen(a[0]) ? [{ id: rows.get(a[0]).id }] : [];
+          if (q === SQL.probeSighting)
+            return seen(a[0]) ? [{ id: rows.get(a[0]).id, lag_us: bytes(1500), stamped: bytes(1) }] : [];
           if (q === SQL.acksByVu && dsn.includes('@tcp(broken-ledger:')) throw new Error('ledger unreadable');
           if (q === SQL.acksByVu) {
             // A replica that never catches up has not got the acknowledgements either.
@@ -53,9 +58,11 @@ const STUBS: Record<string, string> = {
             }
             return [...byVu.values()].map((c) => ({ vu: c.vu, acked: bytes(c.acked), missing: bytes(c.missing) }));
           }
-          if (q === SQL.heartbeatSample) return heartbeat === null || blind ? [{ lag_us: null, ts_us: null }]
-            : [{ lag_us: bytes(1500), ts_us: bytes(heartbeat * 1000) }];
-          if (q === SQL.heartbeatAge) return [{ age_us: heartbeat === null ? null : bytes(0) }];
+          if (q === SQL.heartbeatNow) return [{ now_us: bytes(tick()) }];
+          // The replica holds every beat, each applied 1.5 ms after it was written.
+          if (q === SQL.heartbeatReplicaNewest) { const b = beats[beats.length - 1];
+            return b === undefined || blind ? [] : [{ ts_us: bytes(b), applied_us: bytes(b + 1500), now_us: bytes(tick()) }]; }
+          if (q === SQL.heartbeatOldestAfter) return [{ ts_us: null }];
           if (q === SQL.maxProbeId) return [{ max_id: rows.size || null }];
           if (q === SQL.pointRead) { const r = [...rows.values()].find((x) => x.id === a[0]);
             return r && seen(r.tag) ? [{ id: r.id, tag: bytes(r.tag), payload: bytes('x') }] : []; }
@@ -101,8 +108,13 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     const run = mod.setup?.() as { runId: string; runner: string };
     expect(run).toMatchObject({ runId: 'h1', runner: '3', scenario: 'sql-read-after-write' });
     for (let i = 0; i < 3; i++) mod.probe?.(run);
+    mod.flushLedger?.();
     mod.teardown?.(run);
     expect(total(samples, 'raw_writes')).toBe(3);
+    expect(total(samples, 'acked_writes')).toBe(3);
+    expect(total(samples, 'ledger_flushed')).toBe(3);
+    expect(values(samples, 'visibility_lag')).toEqual([1.5, 1.5, 1.5]);
+    expect(values(samples, 'visibility_lag_client')).toHaveLength(3);
     expect(total(samples, 'stale_reads')).toBe(0);
     expect(total(samples, 'visibility_timeouts')).toBe(0);
     expect(values(samples, 'visibility_lag')).toHaveLength(3);
@@ -114,6 +126,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
       .map((s) => `${s.tags.endpoint}:${s.tags.op}`);
     expect(new Set(timed)).toEqual(
       new Set([
+        'writer:heartbeat_now',
         'writer:probe_insert',
         'reader:probe_read',
         'writer:ledger',
@@ -138,6 +151,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     });
     const run = mod.setup?.();
     for (let i = 0; i < 2; i++) mod.probe?.(run);
+    mod.flushLedger?.();
     mod.teardown?.(run);
     expect(total(samples, 'stale_reads')).toBe(2);
     expect(total(samples, 'visibility_timeouts')).toBe(2);
@@ -208,8 +222,9 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     const { mod, samples } = await load('sql-replica-lag');
     const run = mod.setup?.();
     mod.heartbeatWrite?.();
-    mod.heartbeatSample?.();
+    mod.heartbeatSample?.(run);
     mod.write?.(run);
+    mod.flushLedger?.();
     mod.teardown?.(run);
     expect(values(samples, 'heartbeat_lag')).toEqual([1.5]);
     expect(values(samples, 'replica_seconds_behind')).toEqual([0]);
@@ -228,6 +243,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     const mixed = await load('sql-mixed', { CQRS_PROBE_FRACTION: '0.3', CQRS_READ_RATIO: '0.5' });
     const mrun = mixed.mod.setup?.();
     for (let i = 0; i < 60; i++) mixed.mod.mixed?.(mrun);
+    mixed.mod.flushLedger?.();
     mixed.mod.teardown?.(mrun);
     expect(total(mixed.samples, 'raw_writes')).toBeGreaterThan(0);
     expect(total(mixed.samples, 'sql_writes')).toBeGreaterThan(0);
@@ -235,5 +251,38 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     expect(total(mixed.samples, 'ryw_violations')).toBe(0);
     expect(total(mixed.samples, 'reconcile_missing_reader')).toBe(0);
     expect(total(mixed.samples, 'db_errors')).toBe(0);
+  });
+
+  it('every SQL bundle flushes each VU’s ledger once, after every other scenario, in batches', async () => {
+    for (const scenario of [
+      'sql-read-after-write',
+      'sql-replica-lag',
+      'sql-write-load',
+      'sql-read-load',
+      'sql-mixed',
+    ]) {
+      const { mod } = await load(scenario);
+      const scenarios = (mod.options as unknown as { scenarios: Record<string, Record<string, unknown>> })
+        .scenarios;
+      const flush = scenarios.ledger_flush as Record<string, unknown>;
+      expect(flush, scenario).toMatchObject({
+        executor: 'per-vu-iterations',
+        exec: 'flushLedger',
+        iterations: 1,
+      });
+      expect(typeof mod.flushLedger, scenario).toBe('function');
+      const others = Object.entries(scenarios).filter(([name]) => name !== 'ledger_flush');
+      const vus = others.reduce((n, [, s]) => n + Number(s.maxVUs ?? s.vus ?? 1), 0);
+      expect(flush.vus, scenario).toBe(vus);
+    }
+    const ledger: number[] = [];
+    Object.assign(globalThis, { __ledgerStatements: ledger });
+    const { mod, samples } = await load('sql-write-load');
+    const run = mod.setup?.();
+    for (let i = 0; i < 130; i++) mod.write?.(run);
+    mod.flushLedger?.();
+    mod.teardown?.(run);
+    expect(ledger).toEqual([64, 64, 2]);
+    expect(total(samples, 'reconcile_checked')).toBe(130);
   });
 });

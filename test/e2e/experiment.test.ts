@@ -1,7 +1,8 @@
 /**
  * `npm start` end to end with a stand-in k6: a real test stack (own ports and folder, no API), the real
  * bundler, real lag switching; the fake k6 only records how it was called and writes a summary.json. Checks
- * the orchestration and the comparison table; the real-k6 measurements are in k6.test.ts.
+ * the orchestration and the comparison table (including the ⚠ mark of a run whose generator was the limit);
+ * the real-k6 measurements are in k6.test.ts and reports.test.ts.
  */
 import {
   chmodSync,
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GENERATOR_FOOTNOTE } from '../../lib/summary/comparison.ts';
 import { PROJECT_ROOT, portEnvName } from '../../stack/config.ts';
 import { loadStackConfig, stackDown } from '../../stack/index.ts';
 import { freePorts, portEnv } from '../helpers/stack.ts';
@@ -37,9 +39,13 @@ dir="reports/$CQRS_TEST_ID"
 if [ -n "$FAKE_K6_HANG" ]; then touch "$FAKE_K6_HANG"; exec sleep 60; fi
 echo "$@" > "$dir/args.txt"
 env | grep '^CQRS_' | sort > "$dir/env.txt"
-cat > "$dir/summary.json" <<'JSON'
-{"metrics":{"raw_writes":{"type":"counter","values":{"count":20}},"raw_reads":{"type":"counter","values":{"count":20}},
-"stale_reads":{"type":"counter","values":{"count":19}},
+# One run where k6 could not keep up: 20 started, 60 dropped (dropped_iterations exists only then).
+dropped=''
+case "$CQRS_TEST_ID" in *read-after-write-lag5ms) dropped=',"dropped_iterations":{"type":"counter","values":{"count":60}}';; esac
+cat > "$dir/summary.json" <<JSON
+{"state":{"testRunDurationMs":1000},
+"metrics":{"raw_writes":{"type":"counter","values":{"count":20}},"raw_reads":{"type":"counter","values":{"count":20}},
+"stale_reads":{"type":"counter","values":{"count":19}},"iterations":{"type":"counter","values":{"count":20}}\${dropped},
 "visibility_lag":{"type":"trend","values":{"med":52.5,"p(95)":55,"p(99)":58,"max":60,"avg":52,"count":20}}}}
 JSON
 exit 0
@@ -86,6 +92,11 @@ describe('npm start with a stand-in k6', () => {
     const rows = table.split('\n').filter((l) => /^sql-/.test(l));
     expect(rows).toHaveLength(4);
     expect(rows[0]).toMatch(/^sql-read-after-write\s+0\s+95\.0%\s+52\.5 ms/);
+    // The run whose generator was the limit is marked, and the footnote says what that means.
+    expect(rows[0]).toMatch(/\sok\s+ok$/);
+    expect(rows[2]).toMatch(/^sql-read-after-write\s+5ms\s.*\s⚠ 25\.0% of rate\s+ok$/);
+    expect(rows.filter((r) => r.includes('⚠'))).toHaveLength(1);
+    expect(table).toContain(GENERATOR_FOOTNOTE);
 
     reportPrefix = /reports: reports\/(exp-\d+T\d+)-\*\//.exec(out)?.[1];
     expect(reportPrefix).toBeDefined();

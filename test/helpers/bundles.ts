@@ -29,8 +29,39 @@ export const API_SCENARIOS: readonly string[] = [
   'api-seed-compat',
 ] satisfies ApiScenarioName[];
 
-/** What a bundle may import: k6 resolves `k6` and `k6/...` itself; anything else would fail in k6. */
+/** The config smoke check: validates the config and opens nothing. */
+export const CONFIG_SCENARIOS: readonly string[] = ['smoke-config'];
+
+/** What a bundle may import at all: k6 resolves `k6` and `k6/...` itself; anything else would fail in k6. */
 export const ALLOWED_IMPORTS = /^(k6|k6\/[a-z0-9/_-]+)$/;
+
+/**
+ * Modules every stock k6 (v1, v2) has built in, so a bundle importing only these runs on `grafana/k6` and
+ * k6 Cloud. Not `k6/x/...`: those are extensions.
+ */
+export const K6_BUILTIN_MODULES: readonly string[] = [
+  'k6',
+  'k6/crypto',
+  'k6/data',
+  'k6/encoding',
+  'k6/execution',
+  'k6/html',
+  'k6/http',
+  'k6/metrics',
+  'k6/net/grpc',
+  'k6/timers',
+  'k6/ws',
+];
+
+/** xk6-sql and its MySQL driver: only the SQL scenarios need a k6 built with them (build/xk6/). */
+export const SQL_EXTENSION_MODULES: readonly string[] = ['k6/x/sql', 'k6/x/sql/driver/mysql'];
+
+/** The modules a scenario's family may import: the API and config bundles run on a stock k6. */
+export function allowedModules(scenario: string): readonly string[] {
+  if (SQL_SCENARIOS.includes(scenario)) return [...K6_BUILTIN_MODULES, ...SQL_EXTENSION_MODULES];
+  if (API_SCENARIOS.includes(scenario) || CONFIG_SCENARIOS.includes(scenario)) return K6_BUILTIN_MODULES;
+  throw new Error(`scenario ${scenario} belongs to no family: add it to SQL_, API_ or CONFIG_SCENARIOS`);
+}
 
 /** Inert stand-ins for k6's modules: enough to evaluate a bundle's init code in Node and read its options. */
 export const K6_STUBS: Readonly<Record<string, string>> = {
@@ -141,13 +172,24 @@ export async function evaluateBundle(
   return (await import(pathToFileURL(out).href)) as Record<string, unknown>;
 }
 
-/** k6 runs only ES imports of its own modules: no require(), Node built-ins, npm packages or remote jslib. */
+/** The imports of `file` that are not in `allowed` (module paths, in bundle order). */
+export async function disallowedImports(file: string, allowed: readonly string[]): Promise<string[]> {
+  const { imports } = await analyseBundle(file);
+  return imports.map((i) => i.path).filter((path) => !allowed.includes(path));
+}
+
+/**
+ * k6 runs only ES imports of its own modules: no require(), Node built-ins, npm packages or remote jslib; and
+ * a bundle imports only what its family may (allowedModules), so an API bundle needing xk6-sql fails here.
+ */
 export async function expectOnlyK6Imports(file: string): Promise<void> {
   const { imports } = await analyseBundle(file);
   for (const imp of imports) {
     expect(imp.path, `${basename(file)} imports ${imp.path}`).toMatch(ALLOWED_IMPORTS);
     expect(imp.kind, `${basename(file)}: ${imp.path}`).toBe('import-statement');
   }
+  const allowed = allowedModules(basename(file, '.js'));
+  expect(await disallowedImports(file, allowed), `${basename(file)} imports beyond its family's`).toEqual([]);
   expect(readFileSync(file, 'utf8'), basename(file)).not.toMatch(/jslib\.k6\.io|require\(/);
 }
 

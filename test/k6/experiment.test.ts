@@ -1,9 +1,9 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
-import { comparisonTable } from '../../lib/summary/comparison.ts';
+import { comparisonTable, GENERATOR_FOOTNOTE } from '../../lib/summary/comparison.ts';
 import { consistencyFigures } from '../../lib/summary/figures.ts';
-import { experimentSettings } from '../../stack/experiment.ts';
+import { experimentSettings, workloadMs } from '../../stack/experiment.ts';
 
 describe('npm start (experiment)', () => {
   it('defaults to lags 0, 5 ms, 50 ms for 10 s each, and validates overrides', () => {
@@ -20,6 +20,12 @@ describe('npm start (experiment)', () => {
       'invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got "freeze"',
     );
     expect(() => experimentSettings({ CQRS_EXP_DURATION: '500ms' })).toThrow(/invalid CQRS_EXP_DURATION/);
+  });
+
+  it("reads each run's generator rates over its profile's schedule", () => {
+    expect(workloadMs({}, '10s')).toBe(10_000);
+    expect(workloadMs({ CQRS_PROFILE: 'load' }, '10s')).toBe(12_000);
+    expect(workloadMs({ CQRS_PROFILE: 'nope' }, '10s')).toBeUndefined();
   });
 
   it('exits 1 with one line naming both ways to get k6 when there is none', async () => {
@@ -63,5 +69,32 @@ describe('npm start (experiment)', () => {
     );
     expect(lines[2]).toMatch(/ok$/);
     expect(lines[3]).toMatch(/k6 exit 107$/);
+    expect(table).not.toContain('⚠');
+  });
+
+  it('marks a run whose load generator was the limit, with a footnote under the table', () => {
+    const run = (dropped: number) =>
+      consistencyFigures({
+        state: { testRunDurationMs: 10_000 },
+        metrics: {
+          [K6_METRICS.rawWrites.name]: { type: 'counter', values: { count: 100 } },
+          [K6_METRICS.rawReads.name]: { type: 'counter', values: { count: 100 } },
+          [K6_METRICS.staleReads.name]: { type: 'counter', values: { count: 11 } },
+          iterations: { type: 'counter', values: { count: 7241, rate: 724.1 } },
+          ...(dropped > 0
+            ? { dropped_iterations: { type: 'counter' as const, values: { count: dropped } } }
+            : {}),
+        },
+      });
+    const table = comparisonTable([
+      { scenario: 'sql-read-after-write', lag: '0', figures: run(8759), exitCode: 0 },
+      { scenario: 'sql-replica-lag', lag: '0', figures: run(0), exitCode: 0 },
+    ]);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/\bmissing\s+generator\s+result$/);
+    expect(lines[2]).toMatch(/\s⚠ 45\.3% of rate\s+ok$/);
+    expect(lines[3]).toMatch(/\s0\s+ok\s+ok$/);
+    expect(lines.slice(4)).toEqual(['', GENERATOR_FOOTNOTE]);
+    expect(GENERATOR_FOOTNOTE).toMatch(/^⚠ generator: k6 dropped iterations.*generator's own queueing/);
   });
 });

@@ -2,7 +2,15 @@ import type { ConstantArrivalRateScenario, RampingArrivalRateScenario, RampingVU
 import { describe, expect, it } from 'vitest';
 import { PROFILES } from '../../lib/config.ts';
 import { formatDuration, parseDurationMs } from '../../lib/duration.ts';
-import { backgroundScenario, profileDurationMs, profileScenario, type Workload } from '../../lib/profiles.ts';
+import {
+  backgroundScenario,
+  LEDGER_FLUSH,
+  ledgerFlushScenario,
+  profileDurationMs,
+  profileScenario,
+  scenarioEndMs,
+  type Workload,
+} from '../../lib/profiles.ts';
 
 const open: Workload = {
   exec: 'probe',
@@ -24,7 +32,8 @@ describe('load profiles', () => {
       maxVUs: 2,
       exec: 'probe',
     });
-    expect(s.gracefulStop).toBe('7s');
+    // The longest iteration (the probe timeout, 2 s here) plus a 1 s margin.
+    expect(s.gracefulStop).toBe('3s');
   });
 
   it('load ramps up, holds the target rate, and ramps down', () => {
@@ -74,6 +83,25 @@ describe('load profiles', () => {
     }
     expect(profileDurationMs('load', 30_000)).toBe(36_000);
     expect(profileDurationMs('spike', 30_000)).toBe(34_000);
+  });
+
+  it('the ledger flush starts after every scenario has ended and asks for the whole VU pool', () => {
+    const main = profileScenario('load', open); // 6 s + 1 m + 6 s, graceful stop 3 s, up to 8 VUs
+    const beat = backgroundScenario('heartbeatWrite', 10, profileDurationMs('load', 60_000)); // 2 VUs, 1 s
+    const closedLoad = profileScenario('load', closed); // ramping VUs: its ramp-down (30 s default) counts
+    expect(scenarioEndMs(main)).toBe(72_000 + 3_000);
+    expect(scenarioEndMs(beat)).toBe(72_000 + 1_000);
+    expect(scenarioEndMs(closedLoad)).toBe(72_000 + 30_000);
+    expect(scenarioEndMs({ ...beat, startTime: '10s' })).toBe(83_000);
+    expect(ledgerFlushScenario({ main, beat, sampler: beat })).toEqual({
+      executor: 'per-vu-iterations',
+      exec: LEDGER_FLUSH.exec,
+      vus: 8 + 2 + 2,
+      iterations: 1,
+      startTime: '75s',
+      maxDuration: '1m',
+    });
+    expect(ledgerFlushScenario({ closedLoad })).toMatchObject({ vus: 8, startTime: '102s' });
   });
 });
 

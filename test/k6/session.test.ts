@@ -54,46 +54,68 @@ describe('session guarantees', () => {
     clock.sleep(10);
     store.beat(); // ts 10
     clock.sleep(95); // t = 105: replica 0 has ts 10, replica 1 only ts 0
-    const seen = [1, 2, 3].map(() => sampleHeartbeat(store, clock, s));
+    const seen = [1, 2, 3].map(() => sampleHeartbeat(store, 0, clock, s));
     expect(seen.map((x) => x?.tsMs)).toEqual([10, 0, 10]);
-    // Lag is the replica's heartbeat age minus the primary's (95 ms): replica 0 is current, replica 1 lacks the
-    // heartbeat written 10 ms after the one it has.
-    expect(seen.map((x) => x?.lagMs)).toEqual([0, 10, 0]);
+    // Replica 0 is current; replica 1's newest beat was applied 100 ms after it was written (and it still lacks
+    // the beat from t = 10, 95 ms old, which is less).
+    expect(seen.map((x) => x?.lagMs)).toEqual([0, 100, 0]);
     expect(s.counts['monotonic-reads']).toBe(1);
     expect(s.examples[0]?.detail).toBe(`${HEARTBEAT_STREAM} went back from 10 (seen at 105.000ms) to 0`);
   });
 });
 
-describe('heartbeat lag on the fake store', () => {
-  it('reads the age of the newest replicated heartbeat, and null before any arrived', () => {
+describe('heartbeat lag on the fake store (the estimator of common/heartbeat.ts)', () => {
+  /** Writer and sampler at the same rate and phase, as the scenarios run them: beat, then sample at once. */
+  function samePhase(lagMs: number, hz: number, ticks: number) {
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(lagMs)] });
+    const from = store.writerNowUs();
+    const lags: number[] = [];
+    for (let i = 0; i < ticks; i++) {
+      store.beat();
+      const sample = store.sample(from);
+      if (sample) lags.push(sample.lagMs);
+      clock.sleep(1000 / hz);
+    }
+    return lags;
+  }
+
+  it('a beat in flight is not lag: the newest applied beat carries its own apply lag', () => {
+    // At 10 Hz and 50 ms of lag every sample is taken while the newest beat is still in flight; the old
+    // "replica age minus primary age" read 100 ms (the beat interval) for every one of them.
+    for (const lag of [0, 5, 50, 200, 1000]) {
+      const lags = samePhase(lag, 10, 40);
+      expect(lags.length).toBeGreaterThan(25);
+      expect(new Set(lags)).toEqual(new Set([lag]));
+    }
+  });
+
+  it('a run that starts on an old heartbeat: nothing is reported until one of its own beats has replicated', () => {
+    const clock = new VirtualClock(1_000_000);
+    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(50)] });
+    store.seedOldBeat(343_000); // left by a run 343 s ago
+    const from = store.writerNowUs();
+    expect(store.sample(0)).toMatchObject({ lagMs: 0, tsMs: 1_000_000 - 343_000 }); // what an unanchored sampler saw
+    store.beat();
+    clock.sleep(20);
+    expect(store.sample(from)).toBeNull(); // this run's beat is still in flight
+    clock.sleep(40);
+    expect(store.sample(from)).toMatchObject({ lagMs: 50, basis: 'apply-stamp' });
+  });
+
+  it('null before any beat arrived; Seconds_Behind stays the coarse signal', () => {
     const clock = new VirtualClock();
     const store = new FakeReplicatedStore(clock, { replicas: [constantLag(50)] });
-    expect(store.sample()).toBeNull();
-    for (let t = 0; t < 200; t += 10) {
+    expect(store.sample(0)).toBeNull();
+    for (let t = 0; t <= 200; t += 10) {
       store.beat();
       clock.sleep(10);
     }
-    store.beat(); // t = 200: the primary's newest heartbeat is 0 ms old
-    // t = 200: the newest heartbeat on the replica is the one from t = 150 (150 + 50 ≤ 200).
-    expect(store.sample()).toEqual({ lagMs: 50, tsMs: 150 });
+    expect(store.sample(0)).toEqual({ lagMs: 50, basis: 'apply-stamp', tsMs: 160 });
     expect(store.secondsBehind()).toBe(0);
   });
 
-  it('does not count the heartbeat’s own age as lag: replica age minus primary age', () => {
-    const clock = new VirtualClock();
-    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(0)] });
-    store.beat(); // t = 0, on the replica at once
-    clock.sleep(90); // the next heartbeat is due at 100: the replica's is 90 ms old, and so is the primary's
-    expect(store.sample()).toEqual({ lagMs: 0, tsMs: 0 });
-    const lagging = new FakeReplicatedStore(clock, { replicas: [constantLag(50)] });
-    lagging.beat(); // t = 90
-    clock.sleep(50);
-    lagging.beat(); // t = 140, on the replica at 190
-    clock.sleep(45); // t = 185: replica has the beat from 90 (95 ms old), primary the one from 140 (45 ms old)
-    expect(lagging.sample()).toEqual({ lagMs: 50, tsMs: 90 });
-  });
-
-  it('grows while the replica is frozen', () => {
+  it('grows while the replica is frozen: the age of the oldest beat it lacks', () => {
     const clock = new VirtualClock();
     const store = new FakeReplicatedStore(clock, {
       replicas: [(c) => (c >= 100 ? Number.POSITIVE_INFINITY : 0)],
@@ -103,8 +125,26 @@ describe('heartbeat lag on the fake store', () => {
       clock.sleep(100);
     }
     store.beat(); // t = 2600 on the primary
-    // Only the heartbeat from t = 0 replicated; at t = 2600 it is 2600 ms old.
-    expect(store.sample()).toEqual({ lagMs: 2600, tsMs: 0 });
-    expect(store.secondsBehind()).toBe(2);
+    // Only the beat from t = 0 replicated (at once); the one from t = 100 has been missing for 2500 ms.
+    expect(store.sample(0)).toEqual({ lagMs: 2500, basis: 'apply-stamp', tsMs: 0 });
+    clock.sleep(1000);
+    expect(store.sample(0)?.lagMs).toBe(3500);
+    expect(store.secondsBehind()).toBe(3);
+  });
+
+  it('without apply stamps (MySQL): the middle of the bracket, within half a beat interval', () => {
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(50)], applyStamps: false });
+    const from = store.writerNowUs();
+    const errors: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      store.beat();
+      clock.sleep(37); // sample at every phase of the 100 ms beat interval
+      const sample = store.sample(from);
+      if (sample) errors.push(Math.abs(sample.lagMs - 50));
+      expect(sample === null || sample.basis === 'bracket').toBe(true);
+      clock.sleep(63);
+    }
+    expect(Math.max(...errors)).toBeLessThanOrEqual(50);
   });
 });

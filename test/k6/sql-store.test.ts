@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dialectFor } from '../../common/dialect.ts';
+import { insertAcks } from '../../common/ledger-sql.ts';
 import type { DecodedRow } from '../../lib/decode.ts';
-import { SqlStore } from '../../lib/k6/sql-store.ts';
+import { SqlStore, sightingFromRows } from '../../lib/k6/sql-store.ts';
 import type { SqlHandle } from '../../lib/sql/handle.ts';
 import { SQL } from '../../lib/sql/statements.ts';
 import type { Endpoint, ProbeKey } from '../../lib/store.ts';
@@ -47,7 +48,7 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     const calls: Call[] = [];
     const store = new SqlStore(
       stubDb('writer', calls),
-      stubDb('reader', calls, () => [{ id: 42 }]),
+      stubDb('reader', calls, () => [{ id: 42, lag_us: '6125', stamped: 1 }]),
       null,
       {
         ...opts,
@@ -56,9 +57,13 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     );
     const ack = store.write(key);
     expect(ack).toEqual({ id: 42 });
-    expect(store.readAfterWrite(key, ack)).toBe(true);
-    expect(store.poll(key)).toBe(true);
+    expect(store.readAfterWrite(key, ack)).toEqual({
+      seen: true,
+      visibility: { lagUs: 6125, basis: 'apply-stamp' },
+    });
+    expect(store.poll(key)).toMatchObject({ seen: true });
     store.recordAck(key);
+    store.flushAcks();
     expect(calls.map((c) => [c.endpoint, c.op])).toEqual([
       ['writer', 'probe_insert'],
       ['reader', 'probe_read'],
@@ -66,8 +71,71 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
       ['writer', 'ledger'],
     ]);
     expect(calls[0]?.args).toEqual(['r1:0:3:7', 'r1', '0', 3, 7, 'xxxx']);
-    expect(calls[1]).toMatchObject({ sql: SQL.probeVisible, args: ['r1:0:3:7'] });
-    expect(calls[3]).toMatchObject({ sql: SQL.ackWrite, args: ['r1', '0', 3, 7] });
+    expect(calls[1]).toMatchObject({ sql: SQL.probeSighting, args: ['r1:0:3:7'] });
+    expect(calls[3]).toMatchObject({ sql: insertAcks(1), args: ['r1', '0', 3, 7] });
+  });
+
+  it('reads the visibility basis from the row: apply stamp, else read time; a miss is not seen', () => {
+    const rows: DecodedRow[][] = [[{ id: 1, lag_us: 800, stamped: 0 }], []];
+    expect(sightingFromRows(rows[0] as DecodedRow[], false)).toEqual({
+      seen: true,
+      visibility: { lagUs: 800, basis: 'read-time' },
+    });
+    expect(sightingFromRows(rows[1] as DecodedRow[], false)).toEqual({ seen: false });
+    // On the writer a row is visible from its commit, whatever the columns say.
+    expect(sightingFromRows(rows[0] as DecodedRow[], true)).toEqual({
+      seen: true,
+      visibility: { lagUs: 0, basis: 'commit' },
+    });
+  });
+
+  it('writes acknowledgements 64 to a statement (≤ 1.6% extra writer statements), the rest when flushed', () => {
+    const calls: Call[] = [];
+    const flushed: number[] = [];
+    let acked = 0;
+    const store = new SqlStore(stubDb('writer', calls), stubDb('reader', calls), null, {
+      ...opts,
+      strategy: 'eventual',
+      onAck: () => acked++,
+      onAcksFlushed: (n) => flushed.push(n),
+    });
+    for (let seq = 0; seq < 1000; seq++) store.writeAndRecord({ ...key, seq });
+    const ledger = () => calls.filter((c) => c.op === 'ledger');
+    expect(ledger()).toHaveLength(15); // 15 × 64 = 960
+    expect(store.pendingAcks).toBe(40);
+    store.flushAcks();
+    store.flushAcks(); // nothing left: no statement
+    expect(ledger()).toHaveLength(16);
+    expect(flushed).toEqual([...Array(15).fill(64), 40]);
+    expect(acked).toBe(1000);
+    expect(ledger()[15]).toMatchObject({ sql: insertAcks(40) });
+    expect(ledger().flatMap((c) => c.args.filter((_, i) => i % 4 === 3))).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+    expect(ledger().length / 1000).toBeLessThanOrEqual(0.05);
+  });
+
+  it('keeps acknowledgements buffered when a flush fails, and writes them with the next one', () => {
+    const calls: Call[] = [];
+    let down = true;
+    const writer = stubDb('writer', calls);
+    const exec = writer.exec.bind(writer);
+    writer.exec = (op, sql, ...args) => {
+      if (op === 'ledger' && down) throw new Error('writer down');
+      return exec(op, sql, ...args);
+    };
+    const store = new SqlStore(writer, stubDb('reader', calls), null, {
+      ...opts,
+      strategy: 'eventual',
+      ackBatch: 2,
+    });
+    store.recordAck({ ...key, seq: 1 });
+    expect(() => store.recordAck({ ...key, seq: 2 })).toThrow('writer down');
+    expect(store.pendingAcks).toBe(2);
+    down = false;
+    store.recordAck({ ...key, seq: 3 });
+    expect(store.pendingAcks).toBe(0);
+    expect(calls.filter((c) => c.op === 'ledger').map((c) => c.args.length)).toEqual([12]);
   });
 
   it('primary: the read after the write goes to the writer, polls still measure the reader', () => {
@@ -82,8 +150,8 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
       },
     );
     const ack = store.write(key);
-    expect(store.readAfterWrite(key, ack)).toBe(true);
-    expect(store.poll(key)).toBe(false);
+    expect(store.readAfterWrite(key, ack)).toEqual({ seen: true, visibility: { lagUs: 0, basis: 'commit' } });
+    expect(store.poll(key)).toEqual({ seen: false });
     expect(calls.map((c) => [c.endpoint, c.op])).toEqual([
       ['writer', 'probe_insert'],
       ['writer', 'probe_read'],
@@ -102,7 +170,7 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     const store = new SqlStore(writer, reader, null, { ...opts, strategy: 'gtid-wait' });
     const ack = store.write(key);
     expect(ack).toEqual({ id: 42, gtid: '0-1-99' });
-    expect(store.readAfterWrite(key, ack)).toBe(true);
+    expect(store.readAfterWrite(key, ack)).toMatchObject({ seen: true });
     expect(calls.map((c) => [c.endpoint, c.op, c.args])).toEqual([
       ['writer', 'probe_insert', ['r1:0:3:7', 'r1', '0', 3, 7, 'xxxx']],
       ['writer', 'last_gtid', []],
@@ -117,7 +185,6 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
         'eventual',
         [
           ['writer', 'insert', []],
-          ['writer', 'ledger', ['r1', '0', 3, 7]],
           ['reader', 'point_read', [42]],
         ],
       ],
@@ -125,7 +192,6 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
         'primary',
         [
           ['writer', 'insert', []],
-          ['writer', 'ledger', ['r1', '0', 3, 7]],
           ['writer', 'point_read', [42]],
         ],
       ],
@@ -134,7 +200,6 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
         [
           ['writer', 'insert', []],
           ['writer', 'last_gtid', []],
-          ['writer', 'ledger', ['r1', '0', 3, 7]],
           ['reader', 'gtid_wait', ['0-1-99', 2]],
           ['reader', 'point_read', [42]],
         ],
@@ -157,47 +222,45 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     }
   });
 
-  it('samples heartbeat lag in ms from integer microseconds, null before any heartbeat', () => {
-    let rows: DecodedRow[] = [{ lag_us: null, ts_us: null }];
-    const store = new SqlStore(
-      stubDb('writer', []),
-      stubDb('reader', [], () => rows),
-      null,
-      {
-        ...opts,
-        strategy: 'eventual',
-      },
-    );
-    expect(store.sample()).toBeNull();
-    rows = [{ lag_us: '52034', ts_us: '1764118000123456' }];
-    expect(store.sample()).toEqual({ lagMs: 52.034, tsMs: 1_764_118_000_123.456 });
-  });
-
-  it('subtracts the primary’s own heartbeat age, read right after the replica’s, clamped at 0', () => {
+  it('samples heartbeat lag: the newest beat on the replica, then the oldest beat it lacks on the primary', () => {
     const calls: Call[] = [];
-    let replicaAge = '152034';
-    let primaryAge: number | null = 100_000;
+    let newest: DecodedRow[] = [];
+    let missing: DecodedRow[] = [{ ts_us: null }];
     const store = new SqlStore(
-      stubDb('writer', calls, (sql) => (sql === SQL.heartbeatAge ? [{ age_us: primaryAge }] : [])),
-      stubDb('reader', calls, (sql) =>
-        sql === SQL.heartbeatSample ? [{ lag_us: replicaAge, ts_us: '1764118000123456' }] : [],
+      stubDb('writer', calls, (sql) =>
+        sql === SQL.heartbeatOldestAfter ? missing : [{ now_us: '1764118000000000' }],
       ),
+      stubDb('reader', calls, (sql) => (sql === SQL.heartbeatReplicaNewest ? newest : [])),
       null,
       { ...opts, strategy: 'eventual' },
     );
-    // Zero lag, heartbeat 100 ms old on both sides would read 100 ms without the correction.
-    expect(store.sample()).toEqual({ lagMs: 52.034, tsMs: 1_764_118_000_123.456 });
-    expect(calls.map((c) => [c.endpoint, c.op])).toEqual([
-      ['reader', 'heartbeat_read'],
-      ['writer', 'heartbeat_age'],
+    expect(store.writerNowUs()).toBe(1_764_118_000_000_000);
+    expect(store.sample(0)).toBeNull(); // nothing replicated yet
+    // The newest beat there was applied 52.034 ms after it was written; nothing newer on the primary.
+    newest = [{ ts_us: '1764118000123456', applied_us: '1764118000175490', now_us: '1764118000200000' }];
+    expect(store.sample(0)).toEqual({ lagMs: 52.034, basis: 'apply-stamp', tsMs: 1_764_118_000_123.456 });
+    // A beat from 1764118000133456 is still missing, 66.544 ms old on the replica's clock: lag is at least that.
+    missing = [{ ts_us: 1_764_118_000_133_456 }];
+    expect(store.sample(0)?.lagMs).toBe(66.544);
+    // A beat from before this run (fromUs) is no measurement.
+    expect(store.sample(1_764_118_000_123_457)).toBeNull();
+    // Reader first: a beat committed between the two queries is newer than the replica's clock, not missing.
+    expect(calls.slice(2, 4).map((c) => [c.endpoint, c.op, c.args])).toEqual([
+      ['reader', 'heartbeat_read', []],
+      ['writer', 'heartbeat_history', [1_764_118_000_123_456]],
     ]);
-    replicaAge = '90000'; // the primary beat between the two reads: never a negative lag
-    expect(store.sample()?.lagMs).toBe(0);
-    replicaAge = '100000';
-    primaryAge = 100_000;
-    expect(store.sample()?.lagMs).toBe(0);
-    primaryAge = null; // no heartbeat on the primary: the replica's age is all there is
-    expect(store.sample()?.lagMs).toBe(100);
+  });
+
+  it('beats into the history and the pt-heartbeat row, pruning the history now and then', () => {
+    const calls: Call[] = [];
+    const store = new SqlStore(stubDb('writer', calls), stubDb('reader', calls), null, {
+      ...opts,
+      strategy: 'eventual',
+    });
+    for (let i = 0; i < 1200; i++) store.beat();
+    expect(calls.filter((c) => c.sql === SQL.heartbeatLog)).toHaveLength(1200);
+    expect(calls.filter((c) => c.sql === SQL.heartbeatBeat)).toHaveLength(1200);
+    expect(calls.filter((c) => c.sql === SQL.heartbeatPrune)).toHaveLength(2);
   });
 
   it('reads Seconds_Behind through the dialect, and stops after the first failure with one warning', () => {

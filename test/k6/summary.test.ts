@@ -3,10 +3,16 @@ import { K6_METRICS } from '../../common/metrics.ts';
 import { describeConfig, loadConfig } from '../../lib/config.ts';
 import { consistencyReport } from '../../lib/summary/consistency.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
-import { consistencyFigures } from '../../lib/summary/figures.ts';
+import { consistencyFigures, ENDPOINT_SUBMETRICS, generatorWarning } from '../../lib/summary/figures.ts';
 import { reportFileName, reportFolder, summaryFiles } from '../../lib/summary/index.ts';
 import { junitXml } from '../../lib/summary/junit.ts';
-import { resolveThresholds, thresholdsFor } from '../../lib/thresholds.ts';
+import { textSummary } from '../../lib/summary/text.ts';
+import {
+  resolveThresholds,
+  SCENARIO_THRESHOLDS,
+  type SqlScenarioName,
+  thresholdsFor,
+} from '../../lib/thresholds.ts';
 
 const M = K6_METRICS;
 const trendValues = (p50: number, p95: number, p99: number, max: number, n: number) => ({
@@ -34,6 +40,13 @@ const data: SummaryData = {
       values: { count: 2, rate: 0.2 },
       thresholds: { 'count==0': { ok: false } },
     },
+    [M.visibilityLagClient.name]: {
+      type: 'trend',
+      contains: 'time',
+      values: trendValues(53, 57, 60, 64, 198),
+    },
+    [M.ackedWrites.name]: { type: 'counter', values: { count: 203, rate: 20.3 } },
+    [M.ledgerFlushed.name]: { type: 'counter', values: { count: 200, rate: 20 } },
     [M.reconcileChecked.name]: { type: 'counter', values: { count: 200, rate: 20 } },
     [M.reconcileMissingReader.name]: {
       type: 'counter',
@@ -61,14 +74,40 @@ describe('consistency figures and reports', () => {
     expect(f.writer.latency?.p95).toBe(1.4);
     expect(f.reader.latency).toBeNull();
     expect(f.secondsBehindMax).toBe(1);
-    expect(f.reconcile).toEqual({ checked: 200, missingWriter: 0, missingReader: 0 });
+    expect(f.reconcile).toEqual({
+      acknowledged: 203,
+      inLedger: 200,
+      checked: 200,
+      missingWriter: 0,
+      missingReader: 0,
+    });
+    expect(f.visibilityLagClient?.p50).toBe(53);
+    expect(f.visibilityUpperBounds).toBe(0);
   });
 
   it('writes a Markdown report with every section', () => {
     const md = consistencyReport(data, { title: 'Consistency report: test' });
     expect(md).toContain('| 200 | 190 | 95.0% | 51.2 ms | 54.0 ms | 58.5 ms | 61.0 ms | 2 |');
-    expect(md).toContain('| writer | 400 | 40.0 | 0.80 ms | 1.40 ms | 2.10 ms | 9.00 ms | 0 |');
+    expect(md).toContain('| writer | 400 | 40.0 | 0.80 ms | 0.80 ms | 1.40 ms | 2.10 ms | 9.00 ms | 0 |');
     expect(md).toContain('| visibility_timeouts | count==0 | **FAIL** |');
+    // Which lag the table shows, and the client-side one beside it.
+    expect(md).toContain("Lag: server-side, the replica's own apply stamp minus the primary's write time");
+    expect(md).toContain(
+      'client-side (ack received → first read that saw it returned, whole-ms k6 clock): p50 53.0 ms',
+    );
+    // 3 acknowledgements never reached the ledger: unverified, not missing.
+    expect(md).toContain('| 203 | 200 | 3 | 0 | 0 |');
+    const bounded = consistencyReport(
+      {
+        ...data,
+        metrics: {
+          ...data.metrics,
+          [M.visibilityLagUpperBound.name]: { type: 'counter', values: { count: 198 } },
+        },
+      },
+      { title: 't' },
+    );
+    expect(bounded).toContain('198 of 198 lags are upper bounds');
     for (const h of [
       'Read after write',
       'Replica lag',
@@ -132,6 +171,183 @@ describe('consistency figures and reports', () => {
     expect(files.stdout).toContain('reports: reports/exp-1/*.runner-2.*');
     expect(reportFileName('summary.json', '0')).toBe('summary.json');
     expect(reportFileName('summary.json', 'a.b')).toBe('summary.runner-a.b.json');
+  });
+});
+
+/**
+ * k6's built-in counters as a saturated arrival-rate run leaves them (sql-read-after-write at 1600/s on
+ * 2 cores): `dropped_iterations` exists only because some were dropped.
+ */
+const saturated: SummaryData = {
+  ...data,
+  state: { testRunDurationMs: 20_000 },
+  metrics: {
+    ...data.metrics,
+    iterations: { type: 'counter', contains: 'default', values: { count: 14_482, rate: 724.1 } },
+    dropped_iterations: { type: 'counter', contains: 'default', values: { count: 17_518, rate: 875.9 } },
+    vus: { type: 'gauge', contains: 'default', values: { value: 0, min: 0, max: 40 } },
+    vus_max: { type: 'gauge', contains: 'default', values: { value: 40, min: 40, max: 40 } },
+  },
+};
+/** The same run with enough VUs: no dropped_iterations metric at all. */
+const keptUp: SummaryData = {
+  ...data,
+  metrics: {
+    ...data.metrics,
+    iterations: { type: 'counter', contains: 'default', values: { count: 16_000, rate: 1600 } },
+    vus: { type: 'gauge', contains: 'default', values: { value: 0, min: 0, max: 12 } },
+    vus_max: { type: 'gauge', contains: 'default', values: { value: 40, min: 40, max: 40 } },
+  },
+};
+const WARNING =
+  "⚠ load generator was the limit: 17518 iterations dropped (40 of 40 VUs busy at peak); achieved 724.1/s of 1600.0/s scheduled (45.3%) — client-side latencies include the generator's own queueing (server-side lags do not)";
+/** The scheduled workload's length (profileDurationMs) when the caller knows it. */
+const workloadMs = 20_000;
+
+describe('the load generator as the limit', () => {
+  it('computes achieved and scheduled rates from iterations + dropped_iterations', () => {
+    expect(consistencyFigures(saturated, { workloadMs }).generator).toEqual({
+      iterations: 14_482,
+      dropped: 17_518,
+      achievedPerSecond: 724.1,
+      scheduledPerSecond: 1600,
+      rateBasis: 'workload',
+      rateBasisMs: 20_000,
+      peakVus: 40,
+      maxVus: 40,
+      limited: true,
+    });
+    expect(consistencyFigures(keptUp).generator).toMatchObject({
+      dropped: 0,
+      achievedPerSecond: 1600,
+      scheduledPerSecond: 1600,
+      rateBasis: 'run',
+      limited: false,
+    });
+  });
+
+  it('says so in one line at the top of the text summary and of consistency.md', () => {
+    const text = textSummary(saturated, 'sql-read-after-write summary', ['test id: x'], { workloadMs }).split(
+      '\n',
+    );
+    expect(text.slice(0, 3)).toEqual(['sql-read-after-write summary', `  ${WARNING}`, '  test id: x']);
+    expect(text.filter((l) => l.includes('⚠'))).toHaveLength(1);
+
+    const md = consistencyReport(saturated, {
+      title: 'Consistency report: t',
+      configLines: ['rate=1600'],
+      workloadMs,
+    });
+    expect(md.split('\n').slice(0, 4)).toEqual(['# Consistency report: t', '', `**${WARNING}**`, '']);
+    expect(md.match(/⚠/g)).toHaveLength(1);
+    const files = summaryFiles(saturated, {
+      scenario: 'sql-read-after-write',
+      testId: 'x',
+      runner: '0',
+      reportDir: 'reports',
+      title: 't',
+      workloadMs,
+    });
+    expect(files.stdout).toContain(WARNING);
+    expect(files['reports/x/consistency.md']).toContain(WARNING);
+  });
+
+  it('without the workload length, averages over the whole run and says so', () => {
+    const slow = { ...saturated, state: { testRunDurationMs: 25_000 } };
+    expect(generatorWarning(consistencyFigures(slow).generator)).toContain(
+      'achieved 579.3/s of 1280.0/s scheduled (45.3%, rates over the whole 25.0 s run incl. setup and teardown) — ',
+    );
+  });
+
+  it('prints nothing when nothing was dropped, or when the summary has no iteration counts', () => {
+    for (const d of [keptUp, data]) {
+      expect(textSummary(d, 's')).not.toContain('⚠');
+      expect(consistencyReport(d, { title: 't' })).not.toContain('⚠');
+    }
+    expect(consistencyFigures(data).generator).toMatchObject({ iterations: 0, dropped: 0, limited: false });
+  });
+
+  it('still gives the counts when the summary has no run duration or VU gauges', () => {
+    const { vus: _v, vus_max: _m, ...metrics } = saturated.metrics;
+    const g = consistencyFigures({ metrics }).generator;
+    expect(g).toMatchObject({
+      achievedPerSecond: null,
+      scheduledPerSecond: null,
+      rateBasis: null,
+      peakVus: null,
+      limited: true,
+    });
+    expect(generatorWarning(g)).toBe(
+      "⚠ load generator was the limit: 17518 iterations dropped; 14482 of 32000 scheduled iterations started (45.3%) — client-side latencies include the generator's own queueing (server-side lags do not)",
+    );
+  });
+});
+
+describe('per-endpoint errors', () => {
+  const SQL_SCENARIO_NAMES = Object.keys(SCENARIO_THRESHOLDS) as SqlScenarioName[];
+
+  /** The metric keys `fn` reads from a summary, recorded through a proxy over `metrics`. */
+  function keysRead(fn: (d: SummaryData) => unknown): Set<string> {
+    const read = new Set<string>();
+    const metrics = new Proxy({} as SummaryData['metrics'], {
+      get: (_t, key) => {
+        if (typeof key === 'string') read.add(key);
+        return undefined;
+      },
+    });
+    fn({ metrics, state: {} });
+    return read;
+  }
+
+  it('every tagged submetric the figures and the Endpoints table read is kept by every SQL scenario', () => {
+    const read = new Set([
+      ...keysRead(consistencyFigures),
+      ...keysRead((d) => consistencyReport(d, { title: 't' })),
+    ]);
+    const tagged = [...read].filter((k) => k.includes('{'));
+    // The proxy saw the Endpoints table's reads (so this test would see a new one).
+    expect(tagged).toEqual(
+      expect.arrayContaining([
+        ENDPOINT_SUBMETRICS.writer.errors,
+        ENDPOINT_SUBMETRICS.reader.errors,
+        'db_errors{endpoint:writer}',
+        'db_queries{endpoint:reader}',
+        'db_query_duration{endpoint:writer}',
+      ]),
+    );
+    for (const scenario of SQL_SCENARIO_NAMES) {
+      const kept = Object.keys(thresholdsFor(scenario, {}));
+      for (const key of tagged) expect(kept, `${scenario} keeps ${key}`).toContain(key);
+    }
+    expect(thresholdsFor('sql-mixed', {})['db_errors{endpoint:writer}']).toEqual(['count>=0']);
+    expect(thresholdsFor('sql-mixed', {})['db_query_duration{endpoint:reader}']).toEqual(['max>=0']);
+  });
+
+  it('shows a writer error count from db_errors{endpoint:writer} in the Endpoints table', () => {
+    const failing: SummaryData = {
+      ...data,
+      metrics: {
+        ...data.metrics,
+        [M.dbErrors.name]: {
+          type: 'counter',
+          values: { count: 3, rate: 0.3 },
+          thresholds: { 'count==0': { ok: false } },
+        },
+        'db_errors{endpoint:writer}': {
+          type: 'counter',
+          values: { count: 3, rate: 0.3 },
+          thresholds: { 'count>=0': { ok: true } },
+        },
+      },
+    };
+    expect(consistencyFigures(failing)).toMatchObject({
+      errors: 3,
+      writer: { errors: 3 },
+      reader: { errors: 0 },
+    });
+    const md = consistencyReport(failing, { title: 't' });
+    expect(md).toContain('| writer | 400 | 40.0 | 0.80 ms | 0.80 ms | 1.40 ms | 2.10 ms | 9.00 ms | 3 |');
+    expect(md).toContain('| reader | 0 | 0.0 | n/a | n/a | n/a | n/a | n/a | 0 |');
   });
 });
 

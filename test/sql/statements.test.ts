@@ -6,7 +6,9 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialectFor } from '../../common/dialect.ts';
-import { API_SQL, probeEmail } from '../../lib/api/sql.ts';
+import { HEARTBEAT_RETENTION_S, oldestMissingFromRow, replicaBeatFromRow } from '../../common/heartbeat.ts';
+import { ACKS_BY_VU, ackValues, insertAcks } from '../../common/ledger-sql.ts';
+import { probeEmail } from '../../lib/api/sql.ts';
 import { type DecodedRow, decodeRow, numberCell, stringCell } from '../../lib/decode.ts';
 import { probePayload, SQL } from '../../lib/sql/statements.ts';
 import { type ProbeKey, probeTag } from '../../lib/store.ts';
@@ -62,17 +64,20 @@ afterAll(async () => {
 });
 
 describe('schema the scenarios rely on', () => {
-  it('has probe_rows, probe_ledger (migration 0002), probe_acks (0003) and heartbeat on both sides', async () => {
+  it('has probe_rows, probe_ledger (0002), probe_acks (0003), heartbeat and heartbeat_log (0004) on both sides', async () => {
     for (const conn of [writer, reader]) {
       const tables = (await q(conn, 'SHOW TABLES')).map((r) => String(Object.values(r)[0]));
       expect(tables).toEqual(expect.arrayContaining(['probe_rows', 'probe_ledger', 'heartbeat']));
       expect(tables).toContain('probe_acks');
+      expect(tables).toContain('heartbeat_log');
     }
     const versions = (await q(writer, 'SELECT version FROM schema_migrations')).map((r) =>
       numberCell(r, 'version'),
     );
     expect(versions).toEqual(expect.arrayContaining([1, 2]));
     expect(versions).toContain(3);
+    expect(versions).toContain(4);
+    // The apply-stamp triggers live on the replica only: see 'probe statements' (stamped 0 on the primary, 1 on the replica).
   });
 });
 
@@ -81,12 +86,22 @@ describe('probe statements', () => {
     const k = key(1, 0);
     const id = await insert(k);
     expect(id).toBeGreaterThan(0);
-    expect(await q(writer, SQL.probeVisible, probeTag(k))).toEqual([{ id }]);
+    // On the primary nothing stamps the row: the read-time basis (the store reports `commit` there).
+    expect(await q(writer, SQL.probeSighting, probeTag(k))).toEqual([
+      { id, lag_us: expect.any(Number), stamped: 0 },
+    ]);
     const seen = await until(async () => {
-      const rows = await q(reader, SQL.probeVisible, probeTag(k));
+      const rows = await q(reader, SQL.probeSighting, probeTag(k));
       return rows.length > 0 ? rows : null;
     });
-    expect(seen).toEqual([{ id }]);
+    // The replica's own trigger stamped its apply time: a positive lag in whole microseconds.
+    expect(seen).toEqual([{ id, lag_us: expect.any(Number), stamped: 1 }]);
+    const lagUs = numberCell(seen[0] as DecodedRow, 'lag_us') as number;
+    expect(Number.isInteger(lagUs)).toBe(true);
+    expect(lagUs).toBeGreaterThan(0);
+    expect(lagUs).toBeLessThan(1_000_000);
+    // The stamp is the replica's: it is the same on every later read.
+    expect(await q(reader, SQL.probeSighting, probeTag(k))).toEqual(seen);
     expect((await q(reader, SQL.pointRead, id))[0]).toMatchObject({
       id,
       tag: probeTag(k),
@@ -106,7 +121,7 @@ describe('probe statements', () => {
   it('ledger acknowledgements, one row each, reconciled per VU by key and scoped by run and runner', async () => {
     for (const k of [key(2, 0), key(2, 1), key(3, 0), key(2, 0, '1')]) {
       await insert(k);
-      await writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq]);
+      await writer.query(insertAcks(1), ackValues([k]));
     }
     const checks = async (conn: Connection, runner: string) =>
       Object.fromEntries(
@@ -126,7 +141,7 @@ describe('probe statements', () => {
   it('finds a lost acknowledged row that an unacknowledged committed row of the same VU would hide in counts', async () => {
     const acked = key(4, 0, '7');
     await insert(acked);
-    await writer.query(SQL.ackWrite, [acked.runId, acked.runner, acked.vu, acked.seq]);
+    await writer.query(insertAcks(1), ackValues([acked]));
     await insert(key(4, 1, '7')); // committed, never acknowledged
     // The acknowledged row is lost (the writer login may delete: it stands in for a failover losing it).
     await writer.query('DELETE FROM probe_rows WHERE tag = ?', [probeTag(acked)]);
@@ -143,38 +158,67 @@ describe('probe statements', () => {
     const [present, lost, unacked] = [key(6, 0, 'api'), key(6, 1, 'api'), key(6, 2, 'api')];
     for (const k of [present, unacked])
       await writer.query('INSERT INTO users (email, name) VALUES (?, ?)', [probeEmail(k), 'probe']);
-    for (const k of [present, lost]) await writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq]);
-    expect(await q(writer, API_SQL.acksByVu, runId, 'api')).toEqual([{ vu: 6, acked: 2, missing: 1 }]);
+    for (const k of [present, lost]) await writer.query(insertAcks(1), ackValues([k]));
+    expect(await q(writer, ACKS_BY_VU.users, runId, 'api')).toEqual([{ vu: 6, acked: 2, missing: 1 }]);
     const onReader = await until(async () => {
-      const rows = await q(reader, API_SQL.acksByVu, runId, 'api');
+      const rows = await q(reader, ACKS_BY_VU.users, runId, 'api');
       return rows.length > 0 && numberCell(rows[0] as DecodedRow, 'acked') === 2 ? rows : null;
     });
     expect(onReader).toEqual([{ vu: 6, acked: 2, missing: 1 }]);
   });
 
-  it('rejects a second acknowledgement of the same write', async () => {
-    const k = key(5, 0);
-    await writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq]);
-    await expect(writer.query(SQL.ackWrite, [k.runId, k.runner, k.vu, k.seq])).rejects.toThrow(
-      /Duplicate entry/,
-    );
+  it('writes a batch of acknowledgements in one statement; a retried batch changes nothing', async () => {
+    const batch = [0, 1, 2, 3, 4].map((seq) => key(5, seq, 'batch'));
+    for (const k of batch) await insert(k);
+    const [first] = await writer.query(insertAcks(batch.length), ackValues(batch));
+    expect((first as { affectedRows: number }).affectedRows).toBe(5);
+    // The same batch again (a flush retried after a failure that had committed it): no error, no new rows.
+    const [again] = await writer.query(insertAcks(batch.length), ackValues(batch));
+    expect((again as { affectedRows: number }).affectedRows).toBe(0);
+    expect(await q(writer, SQL.acksByVu, runId, 'batch')).toEqual([{ vu: 5, acked: 5, missing: 0 }]);
   });
 });
 
 describe('heartbeat statements', () => {
-  it('stamps the primary and reads a small, positive lag in microseconds on the replica', async () => {
+  it('logs beats on the primary; the replica holds them with its own apply stamp; the primary finds the next one', async () => {
+    await writer.query(SQL.heartbeatLog);
     await writer.query(SQL.heartbeatBeat);
-    await writer.query(SQL.heartbeatBeat); // the upsert path
-    const sample = await until(async () => {
-      const row = (await q(reader, SQL.heartbeatSample))[0];
-      return row && numberCell(row, 'lag_us') !== null ? row : null;
+    const [now] = await q(writer, SQL.heartbeatNow);
+    const nowUs = numberCell(now as DecodedRow, 'now_us') as number;
+    expect(Math.abs(nowUs / 1000 - Date.now())).toBeLessThan(60_000);
+    const newest = await until(async () => {
+      const beat = replicaBeatFromRow((await q(reader, SQL.heartbeatReplicaNewest))[0]);
+      return beat && beat.tsUs >= nowUs - 1_000_000 ? beat : null;
     });
-    const lagUs = numberCell(sample, 'lag_us') as number;
-    const tsUs = numberCell(sample, 'ts_us') as number;
-    expect(lagUs).toBeGreaterThanOrEqual(0);
-    expect(lagUs).toBeLessThan(5_000_000);
-    expect(Number.isInteger(tsUs)).toBe(true);
-    expect(Math.abs(tsUs / 1000 - Date.now())).toBeLessThan(60_000);
+    expect(Number.isInteger(newest.tsUs)).toBe(true);
+    expect(newest.appliedUs).not.toBeNull();
+    expect((newest.appliedUs as number) - newest.tsUs).toBeGreaterThan(0);
+    expect((newest.appliedUs as number) - newest.tsUs).toBeLessThan(1_000_000);
+    expect(newest.nowUs).toBeGreaterThanOrEqual(newest.appliedUs as number);
+    // Nothing newer yet; after another beat on a frozen replica, that beat is the oldest one it lacks.
+    expect(oldestMissingFromRow((await q(writer, SQL.heartbeatOldestAfter, newest.tsUs))[0])).toBeNull();
+    await stack.setLag('freeze');
+    try {
+      await new Promise((r) => setTimeout(r, 2));
+      await writer.query(SQL.heartbeatLog);
+      const missing = oldestMissingFromRow((await q(writer, SQL.heartbeatOldestAfter, newest.tsUs))[0]);
+      expect(missing).toBeGreaterThan(newest.tsUs);
+      const held = replicaBeatFromRow((await q(reader, SQL.heartbeatReplicaNewest))[0]);
+      expect(held?.tsUs).toBe(newest.tsUs);
+    } finally {
+      await stack.setLag('thaw');
+    }
+  });
+
+  it('prunes only beats past the retention', async () => {
+    const old = Math.round((Date.now() - (HEARTBEAT_RETENTION_S + 60) * 1000) * 1000);
+    await writer.query('INSERT INTO heartbeat_log (ts_us) VALUES (?)', [old]);
+    await writer.query(SQL.heartbeatLog);
+    await writer.query(SQL.heartbeatPrune);
+    const [gone] = await q(writer, 'SELECT COUNT(*) AS n FROM heartbeat_log WHERE ts_us = ?', old);
+    expect(numberCell(gone as DecodedRow, 'n')).toBe(0);
+    const [kept] = await q(writer, 'SELECT COUNT(*) AS n FROM heartbeat_log');
+    expect(numberCell(kept as DecodedRow, 'n')).toBeGreaterThan(0);
   });
 });
 
@@ -211,29 +255,6 @@ describe('heartbeat writers racing', () => {
   });
 });
 
-describe('heartbeat lag correction', () => {
-  it('replica age minus primary age: a heartbeat that is old on both sides is not lag', async () => {
-    await writer.query(SQL.heartbeatBeat);
-    const [beat] = await q(
-      writer,
-      'SELECT CAST(UNIX_TIMESTAMP(MAX(ts)) * 1000000 AS UNSIGNED) AS ts_us FROM heartbeat',
-    );
-    const written = numberCell(beat as DecodedRow, 'ts_us');
-    await until(async () => {
-      const row = (await q(reader, SQL.heartbeatSample))[0];
-      return row && numberCell(row, 'ts_us') === written ? row : null;
-    });
-    await new Promise((r) => setTimeout(r, 300)); // no heartbeat for 300 ms: both copies age alike
-    const replica = (await q(reader, SQL.heartbeatSample))[0] as DecodedRow;
-    const primary = (await q(writer, SQL.heartbeatAge))[0] as DecodedRow;
-    const replicaAgeUs = numberCell(replica, 'lag_us') as number;
-    const primaryAgeUs = numberCell(primary, 'age_us') as number;
-    expect(replicaAgeUs).toBeGreaterThanOrEqual(300_000);
-    expect(primaryAgeUs).toBeGreaterThanOrEqual(300_000);
-    expect(Math.max(0, replicaAgeUs - primaryAgeUs)).toBeLessThan(100_000);
-  });
-});
-
 describe('dialect queries', () => {
   it('reads Seconds_Behind_Master with the monitor login (the reader has no such privilege)', async () => {
     const row = (await q(monitor, dialect.showReplicaStatus))[0] as DecodedRow;
@@ -262,7 +283,7 @@ describe('dialect queries', () => {
       await stack.setLag('thaw');
     }
     const row = await until(async () => {
-      const r = await q(reader, SQL.probeVisible, probeTag(key(9, 1)));
+      const r = await q(reader, SQL.probeSighting, probeTag(key(9, 1)));
       return r.length > 0 ? r : null;
     });
     expect(row).toHaveLength(1);

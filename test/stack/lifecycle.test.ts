@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toEnv } from '../../stack/endpoints.ts';
-import { stackDown, stackStatus, stackUp } from '../../stack/index.ts';
+import { setLag, stackDown, stackStatus, stackUp } from '../../stack/index.ts';
 import { isRunning, readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
 import { testStackConfig } from '../helpers/stack.ts';
@@ -32,6 +32,22 @@ describe('stack lifecycle', () => {
     expect(status.healthy).toBe(true);
     expect(status.replication).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
     expect(status.replicaLagMs).toBeTypeOf('number');
+    expect(status.replicaLagBasis).toBe('apply-stamp');
+  });
+
+  it('status reports the injected lag through the scenarios’ heartbeat estimator', async () => {
+    await setLag(cfg, '50ms');
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const status = await stackStatus(cfg);
+      expect(status.proxyDelayMs).toBe(50);
+      expect(status.replicaLagBasis).toBe('apply-stamp');
+      // The replica's own apply stamp: the delay plus about a millisecond of replication, not a poll loop.
+      expect(status.replicaLagMs).toBeGreaterThanOrEqual(50);
+      expect(status.replicaLagMs).toBeLessThan(58);
+    } finally {
+      await setLag(cfg, '0');
+    }
   });
 
   it('runs Prometheus with the remote-write receiver, scraping both exporters with replica status', async () => {
