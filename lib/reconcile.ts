@@ -70,7 +70,7 @@ export function reconcile(
   };
 }
 
-/** Rows of SQL.acksByVu or API_SQL.acksByVu (columns vu, acked, missing) as per-VU checks. */
+/** Rows of an ACKS_BY_VU query (common/ledger-sql.ts; columns vu, acked, missing) as per-VU checks. */
 export function ackChecks(rows: readonly DecodedRow[]): Map<number, AckCheck> {
   const out = new Map<number, AckCheck>();
   for (const row of rows) {

@@ -17,6 +17,7 @@ import {
   expectEveryExecExported,
   expectOnlyK6Imports,
   K6_STUBS,
+  RECORDING_METRICS_STUB,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
 
@@ -111,10 +112,7 @@ describe('API scenario bundles', () => {
  */
 const HTTP_STUBS: Record<string, string> = {
   ...K6_STUBS,
-  'k6/metrics': `
-    const record = (name, value, tags) => globalThis.__samples.push({ name, value: Number(value), tags: tags ?? {} });
-    class M { constructor(name) { this.name = name; } add(value, tags) { record(this.name, value, tags); } }
-    export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}`,
+  'k6/metrics': RECORDING_METRICS_STUB,
   'k6/http': `
     import { probeEmail } from './lib/api/sql.ts';
     const api = () => globalThis.__api;

@@ -6,15 +6,18 @@
  * emitted in teardown, report files named.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateBundle, K6_STUBS, useBuiltBundles } from '../helpers/bundles.ts';
+import {
+  evaluateBundle,
+  K6_STUBS,
+  RECORDING_METRICS_STUB,
+  SQL_SCENARIOS,
+  useBuiltBundles,
+} from '../helpers/bundles.ts';
 
 // Not the inert K6_STUBS: these record every metric sample and answer SQL, so the lifecycle can be followed.
 const STUBS: Record<string, string> = {
   ...K6_STUBS,
-  'k6/metrics': `
-    const record = (name, value, tags) => globalThis.__samples.push({ name, value: Number(value), tags: tags ?? {} });
-    class M { constructor(name) { this.name = name; } add(value, tags) { record(this.name, value, tags); } }
-    export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}`,
+  'k6/metrics': RECORDING_METRICS_STUB,
   'k6/execution':
     'export default { vu: { idInTest: 1 }, test: { options: { tags: { instance_id: "3" } } } };',
   // One in-memory database per bundle instance; a DSN with host "blackhole" is a replica that never catches up.
@@ -254,13 +257,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
   });
 
   it('every SQL bundle flushes each VU’s ledger once, after every other scenario, in batches', async () => {
-    for (const scenario of [
-      'sql-read-after-write',
-      'sql-replica-lag',
-      'sql-write-load',
-      'sql-read-load',
-      'sql-mixed',
-    ]) {
+    for (const scenario of SQL_SCENARIOS) {
       const { mod } = await load(scenario);
       const scenarios = (mod.options as unknown as { scenarios: Record<string, Record<string, unknown>> })
         .scenarios;

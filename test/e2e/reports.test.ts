@@ -4,90 +4,28 @@
  * is flagged as limited by the load generator. Runs only when K6_BIN points at a k6 with xk6-sql and the MySQL
  * driver (see build/xk6/README.md); otherwise the suite is skipped with that message.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleScenarios } from '../../build/bundle.ts';
+import { describe, expect, it } from 'vitest';
 import { count, type SummaryData } from '../../lib/summary/data.ts';
-import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
-import { goDsn, toEnv } from '../../stack/endpoints.ts';
+import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
+import { goDsn } from '../../stack/endpoints.ts';
 import { findK6 } from '../../stack/k6-binary.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { useK6Runs } from '../helpers/k6-e2e.ts';
 
 const K6_BIN = process.env.K6_BIN;
-
-interface Run {
-  exitCode: number;
-  output: string;
-  summary: SummaryData | null;
-  figures: ConsistencyFigures | null;
-  /** consistency.md, '' when the run wrote none. */
-  report: string;
-}
 
 if (!K6_BIN) {
   describe('k6 reports end-to-end', () => {
     it.skip('skipped: K6_BIN is not set (point it at a k6 with xk6-sql + MySQL driver; see build/xk6/README.md)', () => {});
   });
 } else {
-  let stack: TestStack;
-  let work: string;
-  let k6: string;
-  let seq = 0;
-
-  /** Runs one bundle for 5 s against the test stack and reads the summary and the report it wrote. */
-  async function run(scenario: string, extraEnv: Record<string, string> = {}): Promise<Run> {
-    const testId = `e2e-${process.pid}-${seq++}-${scenario}`;
-    const env = {
-      ...toEnv(stack.endpoints),
-      CQRS_TEST_ID: testId,
-      CQRS_DURATION: '5s',
-      // Relative to the k6 working directory (the temp folder).
-      CQRS_REPORT_DIR: 'reports',
-      ...extraEnv,
-    };
-    // k6 does not create folders for handleSummary's files.
-    const dir = join(work, 'reports', testId);
-    mkdirSync(dir, { recursive: true });
-    const child = await execa(k6, ['run', '--quiet', join(work, 'dist', `${scenario}.js`)], {
-      cwd: work,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      extendEnv: false,
-      reject: false,
-      all: true,
-      timeout: 120_000,
-    });
-    const file = join(dir, 'summary.json');
-    const summary = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SummaryData) : null;
-    const md = join(dir, 'consistency.md');
-    return {
-      exitCode: child.exitCode ?? -1,
-      output: child.all ?? '',
-      summary,
-      figures: summary ? consistencyFigures(summary) : null,
-      report: existsSync(md) ? readFileSync(md, 'utf8') : '',
-    };
-  }
-
-  beforeAll(async () => {
-    k6 = (await findK6({ ...process.env, K6_BIN })).path;
-    work = mkdtempSync(join(tmpdir(), 'cqrs-e2e-'));
-    await bundleScenarios({ outDir: join(work, 'dist'), typecheck: false });
-    stack = await startTestStack();
-  }, 180_000);
-
-  afterAll(async () => {
-    await stack?.down();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  const k6 = useK6Runs(async () => (await findK6({ ...process.env, K6_BIN })).path);
+  const run = k6.run;
 
   describe('k6 reports end-to-end', () => {
     it('counts failed writer statements per endpoint: the Endpoints table shows them', async () => {
-      await stack.setLag('0');
+      await k6.stack.setLag('0');
       // The writer login on the replica, which is read_only: every INSERT fails (error 1290).
-      const { replicaMonitor, writer } = stack.endpoints;
+      const { replicaMonitor, writer } = k6.stack.endpoints;
       const r = await run('sql-write-load', {
         CQRS_WRITER_DSN: goDsn({ ...writer, host: replicaMonitor.host, port: replicaMonitor.port }),
       });
@@ -106,7 +44,7 @@ if (!K6_BIN) {
     }, 120_000);
 
     it('flags a saturated run: 3000/s on 2 VUs is the load generator’s limit, not the replica’s', async () => {
-      await stack.setLag('0');
+      await k6.stack.setLag('0');
       const r = await run('sql-read-after-write', {
         CQRS_RATE: '3000',
         CQRS_VUS: '2',

@@ -82,6 +82,12 @@ export const K6_STUBS: Readonly<Record<string, string>> = {
   'k6/x/sql/driver/mysql': 'export default Symbol("mysql");',
 };
 
+/** A k6/metrics stand-in that records every sample into globalThis.__samples, for lifecycle tests. */
+export const RECORDING_METRICS_STUB = `
+    const record = (name, value, tags) => globalThis.__samples.push({ name, value: Number(value), tags: tags ?? {} });
+    class M { constructor(name) { this.name = name; } add(value, tags) { record(this.name, value, tags); } }
+    export class Counter extends M {} export class Gauge extends M {} export class Rate extends M {} export class Trend extends M {}`;
+
 export interface BuiltBundles {
   /** The temporary folder holding the bundles (set in beforeAll). */
   readonly dir: string;

@@ -1,0 +1,69 @@
+/**
+ * End-to-end on a stock k6 (no extensions): the api-* and smoke-config bundles import only k6's built-in modules,
+ * so they must run, reconcile and report on a plain k6, like the `grafana/k6` runner image or k6 Cloud would run
+ * them. Uses K6_STOCK_BIN, else the pinned test runtime that build/test-k6/install.sh puts in .cache/test-k6/
+ * (.ci/run installs it); skipped with that message when neither exists.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { K6_METRICS } from '../../common/metrics.ts';
+import { parseK6Version } from '../../stack/k6-binary.ts';
+import { API_SCENARIOS } from '../helpers/bundles.ts';
+import { useK6Runs } from '../helpers/k6-e2e.ts';
+
+const M = K6_METRICS;
+const PINNED = join(resolve(import.meta.dirname, '../..'), '.cache', 'test-k6', 'k6');
+const STOCK = process.env.K6_STOCK_BIN || (existsSync(PINNED) ? PINNED : '');
+
+if (!STOCK) {
+  describe('stock k6 end-to-end', () => {
+    it.skip('skipped: no stock k6 (K6_STOCK_BIN is unset and .cache/test-k6/k6 is missing; run `bash build/test-k6/install.sh`)', () => {});
+  });
+} else {
+  const k6 = useK6Runs(
+    async () => {
+      // It must really be extension-free, or this proves nothing.
+      const { all } = await execa(STOCK, ['version'], { all: true });
+      const { version, modules } = parseK6Version(all ?? '');
+      if (version === null) throw new Error(`${STOCK} does not answer \`k6 version\` like k6`);
+      if (modules.length > 0)
+        throw new Error(`${STOCK} has extensions (${modules.join(', ')}): not a stock k6`);
+      return STOCK;
+    },
+    { api: true },
+  );
+
+  describe('stock k6 end-to-end', () => {
+    it('refuses an SQL bundle (the binary really has no xk6-sql)', async () => {
+      const r = await k6.run('sql-write-load');
+      expect(r.exitCode, r.output).not.toBe(0);
+      expect(r.output).toMatch(/unknown module: k6\/x\/sql/);
+    }, 60_000);
+
+    it('runs smoke-config', async () => {
+      const r = await k6.run('smoke-config');
+      expect(r.exitCode, r.output).toBe(0);
+    }, 60_000);
+
+    for (const scenario of API_SCENARIOS) {
+      it(`${scenario} runs 5 s on it, passes its thresholds and reconciles through the API`, async () => {
+        const r = await k6.run(scenario);
+        expect(r.exitCode, r.output).toBe(0);
+        const f = r.figures;
+        expect(f, r.output).not.toBeNull();
+        expect(f?.probes, r.output).toBeGreaterThan(0);
+        if (scenario === 'api-seed-compat') return; // GET /get acknowledges nothing to reconcile
+        expect(f?.reconcile.acknowledged, r.output).toBeGreaterThan(0);
+        // Every acknowledgement went through POST /probe-acks and was checked through GET /probe-acks.
+        expect(f?.reconcile.inLedger).toBe(f?.reconcile.acknowledged);
+        expect(f?.reconcile.checked).toBe(f?.reconcile.acknowledged);
+        expect((f?.reconcile.missingWriter ?? 1) + (f?.reconcile.missingReader ?? 1)).toBe(0);
+        expect(r.summary?.metrics[M.apiErrors.name]?.values.count ?? 0).toBe(0);
+        // Server-side lags arrive over HTTP too (apply stamps through the API's headers).
+        if (scenario === 'api-read-after-write') expect(f?.visibilityLag?.count, r.output).toBeGreaterThan(0);
+      }, 120_000);
+    }
+  });
+}

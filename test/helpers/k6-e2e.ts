@@ -1,0 +1,90 @@
+/**
+ * What the end-to-end suites share: bundles built once into a temp folder, a test stack (with the API when
+ * asked), and `run(scenario)`, which runs one bundle for 5 s in a real k6 against that stack and reads back the
+ * summary and the consistency report it wrote. Each suite picks its k6 (one with xk6-sql, or a stock one).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
+import { bundleScenarios } from '../../build/bundle.ts';
+import type { SummaryData } from '../../lib/summary/data.ts';
+import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
+import { toEnv } from '../../stack/endpoints.ts';
+import { startTestStack, type TestStack } from './stack.ts';
+
+export interface K6Run {
+  exitCode: number;
+  output: string;
+  summary: SummaryData | null;
+  figures: ConsistencyFigures | null;
+  /** consistency.md, '' when the run wrote none. */
+  report: string;
+}
+
+export interface K6Runs {
+  /** The test stack (set in beforeAll). */
+  readonly stack: TestStack;
+  run(scenario: string, extraEnv?: Record<string, string>): Promise<K6Run>;
+}
+
+/** Call at the top level of a suite; `k6` resolves the binary in beforeAll. */
+export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {}): K6Runs {
+  let stack: TestStack | undefined;
+  let work = '';
+  let bin = '';
+  let seq = 0;
+
+  beforeAll(async () => {
+    bin = await k6();
+    work = mkdtempSync(join(tmpdir(), 'cqrs-e2e-'));
+    await bundleScenarios({ outDir: join(work, 'dist'), typecheck: false });
+    stack = await startTestStack({ api: opts.api ?? false });
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.down();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  return {
+    get stack() {
+      if (!stack) throw new Error('the test stack is not up (beforeAll has not run)');
+      return stack;
+    },
+    run: async (scenario, extraEnv = {}) => {
+      const s = stack as TestStack;
+      const testId = `e2e-${process.pid}-${seq++}-${scenario}`;
+      const env = {
+        ...toEnv(s.endpoints),
+        CQRS_TEST_ID: testId,
+        CQRS_DURATION: '5s',
+        // Relative to the k6 working directory (the temp folder).
+        CQRS_REPORT_DIR: 'reports',
+        ...extraEnv,
+      };
+      // k6 does not create folders for handleSummary's files.
+      const dir = join(work, 'reports', testId);
+      mkdirSync(dir, { recursive: true });
+      const child = await execa(bin, ['run', '--quiet', join(work, 'dist', `${scenario}.js`)], {
+        cwd: work,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        extendEnv: false,
+        reject: false,
+        all: true,
+        timeout: 120_000,
+      });
+      const file = join(dir, 'summary.json');
+      const summary = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SummaryData) : null;
+      const md = join(dir, 'consistency.md');
+      return {
+        exitCode: child.exitCode ?? -1,
+        output: child.all ?? '',
+        summary,
+        figures: summary && consistencyFigures(summary),
+        report: existsSync(md) ? readFileSync(md, 'utf8') : '',
+      };
+    },
+  };
+}
