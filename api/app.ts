@@ -18,6 +18,9 @@ import { dialectFor } from '../common/dialect.ts';
 import { grBeforeSessionSql, routerSplitSessionSql } from '../common/mysql-strategies.ts';
 import type { ApiConfig } from './config.ts';
 import { errorBody, installErrorHandler } from './errors.ts';
+import { LogLimiter } from './log-limit.ts';
+import { dbCallsPlugin } from './plugins/db-calls.ts';
+import { heartbeatPlugin } from './plugins/heartbeat.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import { mysqlPool } from './plugins/mysql-pool.ts';
 import { redisPlugin } from './plugins/redis.ts';
@@ -29,6 +32,13 @@ import { healthRoutes } from './routes/health.ts';
 import { probeAcksRoutes } from './routes/probe-acks.ts';
 import { usersRoutes } from './routes/users.ts';
 import { MAX_HEADER_BYTES, OTHER_HEADERS_MAX_BYTES } from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's log for warnings an outage repeats per request (log-limit.ts). */
+    logLimiter: LogLimiter;
+  }
+}
 
 export interface AppOptions {
   config: ApiConfig;
@@ -56,7 +66,10 @@ function limitOtherHeaders(request: FastifyRequest, reply: FastifyReply, done: (
 export const app = fp<AppOptions>(
   async (instance, { config }) => {
     const dialect = dialectFor(config.flavor);
-    installErrorHandler(instance);
+    const logLimiter = new LogLimiter(instance.log);
+    instance.decorate('logLimiter', logLimiter);
+    instance.addHook('onClose', async () => logLimiter.close());
+    installErrorHandler(instance, logLimiter);
     instance.addHook('onRequest', limitOtherHeaders);
     await instance.register(strictBody);
     // Cookies are parsed only where the sticky strategy needs the client id, not on every request.
@@ -70,6 +83,12 @@ export const app = fp<AppOptions>(
       name: 'reader',
       url: config.readerUrl,
       size: config.readerPoolSize,
+    });
+    // Its own connections: a wait holds one for up to the wait timeout (read/gtid-wait.ts).
+    await instance.register(mysqlPool, {
+      name: 'gtidWaitPool',
+      url: config.readerUrl,
+      size: config.gtidWaitPoolSize,
     });
     await instance.register(mysqlPool, {
       name: 'grBeforePool',
@@ -85,11 +104,14 @@ export const app = fp<AppOptions>(
     });
     await instance.register(redisPlugin, { url: config.redisUrl });
     await instance.register(metricsPlugin);
+    await instance.register(dbCallsPlugin, { timeoutMs: config.dbTimeoutMs });
+    await instance.register(heartbeatPlugin, { intervalMs: config.heartbeatIntervalMs });
     await instance.register(consistencyPlugin, {
       dialect,
       defaultStrategy: config.defaultStrategy,
       stickyWindowMs: config.stickyWindowMs,
       gtidWaitTimeoutMs: config.gtidWaitTimeoutMs,
+      gtidWaitPoolSize: config.gtidWaitPoolSize,
       cacheTtlS: config.cacheTtlS,
     });
     await instance.register(healthRoutes);
@@ -104,10 +126,25 @@ export function serverOptions(
   config: ApiConfig,
   overrides: FastifyServerOptions = {},
 ): FastifyHttpOptions<Server> {
+  // Node requires headersTimeout <= requestTimeout.
+  const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   return {
-    // Room for a long MySQL GTID set in X-Consistency-Token; the other headers are held to their own bound by
-    // the onRequest hook (limitOtherHeaders). Past this the parser's 431 (JSON, from Fastify) answers.
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    http: {
+      // Room for a long MySQL GTID set in X-Consistency-Token; the other headers are held to their own bound
+      // by the onRequest hook (limitOtherHeaders). Past this the parser's 431 (JSON, from Fastify) answers.
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout,
+      requestTimeout: config.requestTimeoutMs,
+      // Node enforces both timeouts on this sweep (30 s by default), so a timeout would fire up to 30 s late.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    // Fastify's default, 0, turns off Node's own bound: a client that declares a body and never sends it would
+    // hold its socket forever. Past it Fastify's client-error handler answers 408 (JSON) and closes.
+    requestTimeout: config.requestTimeoutMs,
+    // While draining (SIGTERM), a request on a kept-alive connection is served and its connection closed,
+    // rather than refused with Fastify's bare 503 (no Retry-After): the pools stay open until every request
+    // is done.
+    return503OnClosing: false,
     logger: { level: config.logLevel },
     // Per-request log lines would cost more than the reads being measured.
     logController: new LogController({ disableRequestLogging: true }),

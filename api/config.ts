@@ -1,12 +1,15 @@
 /**
  * The API's configuration: one zod schema over the environment, read once at boot. Defaults are the local
- * stack's values (stack/defaults.ts), so `node --import tsx api/server.ts` works against `npm run stack:up`
- * with no env at all.
+ * stack's values (stack/defaults.ts, stack/credentials.ts), so `node --import tsx api/server.ts` works against
+ * `npm run stack:up` with no env at all, except the cache: the stack's Redis wants the password it generated,
+ * which CQRS_REDIS_URL in .stack/stack.env carries (without it the cache strategy reads the database).
  */
 import { z } from 'zod';
 import type { Flavor } from '../common/dialect.ts';
 import { STRATEGIES } from '../common/strategies.ts';
-import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_DEFAULT_USERS, STACK_HOST } from '../stack/defaults.ts';
+import { redact } from '../lib/dsn.ts';
+import { STACK_DEFAULT_USERS } from '../stack/credentials.ts';
+import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../stack/defaults.ts';
 import { mysqlUrl } from '../stack/endpoints.ts';
 
 const defaultDbUrl = (role: 'writer' | 'reader', port: number) =>
@@ -42,6 +45,17 @@ export const ConfigSchema = z.object({
   CQRS_API_CACHE_TTL_S: int(1, 86_400).default(60),
   CQRS_API_BODY_LIMIT_BYTES: int(64, 1_048_576).default(16_384),
   CQRS_API_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  // issue 8 part B
+  /** Every database call: the wait for a pooled connection and its statements together (api/db.ts). */
+  CQRS_API_DB_TIMEOUT_MS: int(10, 60_000).default(1000),
+  /** Replica connections for gtid-wait's waits, apart from the reader pool (api/read/gtid-wait.ts). */
+  CQRS_API_GTID_WAIT_POOL: int(1, 1000).default(10),
+  /** A request's headers must have arrived within this; 408 after (capped at the request timeout). */
+  CQRS_API_HEADERS_TIMEOUT_MS: int(100, 600_000).default(5000),
+  /** The whole request, body included, must have arrived within this; 408 after. */
+  CQRS_API_REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /** The API's own heartbeat on the writer, for /readyz's replica lag; 0 writes none. */
+  CQRS_API_HEARTBEAT_INTERVAL_MS: int(0, 60_000).default(1000),
 });
 
 type Env = z.infer<typeof ConfigSchema>;
@@ -64,16 +78,17 @@ export interface ApiConfig {
   cacheTtlS: number;
   bodyLimitBytes: number;
   logLevel: Env['CQRS_API_LOG_LEVEL'];
+  // issue 8 part B
+  dbTimeoutMs: number;
+  gtidWaitPoolSize: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  heartbeatIntervalMs: number;
 }
 
 /** Thrown for bad configuration; its message is one line, ready to print without a stack trace. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-}
-
-/** URLs carry credentials; an error message must not. */
-function redactPassword(value: string | undefined): string | undefined {
-  return value?.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/, '$1***@');
 }
 
 /** Validates the environment (only the names above are read; empty strings count as unset). */
@@ -88,7 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? 'config');
     throw new ConfigError(
-      `invalid ${key}; reason: ${issue?.message ?? 'unknown'}, got ${JSON.stringify(redactPassword(present[key]))}`,
+      `invalid ${key}; reason: ${issue?.message ?? 'unknown'}, got ${JSON.stringify(redact(present[key] ?? ''))}`,
     );
   }
   const e = parsed.data;
@@ -110,5 +125,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cacheTtlS: e.CQRS_API_CACHE_TTL_S,
     bodyLimitBytes: e.CQRS_API_BODY_LIMIT_BYTES,
     logLevel: e.CQRS_API_LOG_LEVEL,
+    // issue 8 part B
+    dbTimeoutMs: e.CQRS_API_DB_TIMEOUT_MS,
+    gtidWaitPoolSize: e.CQRS_API_GTID_WAIT_POOL,
+    headersTimeoutMs: e.CQRS_API_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.CQRS_API_REQUEST_TIMEOUT_MS,
+    heartbeatIntervalMs: e.CQRS_API_HEARTBEAT_INTERVAL_MS,
   };
 }

@@ -3,6 +3,7 @@
  * 503 with Retry-After, anything else a 500 without internals. No answer ever carries a stack trace.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { LogLimiter } from './log-limit.ts';
 
 export interface ErrorBody {
   statusCode: number;
@@ -18,6 +19,20 @@ export class UnavailableError extends Error {
     cause: unknown,
   ) {
     super(`${dependency} database unavailable: ${describe(cause)}`, { cause });
+  }
+}
+
+/**
+ * A database call that overran the API's deadline (api/db.ts): no pooled connection in time, or no answer to
+ * its statement. Counted as an outage: the server may be paused, overloaded or unreachable.
+ */
+export class DbTimeoutError extends Error {
+  override name = 'DbTimeoutError';
+  constructor(
+    readonly phase: 'acquire' | 'query',
+    readonly timeoutMs: number,
+  ) {
+    super(phase === 'acquire' ? `no connection within ${timeoutMs} ms` : `no answer within ${timeoutMs} ms`);
   }
 }
 
@@ -54,6 +69,7 @@ const OUTAGE_CODES = new Set([
 ]);
 
 export function isOutage(err: unknown): boolean {
+  if (err instanceof DbTimeoutError) return true;
   if (typeof err !== 'object' || err === null) return false;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
@@ -77,6 +93,7 @@ export async function onDb<T>(
 }
 
 export function describe(err: unknown): string {
+  if (err instanceof DbTimeoutError) return err.message;
   if (err instanceof Error) return (err as { code?: string }).code ?? err.message;
   return String(err);
 }
@@ -86,6 +103,7 @@ const REASONS: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   414: 'URI Too Long',
@@ -103,10 +121,16 @@ export function errorBody(statusCode: number, message: string): ErrorBody {
 /** Seconds a client should wait before retrying after an outage answer. */
 export const RETRY_AFTER_SECONDS = 1;
 
-export function installErrorHandler(app: FastifyInstance): void {
+/** `log` bounds the outage warnings: during an outage every request would log one. */
+export function installErrorHandler(app: FastifyInstance, log: LogLimiter): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof UnavailableError) {
-      request.log.warn({ dependency: err.dependency, cause: describe(err.cause) }, 'dependency unavailable');
+      request.server.metrics?.unavailable.inc({ dependency: err.dependency });
+      log.warn(
+        `unavailable:${err.dependency}`,
+        { dependency: err.dependency, cause: describe(err.cause) },
+        'dependency unavailable',
+      );
       return reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_SECONDS))

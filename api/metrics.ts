@@ -4,9 +4,33 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { API_METRICS, type ApiMetricDef } from '../common/metrics.ts';
+import type { Strategy } from '../common/strategies.ts';
+import type { PoolLabel } from './db.ts';
+import type { UnavailableError } from './errors.ts';
+import type { Fallback } from './read/execute.ts';
 
 /** Sub-millisecond resolution at the bottom: a replica point select takes about 0.3 ms on loopback. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const POOLS: PoolLabel[] = ['writer', 'reader', 'gtidWait', 'grBefore', 'routerSplit'];
+const DEPENDENCIES: UnavailableError['dependency'][] = ['writer', 'reader', 'redis', 'router'];
+/** The fallbacks each strategy can take (read/execute.ts). */
+const READ_FALLBACKS: [Strategy, Fallback][] = [
+  ['gtid-wait', 'timeout'],
+  ['gtid-wait', 'wait_busy'],
+  ['gtid-wait', 'replica_unavailable'],
+  ['cache', 'cache_unavailable'],
+  ['cache', 'replica_unavailable'],
+];
+
+/**
+ * Every known label combination starts at 0, so an outage shows as a rise of a series that already exists
+ * (rate() and alerts see nothing of a series before its first sample).
+ */
+function zeroed<T extends string>(counter: Counter<T>, combos: Record<T, string>[]): Counter<T> {
+  for (const labels of combos) counter.inc(labels, 0);
+  return counter;
+}
 
 export function createApiMetrics() {
   const registry = new Registry();
@@ -29,6 +53,19 @@ export function createApiMetrics() {
     gtidWaitFallbacks: new Counter(series(m.gtidWaitFallbacks)),
     cacheRequests: new Counter(series(m.cacheRequests)),
     poolConnections: new Gauge(series(m.poolConnections)),
+    dbTimeouts: zeroed(
+      new Counter(series(m.dbTimeouts)),
+      POOLS.flatMap((pool) => ['acquire', 'query'].map((phase) => ({ pool, phase }))),
+    ),
+    readFallbacks: zeroed(
+      new Counter(series(m.readFallbacks)),
+      READ_FALLBACKS.map(([strategy, reason]) => ({ strategy, reason })),
+    ),
+    unavailable: zeroed(
+      new Counter(series(m.unavailable)),
+      DEPENDENCIES.map((dependency) => ({ dependency })),
+    ),
+    heartbeats: zeroed(new Counter(series(m.heartbeats)), [{ result: 'ok' }, { result: 'error' }]),
   };
 }
 

@@ -114,6 +114,19 @@ export const K6_METRICS = {
   apiReadDuration: k6('api_read_duration', 'trend', true, 'API read latency by strategy'),
   apiWriteDuration: k6('api_write_duration', 'trend', true, 'API write latency by strategy'),
   apiErrors: k6('api_errors', 'counter', false, 'API requests that failed, by strategy and route'),
+  // Errors the scenario harness caught (lib/k6/failures.ts): counted here, logged only a few at a time.
+  iterationErrors: k6(
+    'iteration_errors',
+    'counter',
+    false,
+    'Iterations that hit an error, by kind (the first few per VU are logged)',
+  ),
+  probeErrors: k6(
+    'probe_errors',
+    'counter',
+    false,
+    'Acknowledged probe writes whose read failed (tag read=immediate|poll): neither stale nor fresh',
+  ),
 } as const satisfies Record<string, K6MetricDef>;
 
 export type K6MetricKey = keyof typeof K6_METRICS;
@@ -184,4 +197,28 @@ export const API_METRICS = {
     'pool',
     'state',
   ]),
+  dbTimeouts: api(
+    'cqrs_api_db_timeouts_total',
+    'counter',
+    'Database calls abandoned at the API deadline (waiting for a connection, or for an answer)',
+    ['pool', 'phase'],
+  ),
+  readFallbacks: api(
+    'cqrs_api_read_fallbacks_total',
+    'counter',
+    "Reads the primary answered instead of their strategy's source",
+    ['strategy', 'reason'],
+  ),
+  unavailable: api(
+    'cqrs_api_unavailable_total',
+    'counter',
+    '503 answers, by the dependency that did not answer in time',
+    ['dependency'],
+  ),
+  heartbeats: api(
+    'cqrs_api_heartbeats_total',
+    'counter',
+    'Heartbeats the API wrote on the primary (the replica lag of /readyz)',
+    ['result'],
+  ),
 } as const satisfies Record<string, ApiMetricDef>;

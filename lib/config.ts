@@ -5,8 +5,9 @@
  */
 
 import type { Flavor } from '../common/dialect.ts';
-import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_DEFAULT_USERS, STACK_HOST } from '../stack/defaults.ts';
-import { parseGoDsn, redactDsn } from './dsn.ts';
+// Ports and host only: no credential reaches a bundle (the DSNs come from __ENV, see `requiredBy`).
+import { STACK_DEFAULT_PORTS, STACK_HOST } from '../stack/defaults.ts';
+import { parseGoDsn, passwordOf, redact } from './dsn.ts';
 import { parseDurationMs } from './duration.ts';
 
 export class ConfigError extends Error {
@@ -27,7 +28,15 @@ export interface VarSpec<T> {
   readonly help: string;
   /** Hidden from logs and reports (DSNs carry passwords). */
   readonly secret?: boolean;
+  /**
+   * No default: unset is '' and an error only for the scenario families listed, which cannot run without it.
+   * The DSNs are so: a bundle must carry no credentials, and the API scenarios never open a database.
+   */
+  readonly requiredBy?: readonly ScenarioFamily[];
 }
+
+/** Which scenarios load the config: `sql-*` (xk6-sql), `api-*` (HTTP only), `smoke-config`. */
+export type ScenarioFamily = 'sql' | 'api' | 'config';
 
 const v = <T>(name: string, parser: Parser<T>, def: string, help: string, secret = false): VarSpec<T> => ({
   name,
@@ -35,6 +44,16 @@ const v = <T>(name: string, parser: Parser<T>, def: string, help: string, secret
   default: def,
   help,
   secret,
+});
+
+/** A DSN variable with no default, required by the SQL scenarios. */
+const dsnVar = (name: string, help: string): VarSpec<string> => ({
+  name,
+  parser: goDsn,
+  default: '',
+  help,
+  secret: true,
+  requiredBy: ['sql'],
 });
 
 // --- parsers -------------------------------------------------------------------------------------------------
@@ -106,11 +125,6 @@ const thresholdOverrides: Parser<Record<string, string[]>> = {
   },
 };
 
-const stackDsn = (role: 'writer' | 'reader' | 'monitor', port: number): string => {
-  const u = STACK_DEFAULT_USERS[role];
-  return `${u.user}:${u.password}@tcp(${STACK_HOST}:${port})/${STACK_DATABASE}?interpolateParams=true`;
-};
-
 export const PROFILES = ['smoke', 'load', 'stress', 'spike', 'soak'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 /** How the SQL probe reads after its write; the API scenarios cover the other strategies. */
@@ -120,26 +134,11 @@ export type SqlStrategy = (typeof SQL_STRATEGIES)[number];
 // --- the table -----------------------------------------------------------------------------------------------
 export const CONFIG_SCHEMA = {
   flavor: v<Flavor>('CQRS_FLAVOR', oneOf(['mariadb', 'mysql']), 'mariadb', 'SQL dialect of the servers'),
-  writerDsn: v(
-    'CQRS_WRITER_DSN',
-    goDsn,
-    stackDsn('writer', STACK_DEFAULT_PORTS.primary),
-    'Writer (primary) endpoint',
-    true,
-  ),
-  readerDsn: v(
-    'CQRS_READER_DSN',
-    goDsn,
-    stackDsn('reader', STACK_DEFAULT_PORTS.replica),
-    'Reader (replica) endpoint',
-    true,
-  ),
-  monitorDsn: v(
+  writerDsn: dsnVar('CQRS_WRITER_DSN', 'Writer (primary) endpoint'),
+  readerDsn: dsnVar('CQRS_READER_DSN', 'Reader (replica) endpoint'),
+  monitorDsn: dsnVar(
     'CQRS_REPLICA_MONITOR_DSN',
-    goDsn,
-    stackDsn('monitor', STACK_DEFAULT_PORTS.replica),
     'Replica login allowed to run SHOW REPLICA STATUS (the reader usually is not)',
-    true,
   ),
   apiUrl: v('CQRS_API_URL', httpUrl, `http://${STACK_HOST}:${STACK_DEFAULT_PORTS.api}`, 'CQRS API base URL'),
   profile: v<ProfileName>('CQRS_PROFILE', oneOf(PROFILES), 'smoke', 'Load profile (see Profiles)'),
@@ -211,22 +210,46 @@ export const CONFIG_SCHEMA = {
     '',
     'Threshold overrides as JSON ([] drops a default)',
   ),
+  // issue 8 part C: setup refuses a CQRS_TEST_ID that earlier runs hold, unless this asks to add to it.
+  reuseTestId: v(
+    'CQRS_REUSE_TEST_ID',
+    oneOf(['0', '1']),
+    '0',
+    '1 lets a run add to a CQRS_TEST_ID earlier runs used (refused otherwise; they count in its reconciliation)',
+  ),
 } as const;
 
 type Schema = typeof CONFIG_SCHEMA;
 export type Config = { readonly [K in keyof Schema]: Schema[K] extends VarSpec<infer T> ? T : never };
 
-/** Reads and validates every variable; throws one ConfigError naming the first bad one. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+const families = (spec: VarSpec<unknown>): string => (spec.requiredBy ?? []).map((f) => `${f}-*`).join(', ');
+
+/**
+ * Reads and validates every variable; throws one ConfigError naming the first bad one. `family` is who reads
+ * it: a variable that family requires (`requiredBy`) must then be set.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  family: ScenarioFamily = 'config',
+): Config {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as [string, VarSpec<unknown>][]) {
     const raw = env[spec.name];
     const text = raw === undefined ? spec.default : raw.trim();
+    if (text === '' && spec.requiredBy) {
+      if (spec.requiredBy.includes(family)) {
+        throw new ConfigError(
+          `invalid ${spec.name}; reason: expected ${spec.parser.expected}, got "" (${families(spec)} ` +
+            'scenarios need it: npm start passes it; by hand, load .stack/stack.env)',
+        );
+      }
+      out[key] = '';
+      continue;
+    }
     const value = spec.parser.parse(text);
     if (value === undefined) {
-      const shown = spec.secret ? redactDsn(text) : text;
       throw new ConfigError(
-        `invalid ${spec.name}; reason: expected ${spec.parser.expected}, got ${JSON.stringify(shown)}`,
+        `invalid ${spec.name}; reason: expected ${spec.parser.expected}, got ${JSON.stringify(redact(text))}`,
       );
     }
     out[key] = value;
@@ -241,29 +264,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   return config;
 }
 
-/** Hides the password of `scheme://user:password@host` URLs. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-}
-
-/** The config as `NAME=value` lines for logs and reports; secrets are redacted. */
+/** The config as `NAME=value` lines for logs and reports; every DSN and URL is redacted. */
 export function describeConfig(config: Config): string[] {
   return (Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]).map(([key, spec]) => {
     const value = config[key];
-    const text = typeof value === 'string' ? redactUrl(value) : JSON.stringify(value);
-    return `${spec.name}=${spec.secret ? redactDsn(String(value)) : text}`;
+    return `${spec.name}=${typeof value === 'string' ? redact(value) : JSON.stringify(value)}`;
   });
 }
 
 /** Every password the config holds (DSNs, URL credentials), for checks that output never contains one. */
 export function configPasswords(config: Config): string[] {
   const out: string[] = [];
-  for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]) {
+  for (const key of Object.keys(CONFIG_SCHEMA) as (keyof Config)[]) {
     const value = config[key];
-    if (typeof value !== 'string') continue;
-    const password = spec.secret
-      ? parseGoDsn(value)?.password
-      : /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:([^@/]*)@/i.exec(value)?.[1];
+    const password = typeof value === 'string' ? passwordOf(value) : '';
     if (password) out.push(password);
   }
   return out;
@@ -272,7 +286,11 @@ export function configPasswords(config: Config): string[] {
 /** Markdown table of every variable, for docs/k6-scenarios.md. */
 export function configTableMarkdown(): string {
   const rows = Object.values(CONFIG_SCHEMA).map((s: VarSpec<unknown>) => {
-    const def = s.default === '' ? '(empty)' : s.secret ? `\`${redactDsn(s.default)}\`` : `\`${s.default}\``;
+    const def = s.requiredBy
+      ? `(none; ${(s.requiredBy ?? []).map((f) => `\`${f}-*\``).join(', ')} need it)`
+      : s.default === ''
+        ? '(empty)'
+        : `\`${redact(s.default)}\``;
     return `| \`${s.name}\` | ${def} | ${s.parser.expected.replace(/\|/g, '\\|')} | ${s.help} |`;
   });
   return ['| variable | default | accepts | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');

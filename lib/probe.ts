@@ -9,6 +9,11 @@
  * - `clientLagMs`: from the client's receipt of the acknowledgement to the completion of the first read that saw
  *   the row, on the client's clock (whole milliseconds in k6). It adds a read round trip and any generator
  *   delay; it is kept because it is what a client of the read path experiences.
+ *
+ * A read that fails after the write was acknowledged (the replica died, say) ends the probe as an error-probe
+ * (`readError`), and the probe still counts: leaving it out would bias the stale rate and the timeouts towards
+ * the reads that survived an outage. An immediate read that failed is neither stale nor fresh; a failed poll
+ * leaves the write neither seen nor timed out. A failed write is no probe: nothing was acknowledged.
  */
 import type { VisibilityBasis } from '../common/visibility.ts';
 import type { SessionChecker } from './session.ts';
@@ -31,6 +36,13 @@ export interface ProbeOutcome {
   /** Ack → completion of the read that first saw the row, on the client's clock; null when it timed out. */
   readonly clientLagMs: number | null;
   readonly timedOut: boolean;
+  /**
+   * Which read failed, ending the probe: `timedOut` is then false and the lags null; `stale` is what the
+   * immediate read answered (false when it was the one that failed).
+   */
+  readonly readError: 'immediate' | 'poll' | null;
+  /** What that read threw, for the harness to classify and log. */
+  readonly error?: unknown;
   /** Polls after the immediate read. */
   readonly polls: number;
   readonly writeMs: number;
@@ -54,7 +66,12 @@ export function runProbe(
   let fresh = false;
   let polls = 0;
   try {
-    const immediate = target.readAfterWrite(key, ack);
+    let immediate: Sighting;
+    try {
+      immediate = target.readAfterWrite(key, ack);
+    } catch (err) {
+      return errorOutcome(tag, ack.id, false, 'immediate', err, 0, ackedAt - started);
+    }
     const readAt = clock.now();
     fresh = immediate.seen;
     session?.readOwnWrite(tag, fresh, readAt);
@@ -66,7 +83,12 @@ export function runProbe(
       // Polls are measurement, not client reads: they do not count as session violations.
       if (opts.pollIntervalMs > 0) clock.sleep(opts.pollIntervalMs);
       polls++;
-      const seen = target.poll(key, ack);
+      let seen: Sighting;
+      try {
+        seen = target.poll(key, ack);
+      } catch (err) {
+        return errorOutcome(tag, ack.id, !fresh, 'poll', err, polls, ackedAt - started);
+      }
       if (seen.seen) {
         first = seen;
         clientLag = clock.now() - ackedAt;
@@ -93,7 +115,32 @@ export function runProbe(
     basis: visibility?.basis ?? null,
     clientLagMs: clientLag,
     timedOut: first === null,
+    readError: null,
     polls,
     writeMs: ackedAt - started,
+  };
+}
+
+function errorOutcome(
+  tag: string,
+  id: number,
+  stale: boolean,
+  readError: 'immediate' | 'poll',
+  error: unknown,
+  polls: number,
+  writeMs: number,
+): ProbeOutcome {
+  return {
+    tag,
+    id,
+    stale,
+    visibilityLagMs: null,
+    basis: null,
+    clientLagMs: null,
+    timedOut: false,
+    readError,
+    error,
+    polls,
+    writeMs,
   };
 }

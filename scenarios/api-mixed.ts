@@ -22,7 +22,7 @@ export const { setup, teardown, handleSummary, flushLedger } = h;
 
 const recent: { tag: string; id: number; token: string | undefined }[] = [];
 
-export function mixed(run: RunInfo): void {
+export const mixed = h.iteration((run: RunInfo): void => {
   if (recent.length > 0 && Math.random() < c.readRatio) {
     const own = recent[Math.floor(Math.random() * recent.length)] as (typeof recent)[number];
     const found = h.checked(() => {
@@ -42,6 +42,6 @@ export function mixed(run: RunInfo): void {
   METRICS.rawWrites.add(1, tags);
   recent.push({ tag, id: ack.id, token: ack.gtid });
   if (recent.length > RECENT) recent.shift();
-}
+});
 
 export default mixed;

@@ -15,10 +15,10 @@ export const options = h.options({ compat: h.openWorkload('compat', { tags }) })
 
 export const { setup, teardown, handleSummary, flushLedger } = h;
 
-export function compat(): void {
+export const compat = h.iteration((): void => {
   const { users } = h.client().compat(strategy);
   METRICS.rawWrites.add(1, tags);
   recordRead(users === 0, tags);
-}
+});
 
 export default compat;

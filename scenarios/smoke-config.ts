@@ -4,8 +4,9 @@
  */
 import { check } from 'k6';
 import { CONFIG_SCHEMA, configPasswords, describeConfig, loadConfig } from '../lib/config.ts';
+import { loadOrFail } from '../lib/k6/init-error.ts';
 
-const config = loadConfig(__ENV);
+const config = loadOrFail(() => loadConfig(__ENV));
 
 export const options = { vus: 1, iterations: 1, thresholds: { checks: ['rate>=1'] } };
 

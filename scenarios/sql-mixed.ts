@@ -24,7 +24,7 @@ export const { setup, teardown, handleSummary, flushLedger } = h;
 /** This VU's latest acknowledged write: what a user would expect to read back, and how (its GTID, say). */
 let latest: { tag: string; ack: WriteAck } | undefined;
 
-export function mixed(run: RunInfo): void {
+export const mixed = h.iteration((run: RunInfo): void => {
   if (Math.random() < c.probeFraction) {
     h.probe(run);
     return;
@@ -46,7 +46,7 @@ export function mixed(run: RunInfo): void {
   latest = { tag: probeTag(key), ack };
   h.session().acknowledged(latest.tag, k6Clock.now());
   METRICS.sqlWrites.add(1, { endpoint: 'writer' });
-}
+});
 
 export const { heartbeatWrite, heartbeatSample } = h;
 

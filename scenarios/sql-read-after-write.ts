@@ -12,8 +12,8 @@ export const options = h.options({
 
 export const { setup, teardown, handleSummary, flushLedger } = h;
 
-export function probe(run: RunInfo): void {
+export const probe = h.iteration((run: RunInfo): void => {
   h.probe(run);
-}
+});
 
 export default probe;

@@ -28,13 +28,13 @@ export const { teardown, handleSummary, flushLedger } = h;
 
 let iterations = 0;
 
-export function read(run: ReadLoadRun): void {
+export const read = h.iteration((run: ReadLoadRun): void => {
   const id = 1 + Math.floor(Math.random() * Math.max(1, run.maxId));
   h.store.pointRead(id);
   METRICS.sqlReads.add(1, { endpoint: 'reader' });
   if (iterations++ % MAX_ID_EVERY === 0) {
     h.checked(() => h.session().observe('max_id', h.store.maxId('reader'), k6Clock.now()));
   }
-}
+});
 
 export default read;

@@ -30,8 +30,8 @@ export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export const { heartbeatWrite, heartbeatSample } = h;
 
-export function write(run: RunInfo): void {
+export const write = h.iteration((run: RunInfo): void => {
   h.store.writeAndRecord(h.nextKey(run));
-}
+});
 
 export default heartbeatSample;

@@ -8,9 +8,9 @@ export const options = h.options({ writes: h.openWorkload('write') });
 
 export const { setup, teardown, handleSummary, flushLedger } = h;
 
-export function write(run: RunInfo): void {
+export const write = h.iteration((run: RunInfo): void => {
   h.store.writeAndRecord(h.nextKey(run));
   METRICS.sqlWrites.add(1, { endpoint: 'writer' });
-}
+});
 
 export default write;

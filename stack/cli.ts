@@ -3,6 +3,7 @@
  * Every failure is one line on stderr and exit code 1.
  */
 import { parseArgs } from 'node:util';
+import { redact } from '../lib/dsn.ts';
 import { oneLine } from './errors.ts';
 import { loadStackConfig, setLag, stackDown, stackStatus, stackUp } from './index.ts';
 import { LAG_USAGE } from './lag.ts';
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(
         `reader: ${up.endpoints.reader.user}@${up.endpoints.reader.host}:${up.endpoints.reader.port}`,
       );
-      console.log(`prometheus: ${up.endpoints.prometheusUrl}  redis: ${up.endpoints.redisUrl}`);
+      console.log(`prometheus: ${up.endpoints.prometheusUrl}  redis: ${redact(up.endpoints.redisUrl)}`);
       return 0;
     }
     case 'down':

@@ -4,14 +4,10 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import {
-  STACK_DATABASE,
-  STACK_DEFAULT_PORTS,
-  STACK_DEFAULT_USERS,
-  STACK_HOST,
-  type StackPortName,
-} from './defaults.ts';
+import { STACK_DEFAULT_USERS } from './credentials.ts';
+import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST, type StackPortName } from './defaults.ts';
 import { StackError } from './errors.ts';
+import { SERVER_OS_USER } from './os-user.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
@@ -25,6 +21,8 @@ export interface StackConfig {
   withApi: boolean;
   /** How long one service may take to become ready. */
   readyTimeoutMs: number;
+  /** The OS user the database servers run as when the stack runs as root (stack/os-user.ts). */
+  serverOsUser: string;
 }
 
 const port = z.coerce.number().int().min(1024).max(65535);
@@ -78,5 +76,6 @@ export function loadStackConfig(
     users,
     withApi: overrides.withApi ?? env.CQRS_STACK_API !== '0',
     readyTimeoutMs: overrides.readyTimeoutMs ?? timeout.data,
+    serverOsUser: overrides.serverOsUser ?? SERVER_OS_USER,
   };
 }

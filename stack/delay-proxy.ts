@@ -3,6 +3,8 @@
  * which injects sub-second replication lag (tc netem is unavailable here; MASTER_DELAY only does whole seconds).
  * Chunks keep their order when D changes: a chunk is never released before the one in front of it. Replica→
  * primary traffic passes at once. D is read and changed over a small HTTP control port: GET/PUT /delay.
+ * The control port is loopback only and unauthenticated (a lab knob, like the other lab endpoints); it reads
+ * at most MAX_BODY_BYTES of a body, so no client can make it buffer, and says in JSON what it refused and why.
  */
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -16,6 +18,70 @@ export interface DelayProxyOptions {
 }
 
 export const MAX_DELAY_MS = 600_000;
+/** A PUT body is `{"delayMs": n}`: a few bytes. Anything past this is refused (413) without being read. */
+export const MAX_BODY_BYTES = 4096;
+
+type Reply = [status: number, body: Record<string, unknown>];
+
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Stops reading a request's socket for good: the rest of its body stays in the kernel's socket buffer, never in
+ * this process. Node resumes the socket on its own (a 'resume' queued while reading the request, and draining
+ * an unread body after the answer), so it is paused again each time.
+ */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  socket.on('resume', () => socket.pause());
+}
+
+/**
+ * The request body, at most `limit` bytes; past the limit, or when the declared length is past it, a 413 error
+ * and the socket is no longer read.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const refuse = () => {
+      req.off('data', onData);
+      chunks.length = 0;
+      stopReading(req.socket);
+      reject(new RequestError(413, `body larger than ${limit} bytes`));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) refuse();
+      else chunks.push(chunk);
+    };
+    // Listening marks the body as consumed, so Node does not drain it after the answer; it also starts reading
+    // on the next tick, so a body declared too long is refused just after that (setImmediate), not before.
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+    if (Number(req.headers['content-length'] ?? 0) > limit) setImmediate(refuse);
+  });
+}
+
+/**
+ * A connection whose request body was left unread ends after the answer, but not outright: closing with data
+ * unread resets it, and the client may lose the answer. Node would do just that (destroySoon, for a
+ * `connection: close` answer), so the socket half-closes instead and is dropped after a linger, unread.
+ */
+function closeAfterAnswer(socket: Socket, lingerMs = 1000): void {
+  stopReading(socket);
+  socket.destroySoon = () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), lingerMs).unref();
+  };
+}
 
 /** Queue of chunks released in order, each no earlier than its due time. */
 class DelayedPipe {
@@ -71,13 +137,24 @@ export class DelayProxy {
   constructor(private readonly opts: DelayProxyOptions) {
     this.delayMs = opts.delayMs ?? 0;
     this.proxy = createServer((client) => this.onClient(client));
-    this.control = createHttpServer((req, res) => {
-      void this.onControl(req).then(
-        ([status, body]) => {
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-        },
-        () => res.writeHead(500).end(),
-      );
+    // A request that never completes is cut after requestTimeout, checked every second (Node's default: 30 s).
+    const limits = { requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+    this.control = createHttpServer(limits, (req, res) => {
+      void this.onControl(req)
+        .catch((err: unknown): Reply => {
+          if (err instanceof RequestError) return [err.status, { error: err.message }];
+          return [500, { error: err instanceof Error ? err.message : String(err) }];
+        })
+        .then(([status, body]) => {
+          const unread = !req.complete;
+          if (unread) closeAfterAnswer(req.socket);
+          res
+            .writeHead(status, {
+              'content-type': 'application/json',
+              ...(unread ? { connection: 'close' } : {}),
+            })
+            .end(JSON.stringify(body));
+        });
     });
   }
 
@@ -120,13 +197,18 @@ export class DelayProxy {
     }
   }
 
-  private async onControl(req: IncomingMessage): Promise<[number, unknown]> {
-    if (req.url !== '/delay') return [404, { error: 'not found' }];
+  private async onControl(req: IncomingMessage): Promise<Reply> {
+    if (req.url !== '/delay') return [404, { error: 'not found; use /delay' }];
     if (req.method === 'GET') return [200, { delayMs: this.delayMs }];
     if (req.method !== 'PUT') return [405, { error: 'use GET or PUT' }];
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const value = (JSON.parse(body || '{}') as { delayMs?: unknown }).delayMs;
+    const body = await readBody(req, MAX_BODY_BYTES);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return [400, { error: 'body must be JSON like {"delayMs": 50}' }];
+    }
+    const value = (parsed as { delayMs?: unknown } | null)?.delayMs;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
       return [400, { error: `delayMs must be a number from 0 to ${MAX_DELAY_MS}` }];
     }

@@ -16,9 +16,13 @@ export interface StackEndpoints {
   reader: DbEndpoint;
   /** The replica, as a login that may read replica status (SHOW SLAVE/REPLICA STATUS). */
   replicaMonitor: DbEndpoint;
-  /** Admin access over the unix socket (root, no password), for stack control and tests. */
+  /**
+   * Admin access over the unix socket, for stack control and tests: as the OS user running the stack (root in
+   * CI), authenticated by unix_socket, so no password exists to leak.
+   */
   primaryAdminSocket: string;
   replicaAdminSocket: string;
+  /** With the password the stack generated (stack/secrets.ts). */
   redisUrl: string;
   apiUrl: string;
   prometheusUrl: string;

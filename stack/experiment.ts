@@ -5,8 +5,8 @@
  * in reports/<test id>/. Knobs: CQRS_EXP_LAGS (default 0,5ms,50ms), CQRS_EXP_DURATION (default 10s),
  * CQRS_EXP_REMOTE_WRITE=1 (send metrics to the stack's Prometheus), plus every CQRS_* k6 variable.
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
 import { PROFILES, type ProfileName } from '../lib/config.ts';
@@ -54,6 +54,29 @@ export function experimentSettings(env: NodeJS.ProcessEnv): Settings {
 
 const log = (line: string) => console.log(line);
 
+/**
+ * A report folder that already holds files belongs to an earlier run with the same test id: k6 would
+ * overwrite its reports (and its rows would make this run's writes fail). Refused unless CQRS_REUSE_TEST_ID=1,
+ * the variable with which the k6 scenarios' setup accepts a reused id too.
+ */
+export function refuseUsedReportDir(dir: string, env: Readonly<Record<string, string | undefined>>): void {
+  if (env.CQRS_REUSE_TEST_ID === '1' || !existsSync(dir)) return;
+  const files = readdirSync(dir);
+  if (files.length === 0) return;
+  throw new Error(
+    `${relative(PROJECT_ROOT, dir) || dir}/ already holds a run's reports (${files.slice(0, 5).join(', ')}` +
+      `${files.length > 5 ? ', …' : ''}); remove it, or set CQRS_REUSE_TEST_ID=1 to overwrite them`,
+  );
+}
+
+/** One line per run folder naming the files that exist in it (k6 writes them only into a folder that exists). */
+export function reportListing(dirs: readonly string[]): string[] {
+  return dirs.map((dir) => {
+    const files = existsSync(dir) ? readdirSync(dir).sort() : [];
+    return `  ${basename(dir)}/: ${files.length > 0 ? files.join(', ') : 'nothing was written'}`;
+  });
+}
+
 async function runK6(
   k6: string,
   scenario: string,
@@ -62,7 +85,7 @@ async function runK6(
   env: Record<string, string>,
   remoteWrite: boolean,
 ): Promise<number> {
-  const dir = join(PROJECT_ROOT, 'reports', testId);
+  const dir = reportDir(testId);
   mkdirSync(dir, { recursive: true });
   const logFile = createWriteStream(join(dir, 'k6.log'));
   const args = ['run', '--tag', `testid=${testId}`, '--tag', `lag=${lag}`];
@@ -95,8 +118,10 @@ export function workloadMs(
   return profileDurationMs(profile as ProfileName, ms);
 }
 
+const reportDir = (testId: string) => join(PROJECT_ROOT, 'reports', testId);
+
 function readFigures(testId: string, opts: FigureOptions): ComparisonRow['figures'] {
-  const file = join(PROJECT_ROOT, 'reports', testId, 'summary.json');
+  const file = join(reportDir(testId), 'summary.json');
   if (!existsSync(file)) return null;
   return consistencyFigures(JSON.parse(readFileSync(file, 'utf8')) as SummaryData, opts);
 }
@@ -122,6 +147,11 @@ async function main(): Promise<number> {
   const rows: ComparisonRow[] = [];
   const figureOptions = { workloadMs: workloadMs(env, settings.duration) };
   const total = settings.lags.length * SCENARIOS.length;
+  const testIdOf = (scenario: string, lag: string) =>
+    `${base}-${scenario.replace(/^sql-/, '')}-lag${lag.replace(/[^0-9a-z]/gi, '')}`;
+  const dirs = settings.lags.flatMap((lag) => SCENARIOS.map((s) => reportDir(testIdOf(s, lag))));
+  // Before any run: a refusal should not come halfway through the experiment.
+  for (const dir of dirs) refuseUsedReportDir(dir, env);
   log(
     `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${env.CQRS_PROFILE ?? 'smoke'}, ` +
       `strategy ${env.CQRS_SQL_STRATEGY ?? 'eventual'})`,
@@ -143,7 +173,7 @@ async function main(): Promise<number> {
     for (const lag of settings.lags) {
       log(`lag: ${await setLag(cfg, lag)}`);
       for (const scenario of SCENARIOS) {
-        const testId = `${base}-${scenario.replace(/^sql-/, '')}-lag${lag.replace(/[^0-9a-z]/gi, '')}`;
+        const testId = testIdOf(scenario, lag);
         log(
           `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → reports/${testId}/`,
         );
@@ -163,7 +193,9 @@ async function main(): Promise<number> {
     await setLag(cfg, '0').catch(() => {});
   }
   log(`\n${comparisonTable(rows)}\n`);
-  log(`reports: reports/${base}-*/ (consistency.md, summary.json, junit.xml, k6.log)`);
+  // What exists, not what should: a run that stopped early (exit 107/108) wrote only its k6.log.
+  log(`reports: reports/${base}-*/`);
+  for (const line of reportListing(dirs.slice(0, rows.length))) log(line);
   // Threshold failures (99) are results, not breakage; anything else is.
   return rows.some((r) => r.exitCode !== 0 && r.exitCode !== 99) ? 1 : 0;
 }

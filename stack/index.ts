@@ -2,7 +2,7 @@
  * The local stack as a library: `stack/cli.ts`, `npm start`, the tests and the benchmarks all drive it through
  * these functions.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import {
@@ -51,6 +51,20 @@ export interface UpResult {
   reused: ServiceName[];
 }
 
+/**
+ * The state folder holds the stack's credentials (0600 files) and the servers' folders. Only its owner lists
+ * it; when the servers run as another OS user they need to pass through it, so it is 0711 then, else 0700.
+ */
+function closeStateDir(dir: string, traversable: boolean): void {
+  const st = statSync(dir);
+  if ((st.mode & 0o002) !== 0) {
+    throw new StackError(
+      `state folder ${dir} is writable by every user; set CQRS_STACK_DIR to a folder of your own`,
+    );
+  }
+  chmodSync(dir, traversable ? 0o711 : 0o700);
+}
+
 async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<void> {
   for (const s of services) {
     for (const p of s.ports) {
@@ -71,7 +85,9 @@ async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<vo
 export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<UpResult> {
   const bins = await findBinaries();
   mkdirSync(cfg.stateDir, { recursive: true });
-  const ctx = makeContext(cfg, bins);
+  const ctx = makeContext(cfg, bins, log);
+  closeStateDir(cfg.stateDir, ctx.runAs.user.uid !== process.getuid?.());
+  if (ctx.runAs.warning) log(ctx.runAs.warning);
   const registry = readRegistry(cfg.stateDir);
   const dependents = dependentServices(cfg);
   const toStart = [...INDEPENDENT_SERVICES, ...dependents].filter((s) => !isRunning(registry[s.name]));

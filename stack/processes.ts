@@ -68,6 +68,16 @@ export function isRunning(rec: ProcessRecord | undefined): rec is ProcessRecord 
   }
 }
 
+/** The real uid a process runs as (/proc/<pid>/status), or undefined once it is gone. */
+export function processUid(pid: number): number | undefined {
+  try {
+    const line = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return line ? Number(line[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface DaemonSpec {
   name: string;
   command: string;
@@ -85,7 +95,8 @@ export function logFile(stateDir: string, name: string): string {
 
 /** Starts a detached server and records its PID. Its stdout/stderr append to <state>/logs/<name>.log. */
 export function startDaemon(spec: DaemonSpec): ProcessRecord {
-  mkdirSync(join(spec.stateDir, 'logs'), { recursive: true });
+  // Logs may hold what a service printed about its clients: for the stack's user only.
+  mkdirSync(join(spec.stateDir, 'logs'), { recursive: true, mode: 0o700 });
   const out = openSync(logFile(spec.stateDir, spec.name), 'a');
   try {
     const child = spawn(spec.command, spec.args, {

@@ -28,7 +28,7 @@ export function prometheusConfig(cfg: StackConfig): unknown {
 /** Writes prometheus.yml and validates it with promtool; returns the args to start Prometheus with. */
 export async function preparePrometheus(cfg: StackConfig, bins: Binaries): Promise<string[]> {
   const dir = join(cfg.stateDir, 'prometheus');
-  mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'data'), { recursive: true, mode: 0o700 });
   const file = join(dir, 'prometheus.yml');
   writeFileSync(file, stringify(prometheusConfig(cfg)));
   const check = await execa(bins.promtool, ['check', 'config', file], { reject: false, all: true });
@@ -50,7 +50,7 @@ export async function preparePrometheus(cfg: StackConfig, bins: Binaries): Promi
 /** One exporter per server, each with its own my.cnf and loopback port. */
 export function prepareExporter(cfg: StackConfig, role: 'primary' | 'replica'): string[] {
   const dir = join(cfg.stateDir, `exporter-${role}`);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const cnf = join(dir, 'my.cnf');
   const port = role === 'primary' ? cfg.ports.primary : cfg.ports.replica;
   writeFileSync(

@@ -22,7 +22,12 @@ export async function pollUntil(
         `${ctx.name} exited during start-up (${logTail(ctx.stateDir, ctx.name) || 'no output'})`,
       );
     }
-    if (await attempt().catch(() => false)) return;
+    // Not ready yet is false or any error; a StackError says waiting cannot help, so it ends the wait.
+    const ok = await attempt().catch((err: unknown) => {
+      if (err instanceof StackError) throw err;
+      return false;
+    });
+    if (ok) return;
     if (Date.now() > deadline) {
       throw new StackError(`${ctx.name} did not become ready within ${ctx.timeoutMs} ms (${what})`);
     }

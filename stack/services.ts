@@ -2,7 +2,8 @@
  * The services of the local stack, each with how it starts and how readiness is proven. `stack:up` walks
  * them in dependency order; `stack:down` walks them backwards.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Dialect, dialectFor } from '../common/dialect.ts';
@@ -10,6 +11,7 @@ import type { Binaries } from './binaries.ts';
 import { PROJECT_ROOT, type StackConfig } from './config.ts';
 import type { StackPortName } from './defaults.ts';
 import { type StackEndpoints, toEnv } from './endpoints.ts';
+import { StackError } from './errors.ts';
 import {
   instanceFor,
   type MysqldInstance,
@@ -17,9 +19,11 @@ import {
   startInstance,
   waitForInstance,
 } from './mysqld.ts';
-import { type ProcessRecord, startDaemon } from './processes.ts';
+import { type ServerUser, serverUser } from './os-user.ts';
+import { type ProcessRecord, processUid, startDaemon } from './processes.ts';
 import { prepareExporter, preparePrometheus } from './prometheus.ts';
 import { httpReady, pollUntil } from './readiness.ts';
+import { type StackSecrets, secretsFile, stackSecrets } from './secrets.ts';
 
 export type ServiceName =
   | 'primary'
@@ -38,6 +42,11 @@ export interface StackContext {
   primary: MysqldInstance;
   replica: MysqldInstance;
   endpoints: StackEndpoints;
+  /** The OS user the database servers run as (os-user.ts). */
+  runAs: ServerUser;
+  secrets: StackSecrets;
+  /** Progress and warnings, one line each (stackUp's log). */
+  log: (line: string) => void;
 }
 
 export interface ServiceDef {
@@ -50,7 +59,12 @@ export interface ServiceDef {
 export const API_ENTRY = join(PROJECT_ROOT, 'api', 'server.ts');
 const DELAY_PROXY_ENTRY = join(PROJECT_ROOT, 'stack', 'delay-proxy.ts');
 
-export function makeContext(cfg: StackConfig, bins: Binaries): StackContext {
+export function makeContext(
+  cfg: StackConfig,
+  bins: Binaries,
+  log: (line: string) => void = () => {},
+): StackContext {
+  const secrets = stackSecrets(cfg.stateDir);
   const primary = instanceFor(cfg.stateDir, 'primary', cfg.ports.primary);
   const replica = instanceFor(cfg.stateDir, 'replica', cfg.ports.replica);
   const http = (port: number) => `http://${cfg.host}:${port}`;
@@ -74,12 +88,15 @@ export function makeContext(cfg: StackConfig, bins: Binaries): StackContext {
       replicaMonitor: db(cfg.ports.replica, 'monitor'),
       primaryAdminSocket: primary.socket,
       replicaAdminSocket: replica.socket,
-      redisUrl: `redis://${cfg.host}:${cfg.ports.redis}`,
+      redisUrl: `redis://:${secrets.redisPassword}@${cfg.host}:${cfg.ports.redis}`,
       apiUrl: http(cfg.ports.api),
       prometheusUrl: http(cfg.ports.prometheus),
       remoteWriteUrl: `${http(cfg.ports.prometheus)}/api/v1/write`,
       delayProxyControlUrl: http(cfg.ports.delayProxyControl),
     },
+    runAs: serverUser(cfg.stateDir, cfg.serverOsUser),
+    secrets,
+    log,
   };
 }
 
@@ -96,10 +113,27 @@ function mysqldService(role: 'primary' | 'replica'): ServiceDef {
     ports: [role],
     async start(ctx) {
       const inst = ctx[role];
-      await prepareInstance(inst, ctx.bins);
+      if ((await prepareInstance(inst, ctx.bins, ctx.runAs)) === 'migrated') {
+        ctx.log(`  ~ ${role}: datadir handed to OS user ${ctx.runAs.user.name} (it was another user's)`);
+      }
       return startInstance(inst, ctx.bins, ctx.cfg.stateDir);
     },
-    ready: (ctx, rec) => waitForInstance(ctx[role], rec, ctx.cfg.stateDir, ctx.cfg.readyTimeoutMs),
+    async ready(ctx, rec) {
+      const changes = await waitForInstance(
+        ctx[role],
+        rec,
+        ctx.cfg.stateDir,
+        ctx.cfg.readyTimeoutMs,
+        ctx.bins.flavor,
+      );
+      for (const change of changes) ctx.log(`  ~ ${role}: ${change}`);
+      // A server an earlier version started stays root's until it restarts; say so rather than hide it.
+      if (processUid(rec.pid) === 0 && ctx.runAs.user.uid !== 0) {
+        ctx.log(
+          `warning: ${role} (pid ${rec.pid}) runs as root, started by an earlier version; restart it: npm run stack:down && npm run stack:up`,
+        );
+      }
+    },
   };
 }
 
@@ -157,28 +191,34 @@ export const INDEPENDENT_SERVICES: ServiceDef[] = [
       startDaemon({
         name: 'redis',
         command: ctx.bins.redis,
-        // No persistence: the cache is disposable by design.
-        args: [
-          '--bind',
-          ctx.cfg.host,
-          '--port',
-          String(ctx.cfg.ports.redis),
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-        ],
+        args: [writeRedisConf(ctx)],
         stateDir: ctx.cfg.stateDir,
       }),
     ready: (ctx, rec) =>
       pollUntil(
         ready(ctx, 'redis', rec),
         async () => {
+          // Unauthenticated first: a Redis that answers it has no password (an earlier version started it),
+          // and waiting will not change that. ioredis would only warn and carry on.
+          const open = await redisReply(ctx.cfg.host, ctx.cfg.ports.redis, 'PING');
+          if (open.startsWith('+PONG')) {
+            throw new StackError(
+              `redis (pid ${rec.pid}) answers without a password, started by an earlier version; restart it: npm run stack:down && npm run stack:up`,
+            );
+          }
+          if (!open.startsWith('-NOAUTH')) return false;
           const client = new Redis(ctx.endpoints.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
           client.on('error', () => {});
           try {
             await client.connect();
             return (await client.ping()) === 'PONG';
+          } catch (err) {
+            if (/WRONGPASS/.test(String(err))) {
+              throw new StackError(
+                `redis (pid ${rec.pid}) has another password than ${secretsFile(ctx.cfg.stateDir)}; restart it: npm run stack:down && npm run stack:up`,
+              );
+            }
+            return false;
           } finally {
             client.disconnect();
           }
@@ -226,6 +266,49 @@ export function dependentServices(cfg: StackConfig): ServiceDef[] {
     });
   }
   return services;
+}
+
+/** One raw RESP command; the first reply line ('' when nothing answers within a second). */
+export function redisReply(host: string, port: number, command: string): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, host);
+    let reply = '';
+    const done = () => {
+      sock.destroy();
+      resolve(reply.split('\r\n')[0] ?? '');
+    };
+    sock.setTimeout(1000, done);
+    sock.on('error', done);
+    sock.on('connect', () => sock.write(`${command}\r\n`));
+    sock.on('data', (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done();
+    });
+  });
+}
+
+/**
+ * redis.conf (0600, in a 0700 folder): the password stays out of argv, which every local user can read in
+ * /proc. No persistence: the cache is disposable by design. Redis 7 refuses CONFIG SET of `dir` and
+ * `dbfilename` by default (enable-protected-configs), so even a client with the password cannot make it write
+ * files elsewhere.
+ */
+function writeRedisConf(ctx: StackContext): string {
+  const dir = join(ctx.cfg.stateDir, 'redis');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = join(dir, 'redis.conf');
+  const lines = [
+    `bind ${ctx.cfg.host}`,
+    `port ${ctx.cfg.ports.redis}`,
+    `requirepass ${ctx.secrets.redisPassword}`,
+    'save ""',
+    'appendonly no',
+    `dir ${dir}`,
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
 }
 
 /** Single-quoted for POSIX shells: DSNs contain `(` and `)`. */

@@ -36,7 +36,7 @@ export const metricsPlugin = fp(
     });
 
     app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-      for (const name of ['writer', 'reader', 'grBeforePool', 'routerSplitPool'] as const) {
+      for (const name of ['writer', 'reader', 'gtidWaitPool', 'grBeforePool', 'routerSplitPool'] as const) {
         const pool = app[name];
         if (!pool) continue;
         const s = poolStats(pool);

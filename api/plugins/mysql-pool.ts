@@ -5,12 +5,14 @@
 import fp from 'fastify-plugin';
 import { createPool, type Pool } from 'mysql2/promise';
 
-export type PoolName = 'writer' | 'reader' | 'grBeforePool' | 'routerSplitPool';
+export type PoolName = 'writer' | 'reader' | 'gtidWaitPool' | 'grBeforePool' | 'routerSplitPool';
 
 declare module 'fastify' {
   interface FastifyInstance {
     writer: Pool;
     reader: Pool;
+    /** Replica connections for gtid-wait's waits alone (read/gtid-wait.ts). */
+    gtidWaitPool: Pool;
     /** Only on MySQL: reader connections with group_replication_consistency=BEFORE. */
     grBeforePool: Pool | null;
     /** Only with CQRS_ROUTER_SPLIT_URL: connections to Router's split port with wait_for_my_writes. */
@@ -38,7 +40,8 @@ export const mysqlPool = fp<MysqlPoolOptions>(
       connectionLimit: opts.size,
       // Bounded: under overload the API answers 503 instead of queueing without limit.
       queueLimit: opts.size * 100,
-      // An outage must become a 503 quickly, not hang a request for the 10 s default.
+      // An outage must become a 503 quickly, not hang a request for the 10 s default. Calls have a shorter
+      // deadline of their own (api/db.ts); this one only ends connection attempts nobody waits for any more.
       connectTimeout: 2000,
       enableKeepAlive: true,
       timezone: 'Z',

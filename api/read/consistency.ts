@@ -12,6 +12,7 @@ import { VISIBILITY_HEADERS } from '../../common/visibility.ts';
 import { CLIENT_ID_PATTERN } from '../schemas.ts';
 import { type CacheEntry, cacheUsers } from './cache.ts';
 import { executeRead, type Lookup, type ReadDeps, type ReadOutcome } from './execute.ts';
+import { WaitPool } from './gtid-wait.ts';
 import { chooseStrategy, planRead } from './plan.ts';
 import { StickyWindows } from './sticky.ts';
 
@@ -41,6 +42,8 @@ export interface ConsistencyOptions {
   defaultStrategy: Strategy;
   stickyWindowMs: number;
   gtidWaitTimeoutMs: number;
+  /** Connections of `app.gtidWaitPool` (gtid-wait.ts). */
+  gtidWaitPoolSize: number;
   cacheTtlS: number;
 }
 
@@ -51,6 +54,8 @@ interface ReadRequestParts {
 
 export interface Consistency {
   readonly dialect: Dialect;
+  /** What reads run on (pools, deadlines, metrics, the rate-limited log); tests swap single members. */
+  readonly deps: ReadDeps;
   readonly sticky: StickyWindows;
   strategyOf(request: ReadRequestParts): Strategy;
   /** The client's id from `X-Client-Id` or the cookie; issues a cookie on writes when it has neither. */
@@ -69,18 +74,22 @@ export interface Consistency {
 export const consistencyPlugin = fp<ConsistencyOptions>(
   async (app, opts) => {
     const sticky = new StickyWindows(opts.stickyWindowMs);
-    const deps = (log: ReadDeps['log']): ReadDeps => ({
+    // Once per app: the log is the app's rate-limited one, not the request's (an outage would repeat a line
+    // per request).
+    const deps: ReadDeps = {
       writer: app.writer,
       reader: app.reader,
+      gtidWait: new WaitPool(app.gtidWaitPool, opts.gtidWaitPoolSize),
       grBeforePool: app.grBeforePool,
       routerSplitPool: app.routerSplitPool,
       redis: app.redis,
       dialect: opts.dialect,
       metrics: app.metrics,
+      calls: app.dbCalls,
       gtidWaitTimeoutMs: opts.gtidWaitTimeoutMs,
       cacheTtlS: opts.cacheTtlS,
-      log,
-    });
+      log: app.logLimiter.byMessage,
+    };
 
     const clientId = (request: FastifyRequest, reply?: FastifyReply): string | undefined => {
       const header = request.headers['x-client-id'];
@@ -102,6 +111,7 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
 
     const consistency: Consistency = {
       dialect: opts.dialect,
+      deps,
       sticky,
       strategyOf,
       clientId,
@@ -113,8 +123,9 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
         });
         const labels: ReadLabels = { strategy, source: 'none' };
         request.readLabels = labels;
-        const outcome = await executeRead(deps(request.log), plan, lookup);
+        const outcome = await executeRead(deps, plan, lookup);
         labels.source = outcome.source;
+        if (outcome.fallback) app.metrics.readFallbacks.inc({ strategy, reason: outcome.fallback });
         reply.header('x-read-source', outcome.source);
         reply.header('x-read-strategy', strategy);
         if (outcome.waitMs !== undefined) reply.header('x-read-wait-ms', outcome.waitMs.toFixed(3));
@@ -131,7 +142,7 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
         if (id !== undefined) sticky.recordWrite(id, Date.now());
         // Write-through for every write, whatever strategy the writer asked for: a later `cache` read by
         // anyone must not miss a row that exists.
-        await cacheUsers(deps(request.log), written);
+        await cacheUsers(deps, written);
       },
     };
     app.decorate('consistency', consistency);
@@ -140,7 +151,7 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
   },
   {
     name: 'consistency',
-    dependencies: ['mysql-pool', 'redis', 'metrics', '@fastify/cookie'],
+    dependencies: ['mysql-pool', 'redis', 'metrics', 'db-calls', '@fastify/cookie'],
     fastify: '5.x',
   },
 );

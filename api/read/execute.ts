@@ -5,26 +5,28 @@
  */
 
 import type { Redis } from 'ioredis';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import type { Dialect } from '../../common/dialect.ts';
 import type { ReadSource } from '../../common/strategies.ts';
 import type { Visibility } from '../../common/visibility.ts';
-import { ClientError, describe, isOutage, onDb } from '../errors.ts';
+import { type DbCalls, type PoolLabel, withConnection } from '../db.ts';
+import { ClientError, DbTimeoutError, describe, isOutage, onDb, type UnavailableError } from '../errors.ts';
+import type { WarnLog } from '../log-limit.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import { replicaVisibility, toUser, type User, type UserRow, type VisibleUserRow } from '../users/sql.ts';
+import type { User } from '../users/sql.ts';
 import { cacheUsers, decodeCached } from './cache.ts';
+import { type WaitPool, waitThenRead } from './gtid-wait.ts';
 import type { ReadPlan } from './plan.ts';
+import { type Found, type Lookup, selectPrimary, selectReplica } from './select.ts';
 
-export interface Lookup {
-  /** On the primary. */
-  sql: string;
-  /** Everywhere else: the same rows plus their visibility columns (users/sql.ts). */
-  replicaSql: string;
-  params: (string | number)[];
-  cacheKey: string;
-}
+export type { Lookup } from './select.ts';
 
-export type Fallback = 'timeout' | 'replica_unavailable' | 'cache_unavailable';
+/**
+ * Why a read left its strategy's source for the primary: the GTID wait timed out (`timeout`), every wait
+ * connection stayed busy for the whole wait timeout (`wait_busy`), the replica did not answer in time or at
+ * all (`replica_unavailable`), or Redis did not (`cache_unavailable`).
+ */
+export type Fallback = 'timeout' | 'wait_busy' | 'replica_unavailable' | 'cache_unavailable';
 
 export interface ReadOutcome {
   users: User[];
@@ -39,36 +41,18 @@ export interface ReadOutcome {
 export interface ReadDeps {
   writer: Pool;
   reader: Pool;
+  /** gtid-wait's own connections to the replica (gtid-wait.ts). */
+  gtidWait: WaitPool;
   grBeforePool: Pool | null;
   routerSplitPool: Pool | null;
   redis: Redis;
   dialect: Dialect;
   metrics: ApiMetrics;
+  /** The deadline of each pool's calls (db.ts). */
+  calls: DbCalls;
   gtidWaitTimeoutMs: number;
   cacheTtlS: number;
-  log: { warn(obj: object, msg: string): void };
-}
-
-interface Found {
-  users: User[];
-  visibility: Visibility | undefined;
-}
-
-/** A row is visible on the primary from its own commit. */
-const COMMITTED: Visibility = Object.freeze({ lagUs: 0, basis: 'commit' });
-
-async function selectPrimary(pool: Pool, lookup: Lookup): Promise<Found> {
-  const [rows] = await pool.execute<RowDataPacket[]>(lookup.sql, lookup.params);
-  const users = (rows as unknown as UserRow[]).map(toUser);
-  return { users, visibility: users.length > 0 ? COMMITTED : undefined };
-}
-
-/** Any read that is not on the primary: the replica, a GR secondary, or whatever Router picked. */
-async function selectReplica(pool: Pool | PoolConnection, lookup: Lookup): Promise<Found> {
-  const [rows] = await pool.execute<RowDataPacket[]>(lookup.replicaSql, lookup.params);
-  const typed = rows as unknown as VisibleUserRow[];
-  const first = typed[0];
-  return { users: typed.map(toUser), visibility: first && replicaVisibility(first) };
+  log: WarnLog;
 }
 
 /** `router-split` on an API started without Router: a client error, for its reads and its writes alike. */
@@ -76,15 +60,25 @@ export const routerSplitMissing = () =>
   new ClientError(400, 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API');
 
 /** The primary read: the `primary` plan, and every fallback when the replica or the cache cannot answer. */
-const readPrimary = (deps: ReadDeps, lookup: Lookup) =>
-  onDb('writer', () => selectPrimary(deps.writer, lookup));
+export const readPrimary = (deps: ReadDeps, lookup: Lookup) =>
+  onDb('writer', () => withConnection(deps.writer, deps.calls.writer, (c) => selectPrimary(c, lookup)));
+
+/** A read on a replica-side pool, within that pool's deadline; an outage is a 503 naming `dependency`. */
+const readReplica = (
+  deps: ReadDeps,
+  pool: Pool,
+  label: PoolLabel,
+  dependency: UnavailableError['dependency'],
+  lookup: Lookup,
+) => onDb(dependency, () => withConnection(pool, deps.calls[label], (c) => selectReplica(c, lookup)));
 
 export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup): Promise<ReadOutcome> {
   switch (plan.target) {
     case 'primary':
       return { ...(await readPrimary(deps, lookup)), source: 'primary' };
     case 'replica':
-      return { ...(await onDb('reader', () => selectReplica(deps.reader, lookup))), source: 'replica' };
+      // No fallback: `eventual` (and `sticky` outside its window) mean the replica; a 503 says it is gone.
+      return { ...(await readReplica(deps, deps.reader, 'reader', 'reader', lookup)), source: 'replica' };
     case 'replica-after-gtid':
       return readAfterGtid(deps, plan.token, lookup);
     case 'cache':
@@ -97,7 +91,7 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
         );
       }
       return {
-        ...(await onDb('reader', () => selectReplica(deps.grBeforePool as Pool, lookup))),
+        ...(await readReplica(deps, deps.grBeforePool, 'grBefore', 'reader', lookup)),
         source: 'replica',
       };
     case 'router-split':
@@ -106,50 +100,31 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
       }
       // Router decides per statement; from here the read is indistinguishable from a replica read.
       return {
-        ...(await onDb('router', () => selectReplica(deps.routerSplitPool as Pool, lookup))),
+        ...(await readReplica(deps, deps.routerSplitPool, 'routerSplit', 'router', lookup)),
         source: 'replica',
       };
   }
 }
 
+/**
+ * gtid-wait with a token: the replica once it has the token's GTID, else the primary, counted by reason. The
+ * wait itself is bounded (gtid-wait.ts); an outage of the replica is a fallback, never a 503.
+ */
 async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Promise<ReadOutcome> {
-  const m = deps.metrics;
-  let conn: PoolConnection | undefined;
-  let waitMs = 0;
-  let fallback: Fallback;
+  let result: Awaited<ReturnType<typeof waitThenRead>>;
   try {
-    conn = await deps.reader.getConnection();
-    const started = performance.now();
-    const [rows] = await conn.execute<RowDataPacket[]>(deps.dialect.waitForGtid, [
-      token,
-      deps.gtidWaitTimeoutMs / 1000,
-    ]);
-    waitMs = performance.now() - started;
-    m.gtidWaitDuration.observe(waitMs / 1000);
-    // No row or a NULL result means the wait did not say "reached" (the server could not wait): never read
-    // the replica on that, whatever the dialect makes of NULL.
-    const waited = rows[0]?.waited as number | string | null | undefined;
-    const noResult = waited === null || waited === undefined;
-    if (noResult) deps.log.warn({ token }, 'GTID wait returned no result; reading the primary');
-    if (!noResult && deps.dialect.gtidWaitReached(waited)) {
-      // Same connection: no second pool checkout between the wait and the read.
-      return { ...(await selectReplica(conn, lookup)), source: 'replica', waitMs };
-    }
-    // Counted as a timeout fallback (the wait did not reach the token); only a real timeout is a timeout.
-    if (!noResult) m.gtidWaitTimeouts.inc();
-    fallback = 'timeout';
+    result = await waitThenRead(deps, token, lookup);
   } catch (err) {
     if (isUnparsableGtid(deps.dialect, err))
       throw new ClientError(400, `x-consistency-token is not a GTID the server accepts: ${describe(err)}`);
     if (!isOutage(err)) throw err;
-    // The replica is down: the primary still answers, and that is counted.
-    fallback = 'replica_unavailable';
-  } finally {
-    // Back to the pool before the primary read: the fallback does not need it.
-    conn?.release();
+    const busy = err instanceof DbTimeoutError && err.phase === 'acquire' && deps.gtidWait.full;
+    result = { fallback: busy ? 'wait_busy' : 'replica_unavailable', waitMs: 0 };
   }
-  m.gtidWaitFallbacks.inc({ reason: fallback });
-  return { ...(await readPrimary(deps, lookup)), source: 'primary', waitMs, fallback };
+  const { waitMs } = result;
+  if ('found' in result) return { ...result.found, source: 'replica', waitMs };
+  deps.metrics.gtidWaitFallbacks.inc({ reason: result.fallback });
+  return { ...(await readPrimary(deps, lookup)), source: 'primary', waitMs, fallback: result.fallback };
 }
 
 /**
@@ -179,7 +154,14 @@ async function readThroughCache(deps: ReadDeps, lookup: Lookup): Promise<ReadOut
     return { users: [user], source: 'cache', visibility };
   }
   m.cacheRequests.inc({ result: 'miss' });
-  const found = await onDb('reader', () => selectReplica(deps.reader, lookup));
+  let found: Found;
+  try {
+    found = await withConnection(deps.reader, deps.calls.reader, (c) => selectReplica(c, lookup));
+  } catch (err) {
+    if (!isOutage(err)) throw err;
+    // The primary is at least as fresh as the replica: a miss can always be answered there.
+    return { ...(await readPrimary(deps, lookup)), source: 'primary', fallback: 'replica_unavailable' };
+  }
   const [user] = found.users;
   // Only found rows are cached: caching a stale "not found" would hide the row for a whole TTL. The entry
   // keeps this read's visibility: that is when the row became visible to this read path.

@@ -1,7 +1,8 @@
 /**
  * /healthz: the process answers. /readyz: the writer answers (without it nothing acknowledged can happen);
  * the replica's reachability and heartbeat lag are reported but never make the API unready, because `primary` and
- * `gtid-wait` keep serving without it.
+ * `gtid-wait` keep serving without it. The beats are the API's own (plugins/heartbeat.ts) plus any a run
+ * writes, so the lag is live whether or not a test is running. Every probe has the pools' deadline.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -11,9 +12,8 @@ import {
   oldestMissingFromRow,
   replicaBeatFromRow,
 } from '../../common/heartbeat.ts';
+import { withConnection } from '../db.ts';
 import { describe, RETRY_AFTER_SECONDS } from '../errors.ts';
-
-const PROBE_TIMEOUT_MS = 1000;
 
 /**
  * Replica lag with the scenarios' heartbeat estimator (common/heartbeat.ts): the replica's newest beat with its
@@ -21,12 +21,15 @@ const PROBE_TIMEOUT_MS = 1000;
  * so a lag taken from beats that nobody writes any more is recognisable. Nulls when no beat has replicated.
  */
 async function replicaLag(app: FastifyInstance) {
-  const [held] = await app.reader.query<RowDataPacket[]>(HEARTBEAT_SQL.replicaNewest);
+  const [held] = await withConnection(app.reader, app.dbCalls.reader, (c) =>
+    c.query<RowDataPacket[]>(HEARTBEAT_SQL.replicaNewest),
+  );
   const newest = replicaBeatFromRow(held[0]);
   if (!newest) return { heartbeatLagMs: null, heartbeatBasis: null, newestBeatAgeMs: null };
   // Without the writer nobody can say which beats the replica lacks: no lag then, rather than a low one.
-  const missing = await app.writer
-    .query<RowDataPacket[]>(HEARTBEAT_SQL.oldestAfter, [newest.tsUs])
+  const missing = await withConnection(app.writer, app.dbCalls.writer, (c) =>
+    c.query<RowDataPacket[]>(HEARTBEAT_SQL.oldestAfter, [newest.tsUs]),
+  )
     .then(([rows]) => ({ ok: true as const, oldest: oldestMissingFromRow(rows[0]) }))
     .catch(() => ({ ok: false as const }));
   const estimate = missing.ok ? estimateHeartbeatLag(newest, missing.oldest, 0) : null;
@@ -37,18 +40,6 @@ async function replicaLag(app: FastifyInstance) {
   };
 }
 
-async function withTimeout<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const reachability = (probe: PromiseSettledResult<unknown>) =>
   probe.status === 'fulfilled' ? { reachable: true } : { reachable: false, error: describe(probe.reason) };
 
@@ -57,15 +48,17 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     const [writer, replica, redis] = await Promise.allSettled([
-      withTimeout(app.writer.query('SELECT 1')),
-      withTimeout(replicaLag(app)),
-      withTimeout(app.redis.ping()),
+      withConnection(app.writer, app.dbCalls.writer, (c) => c.query('SELECT 1')),
+      replicaLag(app),
+      // ioredis bounds it itself (commandTimeout, no offline queue).
+      app.redis.ping(),
     ]);
     const body = {
       status: writer.status === 'fulfilled' ? 'ready' : 'unready',
       writer: reachability(writer),
       replica: replica.status === 'fulfilled' ? { reachable: true, ...replica.value } : reachability(replica),
       redis: reachability(redis),
+      heartbeat: { intervalMs: app.heartbeat.intervalMs, lastBeatOk: app.heartbeat.lastBeatOk },
     };
     if (writer.status !== 'fulfilled') reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return body;

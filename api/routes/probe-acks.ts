@@ -7,6 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RowDataPacket } from 'mysql2/promise';
 import { ACKS_BY_VU, ackValues, insertAcks } from '../../common/ledger-sql.ts';
+import { withConnection } from '../db.ts';
 import { onDb } from '../errors.ts';
 import {
   PROBE_ACKS_BODY_LIMIT_BYTES,
@@ -15,6 +16,12 @@ import {
   ProbeAcksQuery,
   ProbeAcksReport,
 } from '../schemas.ts';
+
+/**
+ * The ledger's calls get longer than the pools' deadline: a run's final flush posts from every VU at once, and a
+ * reconciliation joins all of a run's acknowledgements. A 503 there would leave acknowledged writes unchecked.
+ */
+export const LEDGER_TIMEOUT_MS = 30_000;
 
 interface AckRow {
   vu: number | string;
@@ -32,7 +39,11 @@ export const probeAcksRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // `query`, not `execute`: the statement's width varies with the batch, and a prepared statement per width
       // and connection would pile up against max_prepared_stmt_count. mysql2 escapes the values, which the
       // schema has already limited to ids of [A-Za-z0-9._-] and integers.
-      await onDb('writer', () => app.writer.query(insertAcks(keys.length), ackValues(keys)));
+      await onDb('writer', () =>
+        withConnection(app.writer, { ...app.dbCalls.writer, timeoutMs: LEDGER_TIMEOUT_MS }, (c) =>
+          c.query(insertAcks(keys.length), ackValues(keys)),
+        ),
+      );
       return reply.code(204).send();
     },
   );
@@ -44,8 +55,9 @@ export const probeAcksRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { runId, runner } = request.params;
       const { endpoint } = request.query;
       const pool = endpoint === 'writer' ? app.writer : app.reader;
+      const call = { ...app.dbCalls[endpoint], timeoutMs: LEDGER_TIMEOUT_MS };
       const [rows] = await onDb(endpoint, () =>
-        pool.execute<RowDataPacket[]>(ACKS_BY_VU.users, [runId, runner]),
+        withConnection(pool, call, (c) => c.execute<RowDataPacket[]>(ACKS_BY_VU.users, [runId, runner])),
       );
       const vus = (rows as unknown as AckRow[])
         .map((r) => ({ vu: Number(r.vu), acked: Number(r.acked), missing: Number(r.missing) }))

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Strategy } from '../../common/strategies.ts';
-import { ClientError, describe, onDb, UnavailableError } from '../errors.ts';
+import { type DbCall, withConnection } from '../db.ts';
+import { ClientError, describe, isOutage, UnavailableError } from '../errors.ts';
 import type { CacheEntry } from '../read/cache.ts';
 import { routerSplitMissing } from '../read/execute.ts';
 import { normaliseToken, writeTarget } from '../read/plan.ts';
@@ -50,12 +51,13 @@ export const createUserHooks: {
 
 /**
  * Inserts on the writer (through Router for `router-split`) and returns the new row and its GTID. The
- * insert and the GTID query share one connection: @@last_gtid is per session.
+ * insert and the GTID query share one connection (@@last_gtid is per session) and one deadline.
  *
  * Once the INSERT has returned an insertId the row is committed (autocommit), so nothing after that point may
- * turn into an error: a 503 would invite a retry that can only get a 409. If the follow-up select fails, the
- * answer is built from the insertId and the request body, without a token, with `created_at` from a read on
- * another connection when that works.
+ * turn into an error: a 503 would invite a retry that can only get a 409. If the follow-up select fails or
+ * overruns the deadline, the answer is built from the insertId and the request body, without a token, with
+ * `created_at` from a read on another connection when that works. Before that point a failure or the
+ * deadline is a 503: the INSERT may or may not have committed, which a retry's 409 tells.
  */
 export async function createUser(
   app: FastifyInstance,
@@ -67,36 +69,39 @@ export async function createUser(
   const pool = viaRouter ? app.routerSplitPool : app.writer;
   if (!pool) throw routerSplitMissing();
   const dependency = viaRouter ? 'router' : 'writer';
-  const conn = await onDb(dependency, () => pool.getConnection());
-  let insertId: number;
+  const call = viaRouter ? app.dbCalls.routerSplit : app.dbCalls.writer;
+  let insertId: number | undefined;
   try {
-    const [res] = await onDb(dependency, () => conn.execute<ResultSetHeader>(INSERT_USER, [email, name]));
-    insertId = Number(res.insertId);
+    return await withConnection(pool, call, async (conn) => {
+      const [res] = await conn.execute<ResultSetHeader>(INSERT_USER, [email, name]);
+      insertId = Number(res.insertId);
+      // Committed from here on.
+      await createUserHooks.afterInsert?.(conn, insertId);
+      const [rows] = await conn.execute<RowDataPacket[]>(selectCreatedUser(app.consistency.dialect), [
+        insertId,
+      ]);
+      const row = rows[0] as (CreatedUserRow & { gtid: string | null }) | undefined;
+      if (!row) throw new Error(`inserted user ${insertId} not found on the writer`);
+      return { user: toUser(row), token: normaliseToken(row.gtid), writtenUs: createdUsOf(row) };
+    });
   } catch (err) {
-    // A statement error (e.g. duplicate email) leaves the connection usable; a lost one (onDb made it an
-    // UnavailableError) is not pooled again.
-    if (err instanceof UnavailableError) conn.destroy();
-    else conn.release();
-    throw err;
-  }
-  // Committed from here on.
-  try {
-    await createUserHooks.afterInsert?.(conn, insertId);
-    const [rows] = await conn.execute<RowDataPacket[]>(selectCreatedUser(app.consistency.dialect), [
-      insertId,
-    ]);
-    const row = rows[0] as (CreatedUserRow & { gtid: string | null }) | undefined;
-    if (!row) throw new Error(`inserted user ${insertId} not found on the writer`);
-    conn.release();
-    return { user: toUser(row), token: normaliseToken(row.gtid), writtenUs: createdUsOf(row) };
-  } catch (err) {
-    // The connection may be dead or mid-protocol: never hand it back to the pool.
-    conn.destroy();
-    app.log.warn(
+    // Not committed, or not known to be: a statement error (e.g. a duplicate email) as it is, an outage a 503.
+    if (insertId === undefined) throw isOutage(err) ? new UnavailableError(dependency, err) : err;
+    app.logLimiter.warn(
+      'read-back',
       { id: insertId, err: describe(err) },
       'user created, but reading it back failed; answering without a consistency token',
     );
-    return { ...(await readBackCreated(pool, { id: insertId, email, name })), token: undefined };
+    const readBack = await readBackCreated(
+      pool,
+      { ...call, timeoutMs: READ_BACK_TIMEOUT_MS },
+      {
+        id: insertId,
+        email,
+        name,
+      },
+    );
+    return { ...readBack, token: undefined };
   }
 }
 
@@ -106,12 +111,12 @@ export const READ_BACK_TIMEOUT_MS = 1000;
 /** The committed row from a fresh connection, for its created_at; the known fields alone if that fails too. */
 async function readBackCreated(
   pool: Pool,
+  call: DbCall,
   known: CreatedUser,
 ): Promise<Pick<CreateResult, 'user' | 'writtenUs'>> {
   try {
-    const [rows] = await pool.execute<RowDataPacket[]>(
-      { sql: SELECT_CREATED_USER_BY_ID, timeout: READ_BACK_TIMEOUT_MS },
-      [known.id],
+    const [rows] = await withConnection(pool, call, (c) =>
+      c.execute<RowDataPacket[]>(SELECT_CREATED_USER_BY_ID, [known.id]),
     );
     const row = rows[0] as CreatedUserRow | undefined;
     if (row) return { user: toUser(row), writtenUs: createdUsOf(row) };

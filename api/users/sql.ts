@@ -89,10 +89,19 @@ export function replicaVisibility(row: VisibleUserRow): Visibility | undefined {
   };
 }
 
+/**
+ * An email as the users table compares it, for cache keys: the column's collation (utf8mb4's default,
+ * utf8mb4_general_ci on MariaDB, utf8mb4_0900_ai_ci on MySQL) is case-insensitive, so `Ann@X.test` and
+ * `ann@x.test` are one user and must be one key. Only ASCII letters are folded. That is exact for every address
+ * the API takes (the `email` format admits ASCII only, and no spaces, so PAD SPACE never matters); a non-ASCII
+ * address would keep its other characters, which can only cost a cache miss, never return another user's entry.
+ */
+export const collationKey = (email: string): string => email.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+
 /** Cache keys: one per way the API looks a user up. */
 export const cacheKeys = {
   byId: (id: number | string) => `cqrs:user:id:${id}`,
-  byEmail: (email: string) => `cqrs:user:email:${email}`,
+  byEmail: (email: string) => `cqrs:user:email:${collationKey(email)}`,
 };
 
 /** The lookups the read routes serve: each statement with the cache key its answer is stored under. */

@@ -9,6 +9,7 @@ import type { ReadSource, Strategy } from '../../common/strategies.ts';
 import type { Visibility } from '../../common/visibility.ts';
 import type { DecodedRow } from '../decode.ts';
 import { METRICS } from '../k6/metrics.ts';
+import { CHECK_TIMEOUT } from '../k6/preflight.ts';
 import type { Endpoint, RunScope } from '../store.ts';
 import { parseVisibility, VISIBILITY_RESPONSE_HEADERS } from './visibility.ts';
 
@@ -31,9 +32,18 @@ export interface AckEntry {
   readonly seq: number;
 }
 
-/** Thrown for an answer the scenario cannot interpret (5xx, unexpected status): k6 logs it, the iteration ends. */
+/**
+ * Thrown for an answer the scenario cannot interpret (5xx, unexpected status) or no answer at all; the
+ * harness's iteration wrapper counts it by `kind` (lib/k6/failures.ts) and the iteration ends.
+ */
 export class ApiCallError extends Error {
   override name = 'ApiCallError';
+  constructor(
+    message: string,
+    readonly kind: 'api-status' | 'api-unreachable' = 'api-status',
+  ) {
+    super(message);
+  }
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -57,11 +67,27 @@ export class ApiClient {
     private readonly clientId: string,
   ) {}
 
+  /** The setup check: GET /readyz answers 200 (the API and its writer are up); throws what it said. */
+  ready(): void {
+    let res: RefinedResponse<'text'>;
+    try {
+      res = http.get(`${this.baseUrl}/readyz`, { timeout: CHECK_TIMEOUT, tags: { name: 'GET /readyz' } });
+    } catch (err) {
+      throw new ApiCallError(`GET /readyz got no answer: ${errorText(err)}`, 'api-unreachable');
+    }
+    if (res.status === 200) return;
+    if (res.status === 0)
+      throw new ApiCallError(`GET /readyz got no answer: ${res.error}`, 'api-unreachable');
+    throw new ApiCallError(`GET /readyz answered ${res.status}: ${readyzReason(res.body)}`);
+  }
+
   createUser(email: string, name: string, strategy: Strategy): Created {
-    const res = http.post(`${this.baseUrl}/users`, JSON.stringify({ email, name }), {
-      headers: { ...JSON_HEADERS, 'X-Client-Id': this.clientId, 'X-Read-Consistency': strategy },
-      tags: { name: 'POST /users', strategy },
-    });
+    const res = this.send('POST /users', { strategy }, () =>
+      http.post(`${this.baseUrl}/users`, JSON.stringify({ email, name }), {
+        headers: { ...JSON_HEADERS, 'X-Client-Id': this.clientId, 'X-Read-Consistency': strategy },
+        tags: { name: 'POST /users', strategy },
+      }),
+    );
     METRICS.apiWriteDuration.add(res.timings.duration, { strategy });
     if (res.status !== 201) this.fail('POST /users', { strategy }, res);
     const body = res.json() as { id?: unknown };
@@ -72,11 +98,13 @@ export class ApiClient {
   readUser(id: number, strategy: Strategy, token: string | undefined, client: boolean): ReadResult {
     const headers: Record<string, string> = { 'X-Client-Id': this.clientId, 'X-Read-Consistency': strategy };
     if (token) headers['X-Consistency-Token'] = token;
-    const res = http.get(`${this.baseUrl}/users/${id}`, {
-      headers,
-      tags: { name: 'GET /users/:id', strategy },
-      responseCallback: readStatuses,
-    });
+    const res = this.send('GET /users/:id', { strategy }, () =>
+      http.get(`${this.baseUrl}/users/${id}`, {
+        headers,
+        tags: { name: 'GET /users/:id', strategy },
+        responseCallback: readStatuses,
+      }),
+    );
     if (res.status !== 200 && res.status !== 404) this.fail('GET /users/:id', { strategy }, res);
     const source = header(res, 'X-Read-Source') as ReadSource | undefined;
     if (client) {
@@ -95,10 +123,12 @@ export class ApiClient {
 
   /** GET /get: create-then-read inside the API; the number of users returned (0 is a stale read). */
   compat(strategy: Strategy): { users: number; source: ReadSource | undefined } {
-    const res = http.get(`${this.baseUrl}/get`, {
-      headers: { 'X-Client-Id': this.clientId, 'X-Read-Consistency': strategy },
-      tags: { name: 'GET /get', strategy },
-    });
+    const res = this.send('GET /get', { strategy }, () =>
+      http.get(`${this.baseUrl}/get`, {
+        headers: { 'X-Client-Id': this.clientId, 'X-Read-Consistency': strategy },
+        tags: { name: 'GET /get', strategy },
+      }),
+    );
     if (res.status !== 200) this.fail('GET /get', { strategy }, res);
     METRICS.apiReadDuration.add(res.timings.duration, { strategy });
     const source = header(res, 'X-Read-Source') as ReadSource | undefined;
@@ -109,29 +139,74 @@ export class ApiClient {
   /** POST /probe-acks: one batch of one run and runner into the ledger (idempotent on the API side). */
   writeAcks(scope: RunScope, acks: readonly AckEntry[]): void {
     const body = JSON.stringify({ runId: scope.runId, runner: scope.runner, acks });
-    const res = http.post(`${this.baseUrl}/probe-acks`, body, {
-      headers: JSON_HEADERS,
-      tags: { name: ROUTES.ackWrite },
-    });
+    const res = this.send(ROUTES.ackWrite, {}, () =>
+      http.post(`${this.baseUrl}/probe-acks`, body, {
+        headers: JSON_HEADERS,
+        tags: { name: ROUTES.ackWrite },
+      }),
+    );
     if (res.status !== 204) this.fail(ROUTES.ackWrite, {}, res);
   }
 
   /** GET /probe-acks/:runId/:runner: per VU, the run's acknowledgements on `endpoint` and how many lack a user. */
   ackReport(endpoint: Endpoint, scope: RunScope): DecodedRow[] {
     const path = `${encodeURIComponent(scope.runId)}/${encodeURIComponent(scope.runner)}`;
-    const res = http.get(`${this.baseUrl}/probe-acks/${path}?endpoint=${endpoint}`, {
-      tags: { name: ROUTES.ackReport, endpoint },
-    });
+    const res = this.send(ROUTES.ackReport, {}, () =>
+      http.get(`${this.baseUrl}/probe-acks/${path}?endpoint=${endpoint}`, {
+        tags: { name: ROUTES.ackReport, endpoint },
+      }),
+    );
     if (res.status !== 200) this.fail(ROUTES.ackReport, {}, res);
     const body = res.json() as { vus?: { vu: number; acked: number; missing: number }[] };
     if (!Array.isArray(body.vus)) throw new ApiCallError(`${ROUTES.ackReport} answered without "vus"`);
     return body.vus;
   }
 
+  /**
+   * One request. The API harness sets k6's `throw` option, so a request that gets no answer throws here
+   * (instead of k6 logging a "Request Failed" warning per request): counted and rethrown like a failed answer.
+   */
+  private send(
+    route: string,
+    tags: { strategy?: Strategy },
+    request: () => RefinedResponse<'text'>,
+  ): RefinedResponse<'text'> {
+    try {
+      return request();
+    } catch (err) {
+      METRICS.apiErrors.add(1, { ...tags, route });
+      throw new ApiCallError(
+        `${describeRoute(route, tags)} got no answer: ${errorText(err)}`,
+        'api-unreachable',
+      );
+    }
+  }
+
   private fail(route: string, tags: { strategy?: Strategy }, res: RefinedResponse<'text'>): never {
     METRICS.apiErrors.add(1, { ...tags, route });
+    const what = describeRoute(route, tags);
+    // Status 0: no answer, when k6's `throw` option is off.
+    if (res.status === 0) throw new ApiCallError(`${what} got no answer: ${res.error}`, 'api-unreachable');
     const body = typeof res.body === 'string' ? res.body.slice(0, 200) : '';
-    const what = tags.strategy ? `${route} (${tags.strategy})` : route;
-    throw new ApiCallError(`${what} answered ${res.status || res.error}: ${body}`);
+    throw new ApiCallError(`${what} answered ${res.status}: ${body}`);
   }
+}
+
+const describeRoute = (route: string, tags: { strategy?: Strategy }) =>
+  tags.strategy ? `${route} (${tags.strategy})` : route;
+
+const errorText = (err: unknown): string =>
+  typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+
+/** /readyz's body names what is not ready (`writer: {reachable: false, error}`); else its first 200 characters. */
+export function readyzReason(body: unknown): string {
+  const text = typeof body === 'string' ? body : '';
+  try {
+    const parsed = JSON.parse(text) as { writer?: { reachable?: boolean; error?: unknown } };
+    if (parsed.writer?.reachable === false)
+      return `its writer is unreachable: ${String(parsed.writer.error)}`;
+  } catch {
+    // Not JSON: shown as it came.
+  }
+  return text.slice(0, 200);
 }

@@ -2,13 +2,17 @@
  * What every API scenario shares (the HTTP twin of lib/k6/harness.ts): config read once per VU, one API
  * client and store per VU and strategy, one acknowledgement ledger per VU, and a consistency report with the
  * strategy comparison, on top of lib/k6/harness-core.ts (session checks, the probe, the end-of-run ledger
- * flush, reconciliation in teardown). Everything goes through the API: only k6's built-in modules are used.
+ * flush, reconciliation in teardown, the setup checks, the error wrapper). Everything goes through the API:
+ * only k6's built-in modules are used.
  */
 import type { Options, Scenario } from 'k6/options';
 import type { Strategy } from '../../common/strategies.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
+import { redactDsn } from '../dsn.ts';
 import { createHarnessCore, type WorkloadExtras } from '../k6/harness-core.ts';
+import { loadOrFail } from '../k6/init-error.ts';
 import { METRICS } from '../k6/metrics.ts';
+import { apiHoldings } from '../k6/preflight.ts';
 import { type RunInfo, vuId } from '../k6/run-info.ts';
 import { ACK_BATCH, AckLedger } from '../ledger.ts';
 import type { ProbeOutcome } from '../probe.ts';
@@ -45,14 +49,16 @@ export interface ApiHarness {
   probe(run: RunInfo, strategy: Strategy): ProbeOutcome;
   /** Runs `fn` and adds any new session violations to the counters. */
   checked<T>(fn: () => T, strategy: Strategy): T;
+  /** Wraps an exec function: its errors are counted and logged a few at a time, never thrown to k6. */
+  iteration<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
 }
 
 export function createApiHarness(
   scenario: ApiScenarioName,
   env: Record<string, string | undefined>,
 ): ApiHarness {
-  const config = loadConfig(env);
-  const api = loadApiScenarioConfig(env);
+  const config = loadOrFail(() => loadConfig(env, 'api'));
+  const api = loadOrFail(() => loadApiScenarioConfig(env));
 
   // Per VU (each VU has its own JS runtime); the client is made on first use, when the VU id is known.
   let client: ApiClient | undefined;
@@ -81,13 +87,29 @@ export function createApiHarness(
 
   const strategies = scenario === 'api-read-after-write' ? api.strategies : [api.strategy];
 
+  const target = redactDsn(config.apiUrl);
+  const endpoints = [{ name: 'API', target, run: () => getClient().ready() }];
+  // api-seed-compat acknowledges nothing in the ledger: no rows of its run id to collide with.
+  const holdings =
+    scenario === 'api-seed-compat'
+      ? null
+      : {
+          check: { name: 'API', target },
+          find: (run: RunInfo) => apiHoldings(new ApiLedger(getClient).acks('writer', run)),
+        };
+
   return {
     config,
     api,
     strategies,
     openWorkload: core.openWorkload,
-    options: (scenarios) => core.options(scenarios, apiThresholds(scenario, strategies, config.thresholds)),
-    setup: core.setup,
+    options: (scenarios) => ({
+      ...core.options(scenarios, apiThresholds(scenario, strategies, config.thresholds)),
+      // A request that gets no answer throws (the client counts it, the iteration wrapper logs a few) instead
+      // of k6 printing a "Request Failed" warning for every one.
+      throw: true,
+    }),
+    setup: () => core.setup({ endpoints, holdings }),
     flushLedger: core.flushLedger,
     teardown: (run) => {
       // api-seed-compat writes through GET /get and acknowledges nothing in the ledger: nothing to reconcile.
@@ -101,5 +123,6 @@ export function createApiHarness(
     session: core.session,
     probe: (run, strategy) => core.probe(store(strategy), run, { strategy }),
     checked: (fn, strategy) => core.checked(fn, { strategy }),
+    iteration: core.iteration,
   };
 }

@@ -39,6 +39,14 @@ export class TimedDb implements SqlHandle {
     return this.timed(op, { quiet: true }, () => this.db.query(query, ...args).map(decodeRow));
   }
 
+  /**
+   * A setup check (lib/k6/preflight.ts): bounded by `timeout`, connection included, and not counted in the
+   * run's statement metrics.
+   */
+  check(timeout: string, query: string, ...args: unknown[]): DecodedRow[] {
+    return this.db.queryWithTimeout(timeout, query, ...args).map(decodeRow);
+  }
+
   close(): void {
     this.db.close();
   }

@@ -2,9 +2,13 @@
  * The part of the scenario lifecycle that the SQL harness (lib/k6/harness.ts) and the API harness
  * (lib/api/harness.ts) share: per-VU session checks and probe keys, the probe's metrics, options, setup,
  * reconciliation in teardown and the report files. One copy, so that a SQL run and an API run of the same
- * measurement record the same metrics, log the same lines and write the same reports.
+ * measurement record the same metrics, log the same lines and write the same reports. It also makes runs fail
+ * fast and say why once: setup checks every endpoint and the run id before any load (lib/k6/preflight.ts), and
+ * every exec function runs inside `iteration`, which counts and rate-limits errors (lib/k6/failures.ts).
  */
+import exec from 'k6/execution';
 import type { Options, Scenario } from 'k6/options';
+import { K6_METRICS } from '../../common/metrics.ts';
 import type { Config } from '../config.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
 import {
@@ -20,12 +24,40 @@ import type { ProbeKey, ProbeTarget, ReconcileSource } from '../store.ts';
 import type { ReportSection } from '../summary/consistency.ts';
 import { SUMMARY_TREND_STATS, type SummaryData } from '../summary/data.ts';
 import { summaryFiles } from '../summary/index.ts';
-import type { Thresholds } from '../thresholds.ts';
+import { resolveThresholds, type Thresholds } from '../thresholds.ts';
 import { k6Clock } from './clock.ts';
+import { classifyError, FAILURE_LOG_DEFAULTS, type Failure, FailureLog, reasonOf } from './failures.ts';
 import { METRICS } from './metrics.ts';
+import {
+  abortReason,
+  type CheckFailure,
+  type EndpointCheck,
+  failureLine,
+  type RunHoldings,
+  reusedIdReason,
+  reuseSeqBase,
+  runEndpointChecks,
+} from './preflight.ts';
 import { type RunInfo, resolveRunInfo, vuId } from './run-info.ts';
 
 const RECONCILE_POLL_MS = 100;
+
+/** What setup checks before any load is sent (lib/k6/preflight.ts). */
+export interface SetupChecks {
+  /** Every endpoint the scenario uses. */
+  readonly endpoints: readonly EndpointCheck[];
+  /** What holds the run id already; null for a scenario that keeps no rows per run (api-seed-compat). */
+  readonly holdings: RunHoldings | null;
+}
+
+/**
+ * Ends the test from setup: k6 skips the iterations and teardown, runs handleSummary, prints `test aborted:
+ * <reason>` (no stack) and exits 108. The throw is for runtimes where abort returns (tests' stubs).
+ */
+function abort(reason: string): never {
+  exec.test.abort(reason);
+  throw new Error(`test aborted: ${reason}`);
+}
 
 export type MetricTags = Readonly<Record<string, string>>;
 
@@ -44,7 +76,13 @@ export interface HarnessCore {
   options(scenarios: Record<string, Scenario>, thresholds: Thresholds): Options;
   /** The ledger_flush scenario's exec function: scenarios export it as `flushLedger`. */
   flushLedger(): void;
-  setup(): RunInfo;
+  /** Checks the endpoints and the run id (aborting the test with one line per cause), then names the run. */
+  setup(checks: SetupChecks): RunInfo;
+  /**
+   * Wraps an exec function: whatever it throws is classified, counted in iteration_errors{kind} and logged a
+   * few at a time, never rethrown (k6 would log each with its stack trace). exec.test.abort cannot be caught.
+   */
+  iteration<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
   /** Reconciles `source` and records the result; a reconciliation that cannot run counts as an error. */
   reconcile(source: ReconcileSource, run: RunInfo): void;
   handleSummary(data: SummaryData, extraSections?: readonly ReportSection[]): Record<string, string>;
@@ -72,6 +110,18 @@ export function createHarnessCore(
 ): HarnessCore {
   let seq = 0;
   let checker: SessionChecker | undefined;
+  const failures = new FailureLog({
+    ...FAILURE_LOG_DEFAULTS,
+    now: () => Date.now(),
+    log: (line) => console.error(line),
+    label: () => `vu ${vuId()}`,
+  });
+  /** An error caught by `iteration`, or one the probe handled (a failed read): counted, logged a few at a time. */
+  const reportError = (err: unknown, context?: string): void => {
+    const f = classifyError(err);
+    METRICS.iterationErrors.add(1, { kind: f.kind });
+    failures.report(context ? ({ kind: f.kind, reason: `${context}: ${f.reason}` } satisfies Failure) : f);
+  };
   const session = (): SessionChecker => {
     checker ??= new SessionChecker(vuId(), config.violationLogLimit, (line) => console.warn(line));
     return checker;
@@ -81,7 +131,7 @@ export function createHarnessCore(
     runId: run.runId,
     runner: run.runner,
     vu: vuId(),
-    seq: seq++,
+    seq: run.seqBase + seq++,
   });
 
   const checked = <T>(fn: () => T, tags: MetricTags): T => {
@@ -110,16 +160,49 @@ export function createHarnessCore(
       }),
     options: (scenarios, thresholds) => ({
       scenarios: { ...scenarios, [LEDGER_FLUSH.scenario]: ledgerFlushScenario(scenarios) },
-      thresholds,
+      // An iteration that failed fails the run, now that the errors are no longer thrown out to k6.
+      thresholds: {
+        ...resolveThresholds({ [K6_METRICS.iterationErrors.name]: ['count==0'] }, config.thresholds),
+        ...thresholds,
+      },
       summaryTrendStats: SUMMARY_TREND_STATS,
       // Reconciliation may wait for the reader to catch up.
       teardownTimeout: `${Math.ceil(config.catchupTimeoutMs / 1000) + 60}s`,
     }),
-    setup: () => {
+    setup: (checks) => {
       const run = resolveRunInfo(config, scenario, Date.now());
-      console.log(`${scenario}: run ${run.runId}, runner ${run.runner}; ${configLines.join(' ')}`);
-      return run;
+      const refuse = (failed: readonly CheckFailure[]): never => {
+        for (const f of failed) console.error(failureLine(scenario, f));
+        return abort(abortReason(scenario, failed, checks.endpoints.length));
+      };
+      const failed = runEndpointChecks(checks.endpoints);
+      if (failed.length > 0) refuse(failed);
+      let held: string | null = null;
+      if (checks.holdings) {
+        try {
+          held = checks.holdings.find(run);
+        } catch (err) {
+          refuse([{ ...checks.holdings.check, reason: reasonOf(err) }]);
+        }
+      }
+      const reuse = config.reuseTestId === '1';
+      if (held !== null && !reuse) abort(reusedIdReason(scenario, run.runId, run.runner, held));
+      // Always added (even 0) so the counter and its threshold are in every summary.
+      METRICS.iterationErrors.add(0);
+      const reusing = held === null ? '' : ` (reused: ${held}; they count in this run's reconciliation)`;
+      console.log(`${scenario}: run ${run.runId}${reusing}, runner ${run.runner}; ${configLines.join(' ')}`);
+      return reuse ? { ...run, seqBase: reuseSeqBase(run.startedAtMs) } : run;
     },
+    iteration:
+      (fn) =>
+      (...args) => {
+        try {
+          fn(...args);
+        } catch (err) {
+          reportError(err);
+        }
+        failures.tick();
+      },
     reconcile: (source, run) => {
       let result: ReconcileResult;
       try {
@@ -150,12 +233,16 @@ export function createHarnessCore(
     },
     handleSummary: (data, extraSections) => {
       const run = data.setup_data as Partial<RunInfo> | undefined;
+      // Setup refused to start (k6 still calls handleSummary): no load ran, and writing reports now would
+      // overwrite the ones of the run that holds the id.
+      if (!run?.runId)
+        return { stdout: `${scenario}: setup did not finish, so no load ran and no report was written\n` };
       return summaryFiles(data, {
         scenario,
-        testId: run?.runId ?? (config.testId || scenario),
-        runner: run?.runner ?? (config.runner || '0'),
+        testId: run.runId,
+        runner: run.runner ?? (config.runner || '0'),
         reportDir: config.reportDir,
-        title: `Consistency report: ${scenario} (${run?.runId ?? config.testId})`,
+        title: `Consistency report: ${scenario} (${run.runId})`,
         configLines,
         extraSections,
         // Rates over the workload's own schedule, comparable with CQRS_RATE (not diluted by setup/teardown).
@@ -166,9 +253,12 @@ export function createHarnessCore(
       try {
         ledger.flush();
       } catch (err) {
-        // Its acknowledgements stay unchecked (counted as unverified in the report), never missing.
-        console.error(`ledger flush (vu ${vuId()}) failed: ${String(err)}`);
+        // Its acknowledgements stay unchecked (counted as unverified in the report), never missing. Logged like
+        // any iteration's error: after an outage every VU's flush fails alike.
+        reportError(err, 'ledger flush');
       }
+      // The VU's last exec: whatever errors are still unlogged get their line now.
+      failures.flush();
     },
     nextKey,
     session,
@@ -185,9 +275,14 @@ export function createHarnessCore(
           ),
         tags,
       );
+      // Every acknowledged probe write is a probe, an error-probe too (lib/probe.ts).
       METRICS.rawWrites.add(1, tags);
-      recordRead(outcome.stale, tags);
+      if (outcome.readError !== 'immediate') recordRead(outcome.stale, tags);
       METRICS.rawPolls.add(outcome.polls, tags);
+      if (outcome.readError) {
+        METRICS.probeErrors.add(1, { ...tags, read: outcome.readError });
+        reportError(outcome.error, `probe's ${outcome.readError} read`);
+      } else METRICS.probeErrors.add(0, tags);
       METRICS.visibilityTimeouts.add(outcome.timedOut ? 1 : 0, tags);
       if (outcome.visibilityLagMs !== null) METRICS.visibilityLag.add(outcome.visibilityLagMs, tags);
       if (outcome.clientLagMs !== null) METRICS.visibilityLagClient.add(outcome.clientLagMs, tags);

@@ -1,21 +1,27 @@
 /**
  * What every SQL scenario shares: config (read once per VU), per-VU pools, the store and heartbeat sampling,
- * on top of harness-core.ts (session checks, the probe, setup/teardown/handleSummary). A scenario file only
- * declares its workload shape and what one iteration does.
+ * on top of harness-core.ts (session checks, the probe, setup/teardown/handleSummary, the setup checks and the
+ * error wrapper). A scenario file only declares its workload shape and what one iteration does, and exports
+ * each exec function through `iteration`.
  */
 import type { Options, Scenario } from 'k6/options';
 import { dialectFor } from '../../common/dialect.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
+import { numberCell } from '../decode.ts';
+import { redactDsn } from '../dsn.ts';
 import { sampleHeartbeat } from '../heartbeat.ts';
 import type { ProbeOutcome } from '../probe.ts';
 import type { SessionChecker } from '../session.ts';
+import { SQL } from '../sql/statements.ts';
 import type { ProbeKey } from '../store.ts';
 import type { SummaryData } from '../summary/data.ts';
 import { type SqlScenarioName, thresholdsFor } from '../thresholds.ts';
 import { k6Clock } from './clock.ts';
-import { openDb } from './db.ts';
+import { openDb, type TimedDb } from './db.ts';
 import { createHarnessCore, type WorkloadExtras } from './harness-core.ts';
+import { loadOrFail } from './init-error.ts';
 import { METRICS } from './metrics.ts';
+import { CHECK_TIMEOUT, type EndpointCheck, sqlHoldings } from './preflight.ts';
 import type { RunInfo } from './run-info.ts';
 import { SqlStore } from './sql-store.ts';
 
@@ -28,6 +34,9 @@ export interface SqlRunInfo extends RunInfo {
 
 /** Seconds_Behind is coarse (whole seconds): sample it once per this many heartbeat samples. */
 const SECONDS_BEHIND_EVERY = 10;
+
+/** The scenarios that sample heartbeats, and so ask the replica monitor login for Seconds_Behind. */
+const USES_MONITOR: readonly SqlScenarioName[] = ['sql-replica-lag', 'sql-mixed'];
 
 export interface SqlHarness {
   readonly config: Config;
@@ -49,19 +58,24 @@ export interface SqlHarness {
   flushLedger(): void;
   /** Runs `fn` and adds any new session violations to the counters. */
   checked<T>(fn: () => T): T;
+  /** Wraps an exec function: its errors are counted and logged a few at a time, never thrown to k6. */
+  iteration<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
 }
 
 export function createSqlHarness(
   scenario: SqlScenarioName,
   env: Record<string, string | undefined>,
 ): SqlHarness {
-  const config = loadConfig(env);
+  const config = loadOrFail(() => loadConfig(env, 'sql'));
   const dialect = dialectFor(config.flavor);
   const pool = { maxOpenConns: config.maxOpenConns };
+  const writer = openDb('writer', config.writerDsn, pool);
+  const reader = openDb('reader', config.readerDsn, pool);
+  const monitor = openDb('reader', config.monitorDsn, { maxOpenConns: 1 });
   const store = new SqlStore(
-    openDb('writer', config.writerDsn, pool),
-    openDb('reader', config.readerDsn, pool),
-    openDb('reader', config.monitorDsn, { maxOpenConns: 1 }),
+    writer,
+    reader,
+    monitor,
     {
       dialect,
       strategy: config.sqlStrategy,
@@ -83,13 +97,37 @@ export function createSqlHarness(
   // Per-VU state (each VU has its own JS runtime).
   let samples = 0;
 
+  // A real statement each: xk6-sql connects only when the first one runs.
+  const ping = (name: string, db: TimedDb, dsn: string): EndpointCheck => ({
+    name,
+    target: redactDsn(dsn),
+    run: () => {
+      db.check(CHECK_TIMEOUT, 'SELECT 1');
+    },
+  });
+  const endpoints = [
+    ping('writer', writer, config.writerDsn),
+    ping('reader', reader, config.readerDsn),
+    ...(USES_MONITOR.includes(scenario) ? [ping('replica monitor', monitor, config.monitorDsn)] : []),
+  ];
+  const holdings = {
+    check: { name: 'writer', target: redactDsn(config.writerDsn) },
+    find: ({ runId, runner }: RunInfo) => {
+      const row = writer.check(CHECK_TIMEOUT, SQL.runHoldings, runId, runner, runId, runner)[0];
+      return sqlHoldings(
+        (row && numberCell(row, 'probe_rows_held')) ?? 0,
+        (row && numberCell(row, 'probe_acks_held')) ?? 0,
+      );
+    },
+  };
+
   return {
     config,
     store,
     openWorkload: core.openWorkload,
     options: (scenarios) => core.options(scenarios, thresholdsFor(scenario, config.thresholds)),
     setup: () => {
-      const run = core.setup();
+      const run = core.setup({ endpoints, holdings });
       // Anchors "this run" on the writer's own clock, the one its heartbeats carry.
       return { ...run, heartbeatFromUs: store.writerNowUs() };
     },
@@ -98,8 +136,8 @@ export function createSqlHarness(
     nextKey: core.nextKey,
     session: core.session,
     probe: (run) => core.probe(store, run, tags),
-    heartbeatWrite: () => store.beat(),
-    heartbeatSample: (run) => {
+    heartbeatWrite: core.iteration(() => store.beat()),
+    heartbeatSample: core.iteration((run: SqlRunInfo) => {
       const sample = checked(() => sampleHeartbeat(store, run.heartbeatFromUs, k6Clock, core.session()));
       if (sample) {
         METRICS.heartbeatLag.add(sample.lagMs);
@@ -109,8 +147,9 @@ export function createSqlHarness(
         const behind = store.secondsBehind();
         if (behind !== null) METRICS.secondsBehind.add(behind);
       }
-    },
+    }),
     flushLedger: core.flushLedger,
     checked,
+    iteration: core.iteration,
   };
 }

@@ -9,6 +9,8 @@ import type { RunScope } from '../store.ts';
 export interface RunInfo extends RunScope {
   readonly scenario: string;
   readonly startedAtMs: number;
+  /** Where every VU's probe sequence starts: 0, or past any earlier run's when the id is reused. */
+  readonly seqBase: number;
 }
 
 function instanceTag(): string | undefined {
@@ -24,7 +26,7 @@ export function resolveRunInfo(config: Config, scenario: string, nowMs: number):
   // Without CQRS_TEST_ID each runner invents its own id; on k6-operator set it so runners share one run id.
   const runId = config.testId || `${scenario}-${nowMs.toString(36)}`;
   const runner = config.runner || (instanceTag() ?? '0').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 32) || '0';
-  return { scenario, runId, runner, startedAtMs: nowMs };
+  return { scenario, runId, runner, startedAtMs: nowMs, seqBase: 0 };
 }
 
 /** The globally unique VU id (unique across runners too). */

@@ -26,6 +26,13 @@ export const SQL = {
   heartbeatNow: HEARTBEAT_SQL.now,
   heartbeatReplicaNewest: HEARTBEAT_SQL.replicaNewest,
   heartbeatOldestAfter: HEARTBEAT_SQL.oldestAfter,
+  /**
+   * The writer's count of a run's probe rows and acknowledgements (setup refuses a reused run id unless asked):
+   * four placeholders, (run id, runner) twice.
+   */
+  runHoldings:
+    'SELECT (SELECT COUNT(*) FROM probe_rows WHERE run_id = ? AND runner = ?) AS probe_rows_held, ' +
+    '(SELECT COUNT(*) FROM probe_acks WHERE run_id = ? AND runner = ?) AS probe_acks_held',
   maxProbeId: 'SELECT MAX(id) AS max_id FROM probe_rows',
   pointRead: 'SELECT id, tag, payload FROM probe_rows WHERE id = ?',
 } as const;

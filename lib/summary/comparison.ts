@@ -11,7 +11,7 @@ export interface ComparisonRow {
   readonly lag: string;
   /** null when the run produced no summary. */
   readonly figures: ConsistencyFigures | null;
-  /** k6's exit code: 0 passed, 99 thresholds failed, anything else broke. */
+  /** k6's exit code: 0 passed, 99 thresholds failed, 107 bad config, 108 setup refused, else broke. */
   readonly exitCode: number;
 }
 
@@ -47,6 +47,9 @@ function generatorCell(g: GeneratorFigures): string {
 function result(exitCode: number): string {
   if (exitCode === 0) return 'ok';
   if (exitCode === 99) return 'thresholds failed';
+  // docs/k6-scenarios.md, "Exit codes and failures".
+  if (exitCode === 107) return 'config or script error (k6 exit 107)';
+  if (exitCode === 108) return 'setup refused (k6 exit 108)';
   return `k6 exit ${exitCode}`;
 }
 

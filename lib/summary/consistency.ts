@@ -1,11 +1,19 @@
 /**
  * The Markdown consistency report: first, when k6 dropped iterations, one line saying the load generator was
  * the limit (figures.ts, generatorWarning); then stale reads, visibility lag, heartbeat lag, session violations,
- * reconciliation, throughput and latency by endpoint, thresholds. Extra sections plug in through
- * `extraSections` (the API scenarios add their strategy comparison, lib/api/report.ts).
+ * reconciliation, throughput and latency by endpoint, the load generator's figures (dropped iterations even when
+ * 0), thresholds. Extra sections plug in through `extraSections` (the API scenarios add their strategy
+ * comparison, lib/api/report.ts).
  */
 import { type SummaryData, type TrendView, thresholdResults } from './data.ts';
-import { consistencyFigures, type EndpointFigures, type FigureOptions, generatorWarning } from './figures.ts';
+import {
+  type ConsistencyFigures,
+  consistencyFigures,
+  type EndpointFigures,
+  type FigureOptions,
+  type GeneratorFigures,
+  generatorWarning,
+} from './figures.ts';
 import { mdTable, ms, num, pct } from './format.ts';
 
 export type ReportSection = (data: SummaryData) => string;
@@ -45,6 +53,31 @@ function lagNote(upperBounds: number, samples: number, client: TrendView | null)
   return `Lag: server-side, ${basis}${side}.`;
 }
 
+/** How probes, the stale rate and read errors relate: said under the table, since an outage moves them apart. */
+function probeNote(f: ConsistencyFigures): string {
+  const errors =
+    f.probeErrors > 0
+      ? ` ${num(f.probeErrors)} probes had a read fail after their write was acknowledged (\`probe_errors\`): ` +
+        'neither stale nor fresh when the immediate read failed, so left out of the stale rate; neither seen ' +
+        'nor timed out when a poll failed.'
+      : ' No probe had a read fail (`probe_errors` 0).';
+  return (
+    `Probes: acknowledged probe writes. Stale rate: stale reads over the ${num(f.reads)} immediate reads that ` +
+    `answered.${errors}`
+  );
+}
+
+function generatorRow(g: GeneratorFigures): string[] {
+  const rate = (v: number | null) => (v === null ? 'n/a' : `${num(v, 1)}/s`);
+  return [
+    num(g.iterations),
+    num(g.dropped),
+    rate(g.achievedPerSecond),
+    rate(g.scheduledPerSecond),
+    g.peakVus === null || g.maxVus === null ? 'n/a' : `${g.peakVus} of ${g.maxVus}`,
+  ];
+}
+
 export function consistencyReport(data: SummaryData, opts: ConsistencyReportOptions): string {
   const f = consistencyFigures(data, opts);
   const parts: string[] = [`# ${opts.title}`, ''];
@@ -56,7 +89,17 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
   parts.push(
     '## Read after write',
     mdTable(
-      ['probes', 'stale reads', 'stale rate', 'lag p50', 'lag p95', 'lag p99', 'lag max', 'timeouts'],
+      [
+        'probes',
+        'stale reads',
+        'stale rate',
+        'lag p50',
+        'lag p95',
+        'lag p99',
+        'lag max',
+        'timeouts',
+        'read errors',
+      ],
       [
         [
           num(f.probes),
@@ -67,9 +110,12 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
           ms(vis?.p99),
           ms(vis?.max),
           num(f.visibilityTimeouts),
+          num(f.probeErrors),
         ],
       ],
     ),
+    '',
+    probeNote(f),
     '',
     lagNote(f.visibilityUpperBounds, vis?.count ?? 0, client),
     '',
@@ -130,6 +176,18 @@ export function consistencyReport(data: SummaryData, opts: ConsistencyReportOpti
     );
   }
   for (const section of opts.extraSections ?? []) parts.push(section(data), '');
+  parts.push(
+    '## Load generator',
+    mdTable(
+      ['iterations started', 'dropped', 'achieved', 'scheduled', 'peak VUs'],
+      [generatorRow(f.generator)],
+    ),
+    '',
+    'Dropped: iterations k6 could not start on time (no free VU within CQRS_VUS); above 0 the client-side ' +
+      "latencies include its own queueing. Rates are over the workload's schedule (or the whole run when " +
+      'that is unknown), helper scenarios included.',
+    '',
+  );
   const thresholds = thresholdResults(data);
   if (thresholds.length > 0) {
     parts.push(

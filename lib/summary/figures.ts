@@ -95,10 +95,15 @@ export interface FigureOptions {
 }
 
 export interface ConsistencyFigures {
+  /** Acknowledged probe writes, error-probes included. */
   readonly probes: number;
+  /** Immediate reads that answered: the stale rate's denominator. */
+  readonly reads: number;
   readonly staleReads: number;
-  /** stale / immediate reads; null without probes. */
+  /** stale / immediate reads that answered; null without any. */
   readonly staleRate: number | null;
+  /** Probes whose immediate read or a poll failed (lib/probe.ts): neither stale nor fresh, lag nor timeout. */
+  readonly probeErrors: number;
   /** Server-side: write to visibility where it was read (docs/k6-scenarios.md, "How each number is measured"). */
   readonly visibilityLag: TrendView | null;
   /** Client-side: ack received to the first read that saw it returning (k6's whole-millisecond clock). */
@@ -192,8 +197,10 @@ export function consistencyFigures(data: SummaryData, opts: FigureOptions = {}):
   const stale = count(data, M.staleReads.name);
   return {
     probes: count(data, M.rawWrites.name),
+    reads,
     staleReads: stale,
     staleRate: reads > 0 ? stale / reads : null,
+    probeErrors: count(data, M.probeErrors.name),
     visibilityLag: trend(data, M.visibilityLag.name),
     visibilityLagClient: trend(data, M.visibilityLagClient.name),
     visibilityUpperBounds: count(data, M.visibilityLagUpperBound.name),

@@ -31,16 +31,30 @@ export function reportFileName(name: string, runner: string): string {
   return dot < 0 ? `${name}.runner-${runner}` : `${name.slice(0, dot)}.runner-${runner}${name.slice(dot)}`;
 }
 
+export const REPORT_FILES = ['summary.txt', 'summary.json', 'junit.xml', 'consistency.md'] as const;
+
+/**
+ * The line stdout ends with. handleSummary cannot know whether the folder exists (k6 gives scripts no file
+ * system, and writes the files only after this returns), so it names the files it hands k6 and says on what
+ * condition they land; k6 itself prints "could not open …" for each it could not write. `npm start` lists the
+ * files that exist after the run.
+ */
+export function reportsLine(dir: string, names: readonly string[]): string {
+  return `reports: ${names.join(', ')} go to ${dir}/ if that folder exists (k6 does not create it; it names any file it could not write)`;
+}
+
 export function summaryFiles(data: SummaryData, opts: SummaryFilesOptions): Record<string, string> {
   const dir = reportFolder(opts);
-  const file = (name: string) => `${dir}/${reportFileName(name, opts.runner)}`;
+  const name = (n: string) => reportFileName(n, opts.runner);
+  const file = (n: string) => `${dir}/${name(n)}`;
   const header = [`test id: ${opts.testId}, runner: ${opts.runner}`, ...(opts.configLines ?? [])];
   const text = textSummary(data, `${opts.scenario} summary`, header, opts);
+  const [txt, json, junit, md] = REPORT_FILES;
   return {
-    stdout: `${text}\nreports: ${opts.runner === '0' ? `${dir}/` : file('*.*')}\n`,
-    [file('summary.txt')]: text,
-    [file('summary.json')]: JSON.stringify(data, null, 2),
-    [file('junit.xml')]: junitXml(data, `k6 ${opts.scenario}`),
-    [file('consistency.md')]: consistencyReport(data, opts),
+    stdout: `${text}\n${reportsLine(dir, REPORT_FILES.map(name))}\n`,
+    [file(txt)]: text,
+    [file(json)]: JSON.stringify(data, null, 2),
+    [file(junit)]: junitXml(data, `k6 ${opts.scenario}`),
+    [file(md)]: consistencyReport(data, opts),
   };
 }

@@ -1,7 +1,7 @@
 /** A readable plain-text summary for stdout (k6 prints ours instead of its own when handleSummary exists). */
 import { type SummaryData, thresholdResults } from './data.ts';
 import { type FigureOptions, generatorFigures, generatorWarning } from './figures.ts';
-import { ms, num } from './format.ts';
+import { ms, num, pct } from './format.ts';
 
 function metricLine(name: string, m: SummaryData['metrics'][string]): string {
   const v = m.values;
@@ -26,8 +26,19 @@ export function textSummary(
   opts: FigureOptions = {},
 ): string {
   // A run the load generator held back says so first: its lags and latencies are not the system's alone.
-  const warning = generatorWarning(generatorFigures(data, opts));
-  const lines = [`${title}`, ...(warning ? [`  ${warning}`] : []), ...headerLines.map((l) => `  ${l}`), ''];
+  const g = generatorFigures(data, opts);
+  const warning = generatorWarning(g);
+  // k6 omits dropped_iterations when nothing was dropped: the figure is shown here either way.
+  const generator = `load generator: ${num(g.iterations)} iterations started, ${num(g.dropped)} dropped${
+    g.iterations + g.dropped > 0 ? ` (${pct(g.iterations / (g.iterations + g.dropped))} of schedule)` : ''
+  }`;
+  const lines = [
+    `${title}`,
+    ...(warning ? [`  ${warning}`] : []),
+    ...headerLines.map((l) => `  ${l}`),
+    `  ${generator}`,
+    '',
+  ];
   for (const name of Object.keys(data.metrics).sort()) {
     lines.push(`  ${metricLine(name, data.metrics[name] as SummaryData['metrics'][string])}`);
   }

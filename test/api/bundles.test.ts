@@ -5,7 +5,7 @@
  * lifecycle over HTTP alone (a stubbed k6/http that plays the API): visibility from the response headers, the
  * ledger batched into POST /probe-acks and flushed by `flushLedger`, reconciliation through GET /probe-acks.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_ACKS_PER_POST } from '../../api/schemas.ts';
 import { K6_METRICS } from '../../common/metrics.ts';
 import { ACKS_PER_REQUEST } from '../../lib/api/sql.ts';
@@ -108,14 +108,22 @@ describe('API scenario bundles', () => {
 
 /**
  * k6/http as the API would answer (state in globalThis.__api), and k6/metrics recording every sample. Reads
- * report a fixed apply-stamp visibility, as the API does for a replica row.
+ * report a fixed apply-stamp visibility, as the API does for a replica row. `down` makes every request throw
+ * as k6 does with its `throw` option when nothing answers; `unready` makes /readyz answer 503.
  */
 const HTTP_STUBS: Record<string, string> = {
   ...K6_STUBS,
   'k6/metrics': RECORDING_METRICS_STUB,
+  'k6/execution': `
+    const abort = (reason) => { globalThis.__api.aborts.push(reason); throw new Error('aborted: ' + reason); };
+    export default { vu: { idInTest: 1 }, scenario: { name: 'eventual' }, test: { abort, options: { tags: {} } } };`,
   'k6/http': `
     import { probeEmail } from './lib/api/sql.ts';
-    const api = () => globalThis.__api;
+    const api = () => {
+      const a = globalThis.__api;
+      if (a.down) throw Object.assign(new Error(a.down), { name: 'GoError' });
+      return a;
+    };
     const answer = (status, body, headers = {}) => ({
       status, headers, error: '', timings: { duration: 1 },
       body: body === undefined ? '' : JSON.stringify(body),
@@ -138,6 +146,10 @@ const HTTP_STUBS: Record<string, string> = {
     }
     function get(url) {
       const a = api(); const u = new URL(url);
+      if (u.pathname === '/readyz')
+        return a.unready
+          ? answer(503, { status: 'unready', writer: { reachable: false, error: 'connect ECONNREFUSED 127.0.0.1:23306' } })
+          : answer(200, { status: 'ready' });
       const user = u.pathname.match(/^\\/users\\/(\\d+)$/);
       if (user) {
         const found = a.users.find((x) => x.id === Number(user[1]));
@@ -174,12 +186,16 @@ interface FakeApi {
   ackPosts: { runId: string; runner: string; acks: unknown[] }[];
   reports: string[];
   failAcks: boolean;
+  /** Every request throws this (no answer). */
+  down?: string;
+  unready?: boolean;
+  aborts: string[];
 }
 type Mod = Record<string, (...args: unknown[]) => unknown>;
 
 async function load(scenario: string, env: Record<string, string> = {}) {
   const samples: Sample[] = [];
-  const api: FakeApi = { users: [], acks: [], ackPosts: [], reports: [], failAcks: false };
+  const api: FakeApi = { users: [], acks: [], ackPosts: [], reports: [], failAcks: false, aborts: [] };
   const mod = (await evaluateBundle(built.path(scenario), HTTP_STUBS, {
     __samples: samples,
     __api: api,
@@ -215,8 +231,9 @@ describe('API scenario lifecycle over HTTP only (stubbed k6/http)', () => {
     expect(api.ackPosts[0]).toMatchObject({ runId: 'api1', runner: '0' });
     expect(api.ackPosts[0]?.acks).toEqual([0, 1, 2].map((seq) => ({ vu: 1, seq })));
     expect(total(samples, K6_METRICS.ledgerFlushed.name)).toBe(3);
+    // Setup asked the writer's ledger whether the run id was free; teardown reconciled on both.
     mod.teardown?.(run);
-    expect(api.reports).toEqual(['writer', 'reader']);
+    expect(api.reports).toEqual(['writer', 'writer', 'reader']);
     expect(total(samples, K6_METRICS.reconcileChecked.name)).toBe(3);
     expect(total(samples, K6_METRICS.reconcileMissingWriter.name)).toBe(0);
     expect(total(samples, K6_METRICS.reconcileMissingReader.name)).toBe(0);
@@ -258,5 +275,101 @@ describe('API scenario lifecycle over HTTP only (stubbed k6/http)', () => {
     mod.flushLedger?.();
     expect(api.acks).toHaveLength(1);
     expect(total(samples, K6_METRICS.ledgerFlushed.name)).toBe(1);
+  });
+});
+
+const refused = 'Post "http://127.0.0.1:28080/users": dial tcp 127.0.0.1:28080: connect: connection refused';
+
+describe('API scenarios fail fast and say why once', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const errorLines = () => vi.mocked(console.error).mock.calls.map((c) => String(c[0]));
+
+  it('ask k6 to throw on requests nobody answers, instead of a "Request Failed" warning each', async () => {
+    for (const name of API_SCENARIOS)
+      expect((await evaluate(name)).options, name).toMatchObject({ throw: true });
+  });
+
+  it('setup checks GET /readyz: an API nobody answers is one line and an abort', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    for (const name of API_SCENARIOS) {
+      vi.mocked(console.error).mockClear();
+      const { mod, api, samples } = await load(name);
+      api.down = 'Get "http://127.0.0.1:28080/readyz": dial tcp 127.0.0.1:28080: connect: connection refused';
+      expect(() => mod.setup?.(), name).toThrow(/aborted/);
+      expect(api.aborts, name).toEqual([
+        `${name}: 1 of 1 endpoints failed the setup check (API); no load was sent`,
+      ]);
+      expect(errorLines(), name).toEqual([
+        `${name} setup: API (http://127.0.0.1:28080) failed its check: GET /readyz got no answer: ${api.down}`,
+      ]);
+      expect(
+        samples.filter((s) => s.name === K6_METRICS.apiErrors.name),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it('an API whose writer is down (/readyz 503) is refused with what /readyz said', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { mod, api } = await load('api-mixed');
+    api.unready = true;
+    expect(() => mod.setup?.()).toThrow(/aborted/);
+    expect(errorLines()).toEqual([
+      'api-mixed setup: API (http://127.0.0.1:28080) failed its check: GET /readyz answered 503: its writer is unreachable: connect ECONNREFUSED 127.0.0.1:23306',
+    ]);
+  });
+
+  it('refuses a run id the API ledger holds acknowledgements of, unless CQRS_REUSE_TEST_ID=1', async () => {
+    const { mod, api } = await load('api-read-after-write', { CQRS_API_STRATEGIES: 'eventual' });
+    const run = mod.setup?.();
+    mod.probe?.(run);
+    mod.flushLedger?.();
+    expect(() => mod.setup?.()).toThrow(/aborted/);
+    expect(api.aborts).toEqual([
+      "api-read-after-write: CQRS_TEST_ID=api1 is already used (runner 0): the API's ledger holds 1 acknowledgements of it (1 VUs); choose a new CQRS_TEST_ID, or set CQRS_REUSE_TEST_ID=1 to add this run to it",
+    ]);
+    // api-seed-compat keeps no rows per run id: nothing to refuse.
+    const compat = await load('api-seed-compat');
+    compat.api.acks.push({ runId: 'api1', runner: '0', vu: 1, seq: 0 });
+    expect(compat.mod.setup?.()).toMatchObject({ runId: 'api1' });
+    const reused = await load('api-read-after-write', {
+      CQRS_API_STRATEGIES: 'eventual',
+      CQRS_REUSE_TEST_ID: '1',
+    });
+    reused.api.acks.push({ runId: 'api1', runner: '0', vu: 1, seq: 0 });
+    const again = reused.mod.setup?.() as { seqBase: number };
+    expect(again.seqBase).toBeGreaterThan(1e12);
+  });
+
+  it('every exec function catches a dead API: counted by kind, a few lines, api_errors per request', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    for (const name of API_SCENARIOS) {
+      vi.mocked(console.error).mockClear();
+      const { mod, api, samples } = await load(name, { CQRS_API_STRATEGIES: 'eventual' });
+      const run = mod.setup?.();
+      api.down = refused;
+      const scenarios = (mod.options as unknown as ScenarioOptions).scenarios;
+      const execs = [
+        ...new Set(
+          Object.entries(scenarios)
+            .filter(([n]) => n !== 'ledger_flush')
+            .map(([, sc]) => sc.exec ?? 'default'),
+        ),
+      ];
+      for (const exec of execs)
+        for (let i = 0; i < 50; i++) expect(() => mod[exec]?.(run), name).not.toThrow();
+      const kinds = samples
+        .filter((x) => x.name === K6_METRICS.iterationErrors.name && x.value > 0)
+        .map((x) => x.tags.kind);
+      expect(kinds.length, name).toBe(50 * execs.length);
+      expect(new Set(kinds), name).toEqual(new Set(['api-unreachable']));
+      expect(total(samples, K6_METRICS.apiErrors.name), name).toBe(50 * execs.length);
+      expect(errorLines(), name).toHaveLength(3);
+      expect(errorLines()[0], name).toMatch(
+        /^iteration error \[api-unreachable\] \(vu 1\): \S+ \S+ \(eventual\) got no answer: /,
+      );
+    }
   });
 });

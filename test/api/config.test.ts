@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../api/config.ts';
 import { STACK_DEFAULT_PORTS } from '../../stack/defaults.ts';
 import { mysqlUrl, toEnv } from '../../stack/endpoints.ts';
+import { credentialCases, leakedWindows } from '../k6/credential-table.ts';
 
 describe('api config', () => {
   it('defaults to the local stack', () => {
@@ -68,5 +69,26 @@ describe('api config', () => {
     expect(() => loadConfig({ CQRS_READER_URL: 'postgres://u:topsecret@h:1/db' })).toThrow(
       /^(?!.*topsecret)/,
     );
+    // A Go DSN where a URL belongs: it is not a URL, so it is refused, and its password stays hidden.
+    expect(() => loadConfig({ CQRS_WRITER_URL: 'writer:GoDsnPw@tcp(127.0.0.1:23306)/cqrs' })).toThrow(
+      'invalid CQRS_WRITER_URL; reason: expected a mysql://user:pass@host:port/db URL, got "writer:***@tcp(127.0.0.1:23306)/cqrs"',
+    );
+  });
+
+  it('prints no part of a password for any hostile connection string (the table of test/k6/redact.test.ts)', () => {
+    const leaks: string[] = [];
+    for (const c of credentialCases()) {
+      for (const key of ['CQRS_WRITER_URL', 'CQRS_READER_URL', 'CQRS_ROUTER_SPLIT_URL', 'CQRS_REDIS_URL']) {
+        try {
+          loadConfig({ [key]: c.value });
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          const message = (err as Error).message;
+          expect(message).not.toContain('\n');
+          if (leakedWindows(message, c).length > 0) leaks.push(`${key} ${c.label}: ${message}`);
+        }
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });

@@ -39,18 +39,7 @@ function depsWithWait(waitForGtid: string, naiveDialect = false): ReadDeps {
     ...(naiveDialect ? { gtidWaitReached: (r: unknown) => Number(r) === 0 } : {}),
   };
   const warnings: object[] = [];
-  return {
-    writer: fx.app.writer,
-    reader: fx.app.reader,
-    grBeforePool: null,
-    routerSplitPool: null,
-    redis: fx.app.redis,
-    dialect,
-    metrics: fx.app.metrics,
-    gtidWaitTimeoutMs: 300,
-    cacheTtlS: 60,
-    log: { warn: (obj) => warnings.push(obj) },
-  };
+  return { ...fx.app.consistency.deps, dialect, log: { warn: (obj) => warnings.push(obj) } };
 }
 
 const fallbacks = async () => {

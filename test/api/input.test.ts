@@ -1,11 +1,15 @@
 /**
  * Bad input: every case gets a 4xx with a JSON error body and no stack trace, none a 5xx, and the API keeps
  * serving afterwards. Injection strings are stored literally. Runs over real HTTP so header and encoding
- * cases reach the server as a client would send them.
+ * cases reach the server as a client would send them; `raw` cases write bytes to a socket themselves (broken
+ * framing, and slow clients that never finish a request: the request timeouts answer those with 408).
  */
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverOptions } from '../../api/app.ts';
+import { loadConfig } from '../../api/config.ts';
 import { MAX_ACKS_PER_POST, MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
 import { ACKS_BY_VU, ackValues, insertAcks } from '../../common/ledger-sql.ts';
 import { probeEmail } from '../../lib/api/sql.ts';
@@ -15,8 +19,15 @@ let fx: ApiFixture;
 let base: string;
 let writer: Pool;
 
+/** Short, so the slow-client cases end quickly; the defaults are 5 s and 10 s (api/config.ts). */
+const HEADERS_TIMEOUT_MS = 600;
+const REQUEST_TIMEOUT_MS = 1200;
+
 beforeAll(async () => {
-  fx = await startApiFixture();
+  fx = await startApiFixture({
+    CQRS_API_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    CQRS_API_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+  });
   base = await fx.app.listen({ host: '127.0.0.1', port: 0 });
   writer = createPool({ uri: fx.config.writerUrl, connectionLimit: 1 });
 });
@@ -33,6 +44,11 @@ interface Case {
   headers?: Record<string, string>;
   /** A string is sent as-is; a Buffer byte for byte. */
   body?: string | Buffer;
+  /**
+   * The whole request as bytes on a socket of its own (method, path, headers and body are then unused). Each
+   * string is one write, `pauseMs` apart; the socket stays open until the server answers or closes it.
+   */
+  raw?: { writes: string[]; pauseMs?: number };
   expect?: number;
 }
 
@@ -146,9 +162,198 @@ const CASES: Case[] = [
   { name: 'ack report: no endpoint', path: '/probe-acks/r1/0' },
   { name: 'ack report: bad run id', path: '/probe-acks/r%201/0?endpoint=writer' },
   { name: 'ack report: unknown query parameter', path: '/probe-acks/r1/0?endpoint=writer&all=1' },
+  // Charsets: JSON is UTF-8; anything else declared is refused rather than decoded as UTF-8 anyway.
+  post('charset latin1', `{"email":"${email()}","name":"x"}`, {
+    headers: { 'content-type': 'application/json; charset=latin1' },
+    expect: 415,
+  }),
+  post('charset utf-16', `{"email":"${email()}","name":"x"}`, {
+    headers: { 'content-type': 'application/json; charset=utf-16' },
+    expect: 415,
+  }),
+  post('charset quoted iso-8859-1', `{"email":"${email()}","name":"x"}`, {
+    headers: { 'content-type': 'application/json; charset="ISO-8859-1"' },
+    expect: 415,
+  }),
+  post('charset empty', `{"email":"${email()}","name":"x"}`, {
+    headers: { 'content-type': 'application/json; charset=' },
+    expect: 415,
+  }),
+  post('UTF-16 body declared UTF-8', Buffer.from(`{"email":"${email()}","name":"x"}`, 'utf16le')),
+  post(
+    'overlong UTF-8',
+    Buffer.concat([
+      Buffer.from(`{"email":"${email()}","name":"a`),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from('"}'),
+    ]),
+  ),
+  post('JSON lookalike media type', `{"email":"${email()}","name":"x"}`, {
+    headers: { 'content-type': 'application/jsonx' },
+    expect: 415,
+  }),
+  post('no content type', `{"email":"${email()}","name":"x"}`, { headers: {}, expect: 415 }),
+  post('JSON number', '42'),
+  post('deeply nested JSON', `${'['.repeat(5000)}${']'.repeat(5000)}`),
+  post('declared oversized body', '', {
+    headers: { ...json, 'content-length': String(10 ** 9) },
+    expect: 413,
+  }),
+  { name: 'client id too long', path: '/users/1', headers: { 'x-client-id': 'c'.repeat(129) } },
+  { name: 'empty strategy header', path: '/users/1', headers: { 'x-read-consistency': '' } },
+  { name: 'empty strategy query', path: '/users/1?consistency=' },
+  {
+    name: 'empty token',
+    path: '/users/1',
+    headers: { 'x-read-consistency': 'gtid-wait', 'x-consistency-token': '' },
+  },
+  {
+    name: 'token with spaces',
+    path: '/users/1',
+    headers: { 'x-read-consistency': 'gtid-wait', 'x-consistency-token': '0-1-1, 0-1-2' },
+  },
+  {
+    name: 'MySQL token with an interval ending before it starts',
+    path: '/users/1',
+    headers: { 'x-consistency-token': '3e11fa47-71ca-11e1-9e33-c80aa9429562:5-3' },
+  },
+  { name: 'id longer than any route parameter', path: `/users/${'1'.repeat(5000)}` },
+  { name: 'path traversal', path: '/users/../admin' },
+  { name: 'TRACE method', method: 'TRACE', path: '/users/1' },
+  // Framing the HTTP parser refuses: Fastify's client-error handler answers 400 (JSON) and closes.
+  { name: 'garbage request line', raw: { writes: ['HELLO\r\n\r\n'] }, expect: 400 },
+  {
+    name: 'two content-lengths',
+    raw: {
+      writes: [
+        'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          'Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
+      ],
+    },
+    expect: 400,
+  },
+  {
+    name: 'content-length not a number',
+    raw: { writes: ['POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n'] },
+    expect: 400,
+  },
+  {
+    name: 'chunked and content-length together',
+    raw: {
+      writes: [
+        'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          'Transfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+      ],
+    },
+    expect: 400,
+  },
+  {
+    name: 'bad chunk size',
+    raw: {
+      writes: [
+        'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          'Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      ],
+    },
+  },
+  {
+    name: 'chunked body over the limit',
+    raw: {
+      writes: [
+        'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          `Transfer-Encoding: chunked\r\n\r\n4e20\r\n${'n'.repeat(20_000)}\r\n0\r\n\r\n`,
+      ],
+    },
+    expect: 413,
+  },
+  // Slow clients: each holds its socket until a timeout ends the request with 408.
+  {
+    name: 'body declared, never sent',
+    raw: {
+      writes: [
+        'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+      ],
+    },
+    expect: 408,
+  },
+  {
+    name: 'header block never finished',
+    raw: { writes: ['GET /users/1 HTTP/1.1\r\nHost: x\r\nX-Slow: '] },
+    expect: 408,
+  },
+  {
+    name: 'headers dripped a byte at a time',
+    raw: { writes: 'GET /users/1 HTTP/1.1\r\nHost: x\r\n'.split(''), pauseMs: 100 },
+    expect: 408,
+  },
+  {
+    name: 'body dripped slower than the request timeout',
+    raw: {
+      writes: [
+        'POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n',
+        ...'{"email":"drip@example.test","name":"x"}'.split(''),
+      ],
+      pauseMs: 100,
+    },
+    expect: 408,
+  },
 ];
 
-function send(c: Case): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+interface Answer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: string;
+}
+
+/** A complete HTTP/1.1 response in `bytes` (head and a Content-Length body), or undefined while incomplete. */
+function parseResponse(bytes: Buffer): Answer | undefined {
+  const end = bytes.indexOf('\r\n\r\n');
+  if (end < 0) return undefined;
+  const head = bytes.subarray(0, end).toString('latin1');
+  const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+  const body = bytes.subarray(end + 4);
+  if (!(body.length >= length)) return undefined;
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+  return { status, headers: {}, body: body.subarray(0, length).toString('utf8') };
+}
+
+/**
+ * Writes `raw` to a fresh socket, then waits for a complete response (or for the server to close the socket:
+ * a request it gave up on). Fails if neither comes within 10 s.
+ */
+function sendRaw(raw: NonNullable<Case['raw']>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    let received = Buffer.alloc(0);
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (answer: Answer | Error) => {
+      clearTimeout(giveUp);
+      clearTimeout(timer);
+      socket.destroy();
+      if (answer instanceof Error) reject(answer);
+      else resolve(answer);
+    };
+    const giveUp = setTimeout(() => finish(new Error('no answer and no close within 10 s')), 10_000);
+    socket.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      const answer = parseResponse(received);
+      if (answer) finish(answer);
+    });
+    socket.on('error', () => undefined); // a reset after the answer; 'close' follows
+    socket.on('close', () => finish(parseResponse(received) ?? { status: 0, headers: {}, body: '' }));
+    const writes = [...raw.writes];
+    const next = () => {
+      const chunk = writes.shift();
+      if (chunk === undefined || socket.destroyed) return;
+      socket.write(chunk);
+      timer = setTimeout(next, raw.pauseMs ?? 0);
+    };
+    socket.on('connect', next);
+  });
+}
+
+function send(c: Case): Promise<Answer> {
+  if (c.raw) return sendRaw(c.raw);
   return new Promise((resolve, reject) => {
     const body = c.body === undefined ? undefined : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body);
     const req = httpRequest(
@@ -157,7 +362,7 @@ function send(c: Case): Promise<{ status: number; headers: Record<string, unknow
         method: c.method ?? 'GET',
         // A fresh connection per case: after a 431 the server closes the socket, which a kept-alive one hides.
         agent: false,
-        headers: { ...c.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...c.headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -192,6 +397,14 @@ describe('bad input', () => {
     expect(parsed.statusCode).toBe(res.status);
     expect(typeof parsed.message).toBe('string');
     expect(res.body).not.toMatch(/\bat .*\.(ts|js):\d+|"stack"/);
+  });
+
+  it('bounds every request by default: headers 5 s, the whole request 10 s, checked at least every second', () => {
+    const opts = serverOptions(loadConfig({}));
+    // Fastify's own default, 0, would turn off Node's bound: a body declared and never sent held a socket forever.
+    expect(opts.requestTimeout).toBe(10_000);
+    expect(opts.http).toMatchObject({ headersTimeout: 5000, requestTimeout: 10_000 });
+    expect(opts.http?.connectionsCheckingInterval).toBeLessThanOrEqual(1000);
   });
 
   it('still serves after all of it', async () => {

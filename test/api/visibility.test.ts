@@ -195,18 +195,7 @@ describe('each source reports its own basis (50 ms lag)', () => {
     const { id } = await create();
     const writtenAt = performance.now();
     await new Promise((done) => setTimeout(done, 20));
-    const deps = {
-      writer: fx.app.writer,
-      reader: fx.app.writer,
-      grBeforePool: null,
-      routerSplitPool: null,
-      redis: fx.app.redis,
-      dialect: fx.app.consistency.dialect,
-      metrics: fx.app.metrics,
-      gtidWaitTimeoutMs: GTID_WAIT_TIMEOUT_MS,
-      cacheTtlS: 60,
-      log: { warn: () => {} },
-    };
+    const deps = { ...fx.app.consistency.deps, reader: fx.app.writer };
     const outcome = await executeRead(deps, { target: 'replica' }, userLookups.byId(String(id)));
     const elapsedMs = performance.now() - writtenAt;
     expect(outcome.visibility?.basis).toBe('read-time');

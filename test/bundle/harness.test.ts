@@ -3,9 +3,11 @@
  * modules replaced by recording stubs and xk6-sql by an in-memory database that answers exactly the statements
  * in lib/sql/statements.ts (text columns as byte arrays, as xk6-sql returns them). This checks the wiring that
  * only k6 would otherwise exercise: metrics recorded per probe, session violations counted, reconciliation
- * emitted in teardown, report files named.
+ * emitted in teardown, report files named; and that runs fail fast and say why once: setup checks every
+ * endpoint and the run id, every exec function catches, counts and rate-limits its errors, and a probe whose
+ * read fails still counts.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   evaluateBundle,
   K6_STUBS,
@@ -18,9 +20,12 @@ import {
 const STUBS: Record<string, string> = {
   ...K6_STUBS,
   'k6/metrics': RECORDING_METRICS_STUB,
-  'k6/execution':
-    'export default { vu: { idInTest: 1 }, test: { options: { tags: { instance_id: "3" } } } };',
+  // exec.test.abort ends the test in k6; here it records the reason and throws, so setup stops as there.
+  'k6/execution': `
+    const abort = (reason) => { (globalThis.__aborts ??= []).push(reason); throw new Error('aborted: ' + reason); };
+    export default { vu: { idInTest: 1 }, test: { abort, options: { tags: { instance_id: "3" } } } };`,
   // One in-memory database per bundle instance; a DSN with host "blackhole" is a replica that never catches up.
+  // globalThis.__fail(dsn) may name an error for every statement on that DSN (an endpoint that is down).
   'k6/x/sql': `
     import { SQL } from './lib/sql/statements.ts';
     import { DIALECTS } from './common/dialect.ts';
@@ -31,9 +36,24 @@ const STUBS: Record<string, string> = {
       if (typeof driver !== 'symbol') throw new Error('driver must be a Symbol');
       const blind = dsn.includes('@tcp(blackhole:');
       const seen = (tag) => !blind && rows.has(tag);
-      return {
+      const down = () => {
+        const message = globalThis.__fail?.(dsn);
+        if (message) throw Object.assign(new Error(message), { name: 'GoError' });
+      };
+      const db = {
         close() {},
+        queryWithTimeout(_t, q, ...a) {
+          down();
+          if (q === 'SELECT 1') return [{ 1: 1 }];
+          if (q === SQL.runHoldings) {
+            const held = [...rows.values()].filter((r) => r.runId === a[0] && r.runner === a[1]).length;
+            const acked = acks.filter((k) => k.runId === a[0] && k.runner === a[1]).length;
+            return [{ probe_rows_held: bytes(held), probe_acks_held: bytes(acked) }];
+          }
+          return db.query(q, ...a);
+        },
         exec(q, ...a) {
+          down();
           if (q === SQL.insertProbe) {
             if (rows.has(a[0])) throw new Error('Duplicate entry');
             rows.set(a[0], { id: rows.size + 1, tag: a[0], runId: a[1], runner: a[2], vu: a[3] });
@@ -49,6 +69,7 @@ const STUBS: Record<string, string> = {
           return { lastInsertId: () => 0, rowsAffected: () => 1 };
         },
         query(q, ...a) {
+          down();
           if (q === SQL.probeSighting)
             return seen(a[0]) ? [{ id: rows.get(a[0]).id, lag_us: bytes(1500), stamped: bytes(1) }] : [];
           if (q === SQL.acksByVu && dsn.includes('@tcp(broken-ledger:')) throw new Error('ledger unreadable');
@@ -75,6 +96,7 @@ const STUBS: Record<string, string> = {
           throw new Error('unexpected query: ' + q);
         },
       };
+      return db;
     }
     export default { open };`,
 };
@@ -88,16 +110,43 @@ type Mod = Record<string, (...args: unknown[]) => unknown>;
 
 const built = useBuiltBundles('cqrs-harness-');
 
+/** The SQL scenarios' endpoints (no bundle carries a default): the writer, the reader and the monitor. */
+const DSNS = {
+  CQRS_WRITER_DSN: 'writer:pw@tcp(primary:1)/cqrs',
+  CQRS_READER_DSN: 'reader:pw@tcp(replica:2)/cqrs',
+  CQRS_REPLICA_MONITOR_DSN: 'monitor:pw@tcp(replica:2)/cqrs',
+};
+
 async function load(
   scenario: string,
   env: Record<string, string> = {},
-): Promise<{ mod: Mod; samples: Sample[] }> {
+): Promise<{ mod: Mod; samples: Sample[]; aborts: string[] }> {
   const samples: Sample[] = [];
+  const aborts: string[] = [];
   const mod = await evaluateBundle(built.path(scenario), STUBS, {
     __samples: samples,
-    __ENV: { CQRS_TEST_ID: 'h1', ...env },
+    __aborts: aborts,
+    __fail: undefined,
+    __ENV: { CQRS_TEST_ID: 'h1', ...DSNS, ...env },
   });
-  return { mod: mod as Mod, samples };
+  return { mod: mod as Mod, samples, aborts };
+}
+
+/** What the scenario logged at error level (each line once). */
+function errorLines(): string[] {
+  return vi.mocked(console.error).mock.calls.map((c) => String(c[0]));
+}
+
+/** The exec functions options.scenarios names, but the end-of-run flush. */
+function execs(mod: Mod): string[] {
+  const scenarios = (mod.options as unknown as { scenarios: Record<string, { exec?: string }> }).scenarios;
+  return [
+    ...new Set(
+      Object.entries(scenarios)
+        .filter(([n]) => n !== 'ledger_flush')
+        .map(([, s]) => s.exec ?? 'default'),
+    ),
+  ];
 }
 
 const total = (samples: Sample[], name: string) =>
@@ -281,5 +330,140 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     mod.teardown?.(run);
     expect(ledger).toEqual([64, 64, 2]);
     expect(total(samples, 'reconcile_checked')).toBe(130);
+  });
+});
+
+const refused = 'dial tcp replica:2: connect: connection refused';
+const denied = "Error 1045 (28000): Access denied for user 'writer'@'127.0.0.1' (using password: YES)";
+
+describe('SQL scenarios fail fast and say why once', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('setup checks every endpoint with a real statement: one line per failing one, then abort, no load', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { mod, samples, aborts } = await load('sql-replica-lag', {
+      CQRS_WRITER_DSN: 'writer:wrong-password@tcp(primary:1)/cqrs',
+    });
+    Object.assign(globalThis, {
+      __fail: (dsn: string) =>
+        dsn.startsWith('writer:') ? denied : dsn.startsWith('monitor:') ? refused : '',
+    });
+    expect(() => mod.setup?.()).toThrow(/aborted/);
+    expect(aborts).toEqual([
+      'sql-replica-lag: 2 of 3 endpoints failed the setup check (writer, replica monitor); no load was sent',
+    ]);
+    expect(errorLines()).toEqual([
+      `sql-replica-lag setup: writer (writer:***@tcp(primary:1)/cqrs) failed its check: ${denied}`,
+      `sql-replica-lag setup: replica monitor (monitor:***@tcp(replica:2)/cqrs) failed its check: ${refused}`,
+    ]);
+    expect(errorLines().join('\n')).not.toContain('wrong-password');
+    expect(samples.filter((s) => s.name === 'db_queries')).toEqual([]);
+    // k6 still calls handleSummary, with no setup data: no reports that would overwrite an earlier run's.
+    expect(mod.handleSummary?.({ metrics: {} })).toEqual({
+      stdout: 'sql-replica-lag: setup did not finish, so no load ran and no report was written\n',
+    });
+  });
+
+  it('checks the replica monitor only where it is used (heartbeat sampling)', async () => {
+    const { mod, aborts } = await load('sql-write-load');
+    Object.assign(globalThis, { __fail: (dsn: string) => (dsn.startsWith('monitor:') ? refused : '') });
+    expect(mod.setup?.()).toMatchObject({ runId: 'h1' });
+    expect(aborts).toEqual([]);
+  });
+
+  it('refuses a run id that earlier rows hold, naming them, unless CQRS_REUSE_TEST_ID=1', async () => {
+    const first = await load('sql-write-load');
+    const run = first.mod.setup?.();
+    for (let i = 0; i < 3; i++) first.mod.write?.(run);
+    first.mod.flushLedger?.();
+    // The same in-memory database (it lives as long as the bundle instance): a second run with id h1.
+    expect(() => first.mod.setup?.()).toThrow(/aborted/);
+    expect(first.aborts).toEqual([
+      'sql-write-load: CQRS_TEST_ID=h1 is already used (runner 3): the writer holds 3 probe_rows and 3 probe_acks rows of it; choose a new CQRS_TEST_ID, or set CQRS_REUSE_TEST_ID=1 to add this run to it',
+    ]);
+  });
+
+  it('with CQRS_REUSE_TEST_ID=1 a run adds to the id with fresh keys: no duplicate, all reconciled', async () => {
+    const { mod, samples } = await load('sql-write-load', { CQRS_REUSE_TEST_ID: '1' });
+    const first = mod.setup?.() as { seqBase: number };
+    mod.write?.(first);
+    mod.flushLedger?.();
+    const again = mod.setup?.() as { seqBase: number };
+    expect(again.seqBase).toBeGreaterThan(1e12);
+    mod.write?.(again);
+    mod.flushLedger?.();
+    mod.teardown?.(again);
+    expect(total(samples, 'iteration_errors')).toBe(0);
+    // The earlier run's acknowledgement is in this run's reconciliation too, as the setup line says.
+    expect(total(samples, 'reconcile_checked')).toBe(2);
+    expect(total(samples, 'reconcile_missing_writer')).toBe(0);
+  });
+
+  it('every exec function of every SQL bundle catches its errors, counts them by kind, logs a few', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    for (const scenario of SQL_SCENARIOS) {
+      errors.mockClear();
+      const { mod, samples } = await load(scenario);
+      const run = mod.setup?.();
+      // Every endpoint goes away after setup.
+      Object.assign(globalThis, { __fail: () => refused });
+      const names = execs(mod);
+      for (const name of names)
+        for (let i = 0; i < 20; i++) expect(() => mod[name]?.(run), `${scenario} ${name}`).not.toThrow();
+      const counted = samples.filter((s) => s.name === 'iteration_errors' && s.value > 0);
+      expect(counted.length, scenario).toBe(20 * names.length);
+      expect(new Set(counted.map((s) => s.tags.kind)), scenario).toEqual(new Set(['db-unreachable']));
+      // 3 lines of the kind per VU (one VU here), whatever the number of errors.
+      expect(
+        errorLines().filter((l) => l.startsWith('iteration error [db-unreachable] (vu 1)')),
+        scenario,
+      ).toHaveLength(3);
+      mod.flushLedger?.();
+      expect(errorLines().at(-1), scenario).toMatch(
+        /^iteration errors not logged \(vu 1, last \d+ s\): db-unreachable \d+$/,
+      );
+      expect(errorLines().join('\n')).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('a reader that dies mid-run: its probes count, as error-probes, outside the stale rate and the timeouts', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { mod, samples } = await load('sql-read-after-write');
+    const run = mod.setup?.();
+    for (let i = 0; i < 3; i++) mod.probe?.(run);
+    Object.assign(globalThis, { __fail: (dsn: string) => (dsn.startsWith('reader:') ? refused : '') });
+    for (let i = 0; i < 2; i++) mod.probe?.(run);
+    expect(total(samples, 'raw_writes')).toBe(5);
+    expect(total(samples, 'acked_writes')).toBe(5);
+    expect(total(samples, 'raw_reads')).toBe(3);
+    expect(total(samples, 'stale_reads')).toBe(0);
+    expect(total(samples, 'visibility_timeouts')).toBe(0);
+    expect(total(samples, 'probe_errors')).toBe(2);
+    expect(samples.filter((s) => s.name === 'probe_errors' && s.value > 0).map((s) => s.tags)).toEqual([
+      { strategy: 'eventual', read: 'immediate' },
+      { strategy: 'eventual', read: 'immediate' },
+    ]);
+    expect(
+      samples.filter((s) => s.name === 'iteration_errors' && s.value > 0).map((s) => s.tags.kind),
+    ).toEqual(['db-unreachable', 'db-unreachable']);
+    expect(errorLines()[0]).toBe(
+      `iteration error [db-unreachable] (vu 1): probe's immediate read: ${refused}`,
+    );
+  });
+
+  it('fails the run on iteration errors by default, like on failed statements (CQRS_THRESHOLDS can drop it)', async () => {
+    for (const scenario of SQL_SCENARIOS) {
+      const { mod } = await load(scenario);
+      expect((mod.options as unknown as { thresholds: object }).thresholds, scenario).toHaveProperty(
+        'iteration_errors',
+        ['count==0'],
+      );
+    }
+    const { mod } = await load('sql-write-load', { CQRS_THRESHOLDS: '{"iteration_errors":[]}' });
+    expect((mod.options as unknown as { thresholds: object }).thresholds).not.toHaveProperty(
+      'iteration_errors',
+    );
   });
 });

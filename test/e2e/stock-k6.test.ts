@@ -42,6 +42,27 @@ if (!STOCK) {
       expect(r.output).toMatch(/unknown module: k6\/x\/sql/);
     }, 60_000);
 
+    it('an API scenario with an unreachable CQRS_API_URL stops at setup: one line, exit 108, within seconds', async () => {
+      const started = Date.now();
+      const r = await k6.run('api-read-after-write', {
+        CQRS_API_URL: 'http://127.0.0.1:1',
+        CQRS_DURATION: '30s',
+      });
+      expect(r.exitCode, r.output).toBe(108);
+      expect(Date.now() - started, r.output).toBeLessThan(10_000);
+      const failed = r.output.split('\n').filter((l) => l.includes('failed its check'));
+      expect(failed, r.output).toHaveLength(1);
+      expect(failed[0]).toContain(
+        'api-read-after-write setup: API (http://127.0.0.1:1) failed its check: GET /readyz got no answer: ',
+      );
+      expect(failed[0]).toContain('connection refused');
+      expect(r.output).toContain(
+        'test aborted: api-read-after-write: 1 of 1 endpoints failed the setup check (API)',
+      );
+      expect(r.output).not.toMatch(/\\tat |Request Failed/);
+      expect(r.summary).toBeNull();
+    }, 60_000);
+
     it('runs smoke-config', async () => {
       const r = await k6.run('smoke-config');
       expect(r.exitCode, r.output).toBe(0);

@@ -7,16 +7,17 @@ import {
   describeConfig,
   loadConfig,
 } from '../../lib/config.ts';
-import { redactDsn } from '../../lib/dsn.ts';
-import {
-  STACK_DATABASE,
-  STACK_DEFAULT_PORTS,
-  STACK_DEFAULT_USERS,
-  STACK_HOST,
-} from '../../stack/defaults.ts';
-import { goDsn, mysqlUrl } from '../../stack/endpoints.ts';
+import { redact } from '../../lib/dsn.ts';
+import { STACK_DEFAULT_USERS } from '../../stack/credentials.ts';
+import { STACK_DEFAULT_PORTS, STACK_HOST } from '../../stack/defaults.ts';
 
 type Key = keyof typeof CONFIG_SCHEMA;
+
+const CONFIG_KEY = {
+  CQRS_WRITER_DSN: 'writerDsn',
+  CQRS_READER_DSN: 'readerDsn',
+  CQRS_REPLICA_MONITOR_DSN: 'monitorDsn',
+} as const;
 
 /** For every variable: good raw values with what they become, and bad values with the error's "expected" part. */
 const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }> = {
@@ -32,8 +33,13 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
     ],
   },
   monitorDsn: {
-    good: [['m:x@tcp(h:1)/d', 'm:x@tcp(h:1)/d']],
-    bad: [['', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true']],
+    good: [
+      ['m:x@tcp(h:1)/d', 'm:x@tcp(h:1)/d'],
+      // The Go driver splits at the last '@' before the address: '@', '/' and ':' are fine in a password.
+      ['m:Sup3r@Secr3t/:x@tcp(h:1)/d', 'm:Sup3r@Secr3t/:x@tcp(h:1)/d'],
+      ['', ''],
+    ],
+    bad: [['m:x@unix(/tmp/s)/d', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true']],
   },
   apiUrl: {
     good: [['https://api.example:8443/', 'https://api.example:8443']],
@@ -99,6 +105,7 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
       ['a/../b', 'a relative directory without ".." segments'],
     ],
   },
+  reuseTestId: { good: [['1', '1']], bad: [['yes', 'one of 0|1']] },
   thresholds: {
     good: [
       ['{"stale_read":["rate<0.5"],"db_errors":[]}', { stale_read: ['rate<0.5'], db_errors: [] }],
@@ -119,18 +126,10 @@ describe('k6 config', () => {
     expect(Object.keys(CASES).sort()).toEqual(Object.keys(CONFIG_SCHEMA).sort());
   });
 
-  it('defaults to the local stack (same DSNs the stack writes to .stack/stack.env)', () => {
+  it('has no credential defaults: the DSNs are unset unless given, the rest defaults to the local stack', () => {
     const c = loadConfig({});
-    const endpoint = (role: 'writer' | 'reader', port: number) => ({
-      host: STACK_HOST,
-      port,
-      database: STACK_DATABASE,
-      ...STACK_DEFAULT_USERS[role],
-    });
-    expect(c.writerDsn).toBe(goDsn(endpoint('writer', STACK_DEFAULT_PORTS.primary)));
-    expect(c.readerDsn).toBe(goDsn(endpoint('reader', STACK_DEFAULT_PORTS.replica)));
+    expect([c.writerDsn, c.readerDsn, c.monitorDsn]).toEqual(['', '', '']);
     expect(c.apiUrl).toBe(`http://${STACK_HOST}:${STACK_DEFAULT_PORTS.api}`);
-    expect(mysqlUrl(endpoint('writer', 1))).toContain('writer');
     expect(c).toMatchObject({
       flavor: 'mariadb',
       profile: 'smoke',
@@ -143,6 +142,32 @@ describe('k6 config', () => {
       testId: '',
       thresholds: {},
     });
+    expect(Object.values(CONFIG_SCHEMA).map((s) => s.default)).not.toContainEqual(
+      expect.stringMatching(/secret|@/),
+    );
+  });
+
+  it('an unset DSN is a one-line error only for the SQL scenarios, which open it', () => {
+    const dsns = {
+      CQRS_WRITER_DSN: 'w:pw@tcp(db:3306)/app',
+      CQRS_READER_DSN: 'r:pw@tcp(db:3307)/app',
+      CQRS_REPLICA_MONITOR_DSN: 'm:pw@tcp(db:3307)/app',
+    };
+    expect(loadConfig(dsns, 'sql').readerDsn).toBe('r:pw@tcp(db:3307)/app');
+    for (const name of Object.keys(dsns) as (keyof typeof dsns)[]) {
+      const env = { ...dsns, [name]: undefined };
+      const attempt = () => loadConfig(env, 'sql');
+      expect(attempt).toThrow(ConfigError);
+      expect(attempt).toThrow(
+        new RegExp(
+          `^invalid ${name}; reason: expected a Go MySQL DSN .*, got "" \\(sql-\\* scenarios need it: .*stack\\.env\\)$`,
+        ),
+      );
+      expect(() => loadConfig({ ...env, [name]: '  ' }, 'sql')).toThrow(`invalid ${name}`);
+      // The API scenarios and the config check never open a database.
+      expect(loadConfig(env, 'api')[CONFIG_KEY[name]]).toBe('');
+      expect(loadConfig(env)[CONFIG_KEY[name]]).toBe('');
+    }
   });
 
   for (const [key, { good, bad }] of Object.entries(CASES) as [Key, (typeof CASES)[Key]][]) {
@@ -152,7 +177,7 @@ describe('k6 config', () => {
     });
     it(`${spec.name}: rejects bad values with a one-line error naming it`, () => {
       for (const [raw, expected] of bad) {
-        const shown = spec.secret ? redactDsn(raw) : raw;
+        const shown = redact(raw);
         const message = `invalid ${spec.name}; reason: expected ${expected}, got ${JSON.stringify(shown)}`;
         expect(() => loadConfig({ [spec.name]: raw })).toThrow(new ConfigError(message));
         expect(message).not.toContain('\n');
@@ -178,19 +203,30 @@ describe('k6 config', () => {
       'got "w:***@tcp(db:0)/app"',
     );
     expect(() => loadConfig({ CQRS_WRITER_DSN: 'mysql://w:hunter2@db/app' })).toThrow(
-      'got "mysql:***@db/app"',
+      'got "mysql://w:***@db/app"',
+    );
+    // A bad non-secret variable is redacted too: a URL with credentials that does not parse.
+    expect(() => loadConfig({ CQRS_API_URL: 'https://bob:pa55w0rd@api example' })).toThrow(
+      'got "https://bob:***@api example"',
     );
     const lines = describeConfig(loadConfig({ CQRS_READER_DSN: 'r:hunter2@tcp(db:3306)/app' }));
-    expect(lines.join('\n')).not.toMatch(/hunter2|writer-secret|reader-secret|monitor-secret/);
+    expect(lines.join('\n')).not.toMatch(/hunter2|-secret/);
     expect(lines).toContain('CQRS_READER_DSN=r:***@tcp(db:3306)/app');
+    expect(lines).toContain('CQRS_WRITER_DSN=');
     expect(configTableMarkdown()).not.toMatch(/-secret/);
-    const withUrlCreds = loadConfig({ CQRS_API_URL: 'https://bob:pa55@api.example' });
+    const withUrlCreds = loadConfig({
+      CQRS_API_URL: 'https://bob:pa55@api.example',
+      CQRS_WRITER_DSN: 'w:Sup3r@Secr3tTail@tcp(db:3306)/app',
+    });
     expect(describeConfig(withUrlCreds)).toContain('CQRS_API_URL=https://bob:***@api.example');
-    expect(configPasswords(withUrlCreds).sort()).toEqual([
-      'monitor-secret',
-      'pa55',
-      'reader-secret',
-      'writer-secret',
-    ]);
+    expect(describeConfig(withUrlCreds)).toContain('CQRS_WRITER_DSN=w:***@tcp(db:3306)/app');
+    expect(configPasswords(withUrlCreds).sort()).toEqual(['Sup3r@Secr3tTail', 'pa55']);
+  });
+
+  it('no lab password is a default (they would end up in every bundle)', () => {
+    const defaults = Object.values(CONFIG_SCHEMA).map((s) => s.default);
+    for (const { password } of Object.values(STACK_DEFAULT_USERS)) {
+      expect(defaults.join('\n')).not.toContain(password);
+    }
   });
 });

@@ -1,9 +1,17 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
 import { comparisonTable, GENERATOR_FOOTNOTE } from '../../lib/summary/comparison.ts';
 import { consistencyFigures } from '../../lib/summary/figures.ts';
-import { experimentSettings, workloadMs } from '../../stack/experiment.ts';
+import {
+  experimentSettings,
+  refuseUsedReportDir,
+  reportListing,
+  workloadMs,
+} from '../../stack/experiment.ts';
 
 describe('npm start (experiment)', () => {
   it('defaults to lags 0, 5 ms, 50 ms for 10 s each, and validates overrides', () => {
@@ -61,14 +69,16 @@ describe('npm start (experiment)', () => {
     const table = comparisonTable([
       { scenario: 'sql-read-after-write', lag: '50ms', figures, exitCode: 0 },
       { scenario: 'sql-replica-lag', lag: '50ms', figures: null, exitCode: 107 },
+      { scenario: 'sql-replica-lag', lag: '0', figures: null, exitCode: 108 },
     ]);
     const lines = table.split('\n');
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     expect(lines[2]).toMatch(
       /^sql-read-after-write\s+50ms\s+97\.0%\s+53\.3 ms\s+56\.0 ms\s+58\.0 ms\s+0\s+-\s+-/,
     );
     expect(lines[2]).toMatch(/ok$/);
-    expect(lines[3]).toMatch(/k6 exit 107$/);
+    expect(lines[3]).toMatch(/config or script error \(k6 exit 107\)$/);
+    expect(lines[4]).toMatch(/setup refused \(k6 exit 108\)$/);
     expect(table).not.toContain('⚠');
   });
 
@@ -96,5 +106,39 @@ describe('npm start (experiment)', () => {
     expect(lines[3]).toMatch(/\s0\s+ok\s+ok$/);
     expect(lines.slice(4)).toEqual(['', GENERATOR_FOOTNOTE]);
     expect(GENERATOR_FOOTNOTE).toMatch(/^⚠ generator: k6 dropped iterations.*generator's own queueing/);
+  });
+
+  it('refuses a report folder that already holds files, unless CQRS_REUSE_TEST_ID=1', () => {
+    const root = mkdtempSync(join(tmpdir(), 'cqrs-exp-dirs-'));
+    try {
+      const used = join(root, 'exp-1');
+      mkdirSync(used);
+      // Missing or empty: a fresh run.
+      expect(() => refuseUsedReportDir(join(root, 'missing'), {})).not.toThrow();
+      expect(() => refuseUsedReportDir(used, {})).not.toThrow();
+      writeFileSync(join(used, 'consistency.md'), '# earlier run');
+      expect(() => refuseUsedReportDir(used, {})).toThrow(
+        /exp-1\/ already holds a run's reports \(consistency\.md\); remove it, or set CQRS_REUSE_TEST_ID=1/,
+      );
+      expect(() => refuseUsedReportDir(used, { CQRS_REUSE_TEST_ID: '1' })).not.toThrow();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('lists the report files that exist, per run, and says when a run wrote nothing', () => {
+    const root = mkdtempSync(join(tmpdir(), 'cqrs-exp-list-'));
+    try {
+      mkdirSync(join(root, 'a'));
+      for (const f of ['summary.json', 'k6.log', 'consistency.md']) writeFileSync(join(root, 'a', f), '');
+      mkdirSync(join(root, 'b'));
+      expect(reportListing([join(root, 'a'), join(root, 'b'), join(root, 'c')])).toEqual([
+        '  a/: consistency.md, k6.log, summary.json',
+        '  b/: nothing was written',
+        '  c/: nothing was written',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -151,14 +151,47 @@ describe('read-after-write probe on the fake replicated store', () => {
     expect(o).toMatchObject({ stale: true, clientLagMs: 1, polls: 3 });
   });
 
-  it('records the acknowledgement in the ledger even when a read fails, and lets the error through', () => {
+  it('an immediate read that fails makes an error-probe: acknowledged and ledgered, neither stale nor timed out', () => {
     const clock = new VirtualClock();
     const store = new FakeReplicatedStore(clock);
+    const down = new Error('reader down');
     store.readAfterWrite = () => {
-      throw new Error('reader down');
+      throw down;
     };
-    expect(() => runProbe(store, clock, key(0), opts)).toThrow('reader down');
+    const o = runProbe(store, clock, key(0), opts);
+    expect(o).toMatchObject({ readError: 'immediate', error: down, stale: false, timedOut: false, polls: 0 });
+    expect(o.visibilityLagMs).toBeNull();
+    expect(o.clientLagMs).toBeNull();
     expect(store.acks('writer', { runId: 'run', runner: '0' }).get(1)?.acked).toBe(1);
+  });
+
+  it('a poll that fails after a stale read ends the probe: stale (the read answered), not timed out', () => {
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(50)] });
+    let polls = 0;
+    store.poll = () => {
+      if (++polls === 3) throw new Error('replica killed');
+      return { seen: false };
+    };
+    const o = runProbe(store, clock, key(0), opts);
+    expect(o).toMatchObject({ readError: 'poll', stale: true, timedOut: false, polls: 3 });
+    expect(String(o.error)).toContain('replica killed');
+    expect(store.acks('writer', { runId: 'run', runner: '0' }).get(1)?.acked).toBe(1);
+  });
+
+  it('a failed write is no probe: the error goes through and nothing is acknowledged', () => {
+    const clock = new VirtualClock();
+    const store = new FakeReplicatedStore(clock);
+    store.write = () => {
+      throw new Error('writer down');
+    };
+    expect(() => runProbe(store, clock, key(0), opts)).toThrow('writer down');
+    expect(store.acks('writer', { runId: 'run', runner: '0' }).size).toBe(0);
+  });
+
+  it('answers readError null when every read answered', () => {
+    const { outcomes } = probeRun(constantLag(0), 1);
+    expect(outcomes[0]?.readError).toBeNull();
   });
 
   it('counts one read-your-writes violation per stale immediate read, not per poll', () => {

@@ -4,7 +4,7 @@ import { describeConfig, loadConfig } from '../../lib/config.ts';
 import { consistencyReport } from '../../lib/summary/consistency.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { consistencyFigures, ENDPOINT_SUBMETRICS, generatorWarning } from '../../lib/summary/figures.ts';
-import { reportFileName, reportFolder, summaryFiles } from '../../lib/summary/index.ts';
+import { reportFileName, reportFolder, reportsLine, summaryFiles } from '../../lib/summary/index.ts';
 import { junitXml } from '../../lib/summary/junit.ts';
 import { textSummary } from '../../lib/summary/text.ts';
 import {
@@ -168,7 +168,9 @@ describe('consistency figures and reports', () => {
       'reports/exp-1/summary.runner-2.txt',
       'stdout',
     ]);
-    expect(files.stdout).toContain('reports: reports/exp-1/*.runner-2.*');
+    expect(files.stdout).toContain(
+      'reports: summary.runner-2.txt, summary.runner-2.json, junit.runner-2.xml, consistency.runner-2.md go to reports/exp-1/ if that folder exists',
+    );
     expect(reportFileName('summary.json', '0')).toBe('summary.json');
     expect(reportFileName('summary.json', 'a.b')).toBe('summary.runner-a.b.json');
   });
@@ -279,6 +281,63 @@ describe('the load generator as the limit', () => {
     });
     expect(generatorWarning(g)).toBe(
       "⚠ load generator was the limit: 17518 iterations dropped; 14482 of 32000 scheduled iterations started (45.3%) — client-side latencies include the generator's own queueing (server-side lags do not)",
+    );
+  });
+});
+
+describe('figures shown even when 0: dropped iterations, read errors', () => {
+  it('the text summary and consistency.md give the dropped count when nothing was dropped', () => {
+    const text = textSummary(keptUp, 's', ['test id: x']).split('\n');
+    expect(text).toContain('  load generator: 16000 iterations started, 0 dropped (100.0% of schedule)');
+    expect(textSummary(saturated, 's')).toContain(
+      'load generator: 14482 iterations started, 17518 dropped (45.3% of schedule)',
+    );
+    const md = consistencyReport(keptUp, { title: 't' });
+    expect(md).toContain('## Load generator');
+    expect(md).toContain('| 16000 | 0 | 1600.0/s | 1600.0/s | 12 of 40 |');
+    // No iteration counts at all (an old summary): zeros and n/a, still a row.
+    expect(consistencyReport(data, { title: 't' })).toContain('| 0 | 0 | 0.0/s | 0.0/s | n/a |');
+  });
+
+  it('counts error-probes in the probes, not in the stale rate, and says how', () => {
+    const outage: SummaryData = {
+      ...data,
+      metrics: {
+        ...data.metrics,
+        // 201 acknowledged probe writes; 50 immediate reads failed (replica killed), 151 answered.
+        [M.rawWrites.name]: { type: 'counter', values: { count: 201 } },
+        [M.rawReads.name]: { type: 'counter', values: { count: 151 } },
+        [M.staleReads.name]: { type: 'counter', values: { count: 30 } },
+        [M.probeErrors.name]: { type: 'counter', values: { count: 50 } },
+      },
+    };
+    const f = consistencyFigures(outage);
+    expect(f).toMatchObject({ probes: 201, reads: 151, probeErrors: 50 });
+    expect(f.staleRate).toBeCloseTo(30 / 151, 12);
+    const md = consistencyReport(outage, { title: 't' });
+    expect(md).toContain(
+      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | timeouts | read errors |',
+    );
+    expect(md).toContain('| 201 | 30 | 19.9% |');
+    expect(md).toMatch(/\| 2 \| 50 \|\n/);
+    expect(md).toContain('stale reads over the 151 immediate reads that answered.');
+    expect(md).toContain('50 probes had a read fail after their write was acknowledged (`probe_errors`)');
+    expect(consistencyReport(data, { title: 't' })).toContain('No probe had a read fail (`probe_errors` 0).');
+  });
+
+  it('names the report files and the condition on which k6 writes them', () => {
+    expect(reportsLine('reports/x', ['a.md'])).toBe(
+      'reports: a.md go to reports/x/ if that folder exists (k6 does not create it; it names any file it could not write)',
+    );
+    const files = summaryFiles(data, {
+      scenario: 's',
+      testId: 'x',
+      runner: '0',
+      reportDir: 'reports',
+      title: 't',
+    });
+    expect((files.stdout ?? '').trimEnd().split('\n').at(-1)).toBe(
+      reportsLine('reports/x', ['summary.txt', 'summary.json', 'junit.xml', 'consistency.md']),
     );
   });
 });

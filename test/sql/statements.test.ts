@@ -167,6 +167,17 @@ describe('probe statements', () => {
     expect(onReader).toEqual([{ vu: 6, acked: 2, missing: 1 }]);
   });
 
+  it('counts what a run id already holds on the writer (a reused CQRS_TEST_ID is refused in setup)', async () => {
+    const held = async (runner: string) =>
+      (await q(writer, SQL.runHoldings, runId, runner, runId, runner))[0] as DecodedRow;
+    expect(await held('never-used')).toEqual({ probe_rows_held: 0, probe_acks_held: 0 });
+    const k = key(8, 0, 'holdings');
+    await insert(k);
+    await writer.query(insertAcks(1), ackValues([k]));
+    await insert(key(8, 1, 'holdings'));
+    expect(await held('holdings')).toEqual({ probe_rows_held: 2, probe_acks_held: 1 });
+  });
+
   it('writes a batch of acknowledgements in one statement; a retried batch changes nothing', async () => {
     const batch = [0, 1, 2, 3, 4].map((seq) => key(5, seq, 'batch'));
     for (const k of batch) await insert(k);

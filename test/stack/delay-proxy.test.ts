@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DelayProxy } from '../../stack/delay-proxy.ts';
+import { DelayProxy, MAX_BODY_BYTES } from '../../stack/delay-proxy.ts';
 import { freePorts } from '../helpers/stack.ts';
+import { hugePut } from './http-put.ts';
 
 // An upstream that, for every byte it receives, answers with a numbered chunk: the proxy must deliver them in
 // order, each no earlier than the delay in force when it arrived.
@@ -59,6 +60,32 @@ describe('delay proxy', () => {
       expect(res.status).toBe(400);
     }
     await fetch(controlUrl, { method: 'PUT', body: JSON.stringify({ delayMs: 0 }) });
+  });
+
+  it('answers a body that is not JSON with 400 and a JSON reason (it answered an empty 500)', async () => {
+    for (const body of ['not json', '', '{"delayMs":', 'null', '[1]']) {
+      const res = await fetch(controlUrl, { method: 'PUT', body });
+      expect(res.status, body).toBe(400);
+      expect(await res.json()).toEqual({ error: expect.stringMatching(/JSON|delayMs/) });
+    }
+    expect((await (await fetch(controlUrl)).json()) as unknown).toEqual({ delayMs: 0 });
+  });
+
+  it('refuses a body over 4 KiB with 413 before reading it, declared or streamed', async () => {
+    expect(MAX_BODY_BYTES).toBe(4096);
+    const ok = await fetch(controlUrl, {
+      method: 'PUT',
+      body: JSON.stringify({ delayMs: 0, pad: 'x'.repeat(MAX_BODY_BYTES - 40) }),
+    });
+    expect(ok.status).toBe(200);
+    for (const declare of [true, false]) {
+      const res = await hugePut(controlUrl, 64 * 1024 * 1024, declare);
+      expect(res.status, `declared=${declare}`).toBe(413);
+      expect(JSON.parse(res.body)).toEqual({ error: `body larger than ${MAX_BODY_BYTES} bytes` });
+      // Answered long before 64 MB could have gone over loopback, and the connection closed.
+      expect(res.ms).toBeLessThan(1000);
+      expect(res.sentBytes).toBeLessThan(32 * 1024 * 1024);
+    }
   });
 
   it('holds upstream→client traffic for the delay and keeps order when the delay drops', async () => {

@@ -1,0 +1,33 @@
+/**
+ * The deadline of every pool's database calls (api/db.ts), as `app.dbCalls`: CQRS_API_DB_TIMEOUT_MS, each
+ * passed deadline counted in cqrs_api_db_timeouts_total by pool and phase.
+ */
+import fp from 'fastify-plugin';
+import type { DbCall, DbCalls, PoolLabel } from '../db.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    dbCalls: DbCalls;
+  }
+}
+
+export interface DbCallsOptions {
+  timeoutMs: number;
+}
+
+export const dbCallsPlugin = fp<DbCallsOptions>(
+  async (app, { timeoutMs }) => {
+    const call = (pool: PoolLabel): DbCall => ({
+      timeoutMs,
+      onTimeout: (phase) => app.metrics.dbTimeouts.inc({ pool, phase }),
+    });
+    app.decorate('dbCalls', {
+      writer: call('writer'),
+      reader: call('reader'),
+      gtidWait: call('gtidWait'),
+      grBefore: call('grBefore'),
+      routerSplit: call('routerSplit'),
+    });
+  },
+  { name: 'db-calls', dependencies: ['metrics'], fastify: '5.x' },
+);
