@@ -109,7 +109,9 @@ class DelayedPipe {
   private schedule(): void {
     const head = this.queue[0];
     if (!head || this.timer) return;
-    this.timer = setTimeout(() => this.release(), Math.max(0, head.due - performance.now()));
+    // Whole milliseconds, rounded up: Node truncates a fractional delay, which fires early, finds nothing due
+    // and waits another timer tick (adding up to a millisecond to the injected delay).
+    this.timer = setTimeout(() => this.release(), Math.max(0, Math.ceil(head.due - performance.now())));
   }
 
   private release(): void {
