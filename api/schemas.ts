@@ -4,6 +4,7 @@
  * (see app.ts), so wrong types and unknown fields are rejected, not silently fixed.
  */
 import { Type } from 'typebox';
+import { ACKS_PER_REQUEST } from '../common/ledger-sql.ts';
 import { STRATEGIES } from '../common/strategies.ts';
 import { CONSISTENCY_TOKEN_FORMAT } from './read/token.ts';
 
@@ -116,9 +117,6 @@ const ledgerId = (maxLength: number) => Type.String({ pattern: `^[A-Za-z0-9._-]{
 const RunId = ledgerId(64);
 const Runner = ledgerId(32);
 
-/** Most acknowledgements per POST /probe-acks: one INSERT of 4 × 1000 values stays far below any packet limit. */
-export const MAX_ACKS_PER_POST = 1000;
-
 /**
  * Body limit of POST /probe-acks alone: a full batch with the widest numbers is ~41 KB, over the default
  * CQRS_API_BODY_LIMIT_BYTES that the user routes keep.
@@ -138,7 +136,7 @@ export const ProbeAcksBody = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { minItems: 1, maxItems: MAX_ACKS_PER_POST },
+      { minItems: 1, maxItems: ACKS_PER_REQUEST },
     ),
   },
   { additionalProperties: false },

@@ -4,8 +4,11 @@
  * `?` placeholders work for the Go driver (interpolateParams) and mysql2 alike. Runtime-neutral.
  */
 
-/** Columns bound per acknowledgement in insertAcks: run_id, runner, vu, seq. */
-export const ACK_COLUMNS = 4;
+/**
+ * Most acknowledgements per POST /probe-acks (the API's schema) and so per request the k6 side sends: one
+ * INSERT of 4 × 1000 values stays far below any packet limit.
+ */
+export const ACKS_PER_REQUEST = 1000;
 
 /**
  * One statement for `n` acknowledgements. IGNORE makes a retried batch (after a failure that may have

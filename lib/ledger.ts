@@ -19,15 +19,25 @@ export interface AckSink {
 /** 64 per statement: ≤ 1/64 ≈ 1.6% extra writer statements per acknowledged write. */
 export const ACK_BATCH = 64;
 
+export interface AckLedgerOptions {
+  /** Acknowledgements per write; ACK_BATCH by default. */
+  readonly maxBatch?: number;
+  /** Told of every acknowledgement recorded (the `acked_writes` counter). */
+  readonly onRecorded?: () => void;
+  /** Told how many acknowledgements each successful flush wrote (the `ledger_flushed` counter). */
+  readonly onFlushed?: (n: number) => void;
+}
+
 export class AckLedger {
   private buffer: ProbeKey[] = [];
+  private readonly maxBatch: number;
 
   constructor(
     private readonly sink: AckSink,
-    private readonly maxBatch = ACK_BATCH,
-    /** Told how many acknowledgements each successful flush wrote (the `ledger_flushed` counter). */
-    private readonly onFlushed: (n: number) => void = () => {},
-  ) {}
+    private readonly opts: AckLedgerOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? ACK_BATCH;
+  }
 
   /** Buffered acknowledgements not yet in the ledger. */
   get pending(): number {
@@ -35,6 +45,7 @@ export class AckLedger {
   }
 
   record(key: ProbeKey): void {
+    this.opts.onRecorded?.();
     this.buffer.push(key);
     if (this.buffer.length >= this.maxBatch) this.flush();
   }
@@ -48,6 +59,6 @@ export class AckLedger {
     const batch = this.buffer;
     this.sink.writeAcks(batch);
     this.buffer = [];
-    this.onFlushed(batch.length);
+    this.opts.onFlushed?.(batch.length);
   }
 }

@@ -14,7 +14,7 @@ import { loadOrFail } from '../k6/init-error.ts';
 import { METRICS } from '../k6/metrics.ts';
 import { apiHoldings } from '../k6/preflight.ts';
 import { type RunInfo, vuId } from '../k6/run-info.ts';
-import { ACK_BATCH, AckLedger } from '../ledger.ts';
+import { AckLedger } from '../ledger.ts';
 import type { ProbeOutcome } from '../probe.ts';
 import type { SessionChecker } from '../session.ts';
 import type { ProbeKey } from '../store.ts';
@@ -67,7 +67,10 @@ export function createApiHarness(
     return client;
   };
   // One ledger per VU, shared by all its strategies' stores: the ledger_flush scenario flushes it once.
-  const acks = new AckLedger(new ApiAckSink(getClient), ACK_BATCH, (n) => METRICS.ledgerFlushed.add(n));
+  const acks = new AckLedger(new ApiAckSink(getClient), {
+    onRecorded: () => METRICS.ackedWrites.add(1),
+    onFlushed: (n) => METRICS.ledgerFlushed.add(n),
+  });
   const core = createHarnessCore(
     scenario,
     config,
@@ -79,7 +82,7 @@ export function createApiHarness(
   const store = (strategy: Strategy) => {
     let s = stores.get(strategy);
     if (!s) {
-      s = new ApiStore(getClient(), strategy, acks, () => METRICS.ackedWrites.add(1));
+      s = new ApiStore(getClient(), strategy, acks);
       stores.set(strategy, s);
     }
     return s;

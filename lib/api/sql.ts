@@ -10,6 +10,3 @@ import type { ProbeKey } from '../store.ts';
 export function probeEmail(key: ProbeKey): string {
   return `${key.runId}+${key.runner}+${key.vu}+${key.seq}@probe.example`;
 }
-
-/** At most this many acknowledgements per POST /probe-acks: the API's MAX_ACKS_PER_POST (api/schemas.ts). */
-export const ACKS_PER_REQUEST = 1000;

@@ -5,6 +5,8 @@
  * (POST and GET /probe-acks), so the API scenarios need nothing but k6's built-in modules. Runtime-neutral
  * (the client is passed in), so it is tested in Node.
  */
+
+import { ACKS_PER_REQUEST } from '../../common/ledger-sql.ts';
 import type { Strategy } from '../../common/strategies.ts';
 import type { AckLedger, AckSink } from '../ledger.ts';
 import { ackChecks } from '../reconcile.ts';
@@ -19,7 +21,7 @@ import type {
   WriteAck,
 } from '../store.ts';
 import type { ApiClient, ReadResult } from './client.ts';
-import { ACKS_PER_REQUEST, probeEmail } from './sql.ts';
+import { probeEmail } from './sql.ts';
 
 const sighting = (r: ReadResult): Sighting =>
   r.found && r.visibility ? { seen: true, visibility: r.visibility } : { seen: r.found };
@@ -30,8 +32,6 @@ export class ApiStore implements ProbeTarget {
     private readonly strategy: Strategy,
     /** This VU's ledger, shared by its stores so that one flush at the end of the run writes them all. */
     private readonly ledger: AckLedger,
-    /** Told of every acknowledgement handed to the ledger (the `acked_writes` counter). */
-    private readonly onAck: () => void = () => {},
   ) {}
 
   write(key: ProbeKey): WriteAck {
@@ -48,7 +48,6 @@ export class ApiStore implements ProbeTarget {
   }
 
   recordAck(key: ProbeKey): void {
-    this.onAck();
     this.ledger.record(key);
   }
 }

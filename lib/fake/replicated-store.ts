@@ -99,7 +99,10 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     this.readLatency = opts.readLatencyMs ?? 0;
     this.replicas = opts.replicas ?? [constantLag(0)];
     this.applyStamps = opts.applyStamps ?? true;
-    this.ledger = new AckLedger({ writeAcks: (keys) => this.writeAcks(keys) }, opts.ackBatch ?? 1);
+    this.ledger = new AckLedger(
+      { writeAcks: (keys) => this.writeAcks(keys) },
+      { maxBatch: opts.ackBatch ?? 1 },
+    );
   }
 
   /** Heartbeats written before this store's run (an earlier run's leftovers), `ageMs` before now. */

@@ -77,8 +77,7 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
           this.writer.exec('ledger', insertAcks(keys.length), ...ackValues(keys));
         },
       },
-      opts.ackBatch ?? ACK_BATCH,
-      opts.onAcksFlushed,
+      { maxBatch: opts.ackBatch ?? ACK_BATCH, onRecorded: opts.onAck, onFlushed: opts.onAcksFlushed },
     );
   }
 
@@ -110,7 +109,6 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
 
   /** Buffered: written to the ledger `ackBatch` at a time, and by flushAcks at the end of the run. */
   recordAck(key: ProbeKey): void {
-    this.opts.onAck?.();
     this.ledger.record(key);
   }
 

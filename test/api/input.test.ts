@@ -10,8 +10,8 @@ import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverOptions } from '../../api/app.ts';
 import { loadConfig } from '../../api/config.ts';
-import { MAX_ACKS_PER_POST, MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
-import { ACKS_BY_VU, ackValues, insertAcks } from '../../common/ledger-sql.ts';
+import { MAX_HEADER_BYTES, TOKEN_MAX_LENGTH } from '../../api/schemas.ts';
+import { ACKS_BY_VU, ACKS_PER_REQUEST, ackValues, insertAcks } from '../../common/ledger-sql.ts';
 import { probeEmail } from '../../lib/api/sql.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
@@ -142,7 +142,7 @@ const CASES: Case[] = [
   { name: 'unknown route', path: '/admin' },
   { name: 'unsupported method', method: 'DELETE', path: '/users/1' },
   { name: 'header too large', path: '/users/1', headers: { 'x-padding': 'p'.repeat(20_000) }, expect: 431 },
-  ackPost('acks: too many', ackBody({ acks: acks(MAX_ACKS_PER_POST + 1) })),
+  ackPost('acks: too many', ackBody({ acks: acks(ACKS_PER_REQUEST + 1) })),
   ackPost('acks: none', ackBody({ acks: [] })),
   ackPost('acks: missing', { runId: 'r1', runner: '0' }),
   ackPost('acks: run id with +', ackBody({ runId: 'r+1' })),

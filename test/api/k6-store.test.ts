@@ -4,9 +4,9 @@
  * POST /probe-acks requests the API accepts, and reconciliation reads GET /probe-acks rows.
  */
 import { describe, expect, it } from 'vitest';
+import { ACKS_PER_REQUEST } from '../../common/ledger-sql.ts';
 import { VISIBILITY_HEADERS } from '../../common/visibility.ts';
 import type { AckEntry, ApiClient, ReadResult } from '../../lib/api/client.ts';
-import { ACKS_PER_REQUEST } from '../../lib/api/sql.ts';
 import { ApiAckSink, ApiLedger, ApiStore } from '../../lib/api/store.ts';
 import { canonicalHeader, parseVisibility, VISIBILITY_RESPONSE_HEADERS } from '../../lib/api/visibility.ts';
 import { AckLedger } from '../../lib/ledger.ts';
@@ -75,9 +75,13 @@ describe('ApiStore', () => {
     const f = fakeClient({ found: true, source: 'primary', visibility: undefined });
     let acked = 0;
     let flushed = 0;
-    const ledger = new AckLedger(new ApiAckSink(() => f.client), 3, (n) => (flushed += n));
-    const eventual = new ApiStore(f.client, 'eventual', ledger, () => acked++);
-    const primary = new ApiStore(f.client, 'primary', ledger, () => acked++);
+    const ledger = new AckLedger(new ApiAckSink(() => f.client), {
+      maxBatch: 3,
+      onRecorded: () => acked++,
+      onFlushed: (n) => (flushed += n),
+    });
+    const eventual = new ApiStore(f.client, 'eventual', ledger);
+    const primary = new ApiStore(f.client, 'primary', ledger);
     for (let seq = 0; seq < 4; seq++) (seq % 2 ? primary : eventual).recordAck(key(seq));
     expect(acked).toBe(4);
     expect(f.posts).toEqual([
@@ -92,7 +96,7 @@ describe('ApiStore', () => {
 describe('ApiAckSink', () => {
   it('splits a backlog (grown while the API failed) into requests the API accepts, per run and runner', () => {
     const f = fakeClient({ found: true, source: 'primary', visibility: undefined });
-    const ledger = new AckLedger(new ApiAckSink(() => f.client), 10_000);
+    const ledger = new AckLedger(new ApiAckSink(() => f.client), { maxBatch: 10_000 });
     f.fail(true);
     for (let seq = 0; seq < 2 * ACKS_PER_REQUEST + 1; seq++) ledger.record(key(seq));
     ledger.record(key(0, 'other'));

@@ -6,7 +6,7 @@
  */
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ACKS_PER_POST } from '../../api/schemas.ts';
+import { ACKS_PER_REQUEST } from '../../common/ledger-sql.ts';
 import { probeEmail } from '../../lib/api/sql.ts';
 import type { ProbeKey } from '../../lib/store.ts';
 import { type ApiFixture, startApiFixture } from './fixture.ts';
@@ -103,8 +103,8 @@ describe('POST /probe-acks', () => {
     ]);
   });
 
-  it(`takes ${MAX_ACKS_PER_POST} acknowledgements with the widest numbers (over the users' body limit)`, async () => {
-    const acks = Array.from({ length: MAX_ACKS_PER_POST }, (_, i) => ({
+  it(`takes ${ACKS_PER_REQUEST} acknowledgements with the widest numbers (over the users' body limit)`, async () => {
+    const acks = Array.from({ length: ACKS_PER_REQUEST }, (_, i) => ({
       vu: 2 ** 32 - 1,
       seq: Number.MAX_SAFE_INTEGER - i,
     }));
@@ -125,7 +125,7 @@ describe('POST /probe-acks', () => {
       {
         runId,
         runner: 'x',
-        acks: Array.from({ length: MAX_ACKS_PER_POST + 1 }, (_, seq) => ({ vu: 1, seq })),
+        acks: Array.from({ length: ACKS_PER_REQUEST + 1 }, (_, seq) => ({ vu: 1, seq })),
       },
     ],
     ['no acks', { runId, runner: 'x', acks: [] }],
