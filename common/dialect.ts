@@ -69,8 +69,14 @@ export interface Dialect {
 /** Tables whose replicated rows get a replica-side apply stamp (migration 0004's applied_at columns). */
 export const APPLY_STAMPED_TABLES = ['probe_rows', 'users'] as const;
 
-/** The replica's own time now in integer microseconds since the epoch (SYSDATE: evaluated when it runs). */
-export const SYSDATE_US = 'CAST(UNIX_TIMESTAMP(SYSDATE(6)) * 1000000 AS UNSIGNED)';
+/**
+ * A TIMESTAMP(6)/DATETIME(6) expression as integer microseconds since the epoch: exact (UNIX_TIMESTAMP of a
+ * fractional time is a DECIMAL), and comparable without time-zone conversions. Valid on both flavours.
+ */
+export const epochUs = (expr: string) => `CAST(UNIX_TIMESTAMP(${expr}) * 1000000 AS UNSIGNED)`;
+
+/** The server's own time now in integer microseconds since the epoch (SYSDATE: evaluated when it runs). */
+export const SYSDATE_US = epochUs('SYSDATE(6)');
 
 const mariadb: Dialect = {
   flavor: 'mariadb',

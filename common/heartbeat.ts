@@ -16,8 +16,7 @@
  * its midpoint is reported and the error is at most half a beat interval.
  */
 
-/** Integer microseconds since the epoch for a TIMESTAMP(6)/DATETIME(6) expression. */
-const us = (expr: string) => `CAST(UNIX_TIMESTAMP(${expr}) * 1000000 AS UNSIGNED)`;
+import { epochUs, SYSDATE_US } from './dialect.ts';
 
 /** How long heartbeat_log keeps beats; a lag beyond this reads as at most this old. */
 export const HEARTBEAT_RETENTION_S = 3600;
@@ -27,7 +26,7 @@ export const HEARTBEAT_SQL = {
    * On the primary, one beat: a history row. IGNORE: two writers in the same microsecond are one beat. The
    * pt-heartbeat row (`heartbeat`, kept for mysqld_exporter's heartbeat collector) is written by `beatRow`.
    */
-  logBeat: `INSERT IGNORE INTO heartbeat_log (ts_us) VALUES (${us('NOW(6)')})`,
+  logBeat: `INSERT IGNORE INTO heartbeat_log (ts_us) VALUES (${epochUs('NOW(6)')})`,
   /**
    * pt-heartbeat shape: the primary stamps its own server_id row. GREATEST keeps it monotonic when heartbeat
    * writers race (a statement that took NOW(6) earlier but commits later must not move the heartbeat back).
@@ -36,17 +35,20 @@ export const HEARTBEAT_SQL = {
     'INSERT INTO heartbeat (server_id, ts) VALUES (@@server_id, NOW(6)) ' +
     'ON DUPLICATE KEY UPDATE ts = GREATEST(ts, NOW(6))',
   /** On the primary, now and then: forget beats older than the retention (a range delete on the primary key). */
-  prune: `DELETE FROM heartbeat_log WHERE ts_us < ${us(`NOW(6) - INTERVAL ${HEARTBEAT_RETENTION_S} SECOND`)}`,
+  prune: `DELETE FROM heartbeat_log WHERE ts_us < ${epochUs(`NOW(6) - INTERVAL ${HEARTBEAT_RETENTION_S} SECOND`)}`,
   /** On the primary: its time now, µs (anchors "beats of this run"). */
-  now: `SELECT ${us('SYSDATE(6)')} AS now_us`,
+  now: `SELECT ${SYSDATE_US} AS now_us`,
   /**
    * On the replica: the newest beat it holds (`ts_us`), its apply stamp (`applied_us`, NULL without the
    * trigger) and the replica's time now (`now_us`). No row when no beat has replicated yet.
    */
-  replicaNewest: `SELECT ts_us, applied_us, ${us('SYSDATE(6)')} AS now_us FROM heartbeat_log ORDER BY ts_us DESC LIMIT 1`,
+  replicaNewest: `SELECT ts_us, applied_us, ${SYSDATE_US} AS now_us FROM heartbeat_log ORDER BY ts_us DESC LIMIT 1`,
   /** On the primary: the oldest beat newer than `?` µs, i.e. the oldest one a replica holding `?` lacks. */
   oldestAfter: 'SELECT MIN(ts_us) AS ts_us FROM heartbeat_log WHERE ts_us > ?',
 } as const;
+
+/** One heartbeat, as every writer of them sends it (k6, the API, stack:status): the history row, then pt's row. */
+export const BEAT_STATEMENTS: readonly string[] = [HEARTBEAT_SQL.logBeat, HEARTBEAT_SQL.beatRow];
 
 /** The replica's newest beat as HEARTBEAT_SQL.replicaNewest returns it. */
 export interface ReplicaBeat {
@@ -109,4 +111,28 @@ export function replicaBeatFromRow(row: Readonly<Record<string, unknown>> | unde
 /** Decodes an oldestAfter row: null when the replica has the newest beat. */
 export function oldestMissingFromRow(row: Readonly<Record<string, unknown>> | undefined): number | null {
   return row ? num(row.ts_us) : null;
+}
+
+/** Rows of one statement through an async driver; null when that side could not answer. */
+export type RowsQuery = (
+  sql: string,
+  args?: (string | number)[],
+) => Promise<readonly Readonly<Record<string, unknown>>[] | null>;
+
+/**
+ * The sampler's two queries through async drivers (the API's /readyz, stack:status): the replica's newest beat,
+ * then, once it holds one of the beats since `fromUs`, the oldest beat the primary has after it. `estimate` is
+ * null until then, or when the primary could not answer (nobody can say then which beats the replica lacks).
+ * The k6 sampler runs the same two statements synchronously (lib/k6/sql-store.ts).
+ */
+export async function sampleHeartbeatLag(
+  replica: RowsQuery,
+  primary: RowsQuery,
+  fromUs: number,
+): Promise<{ newest: ReplicaBeat | null; estimate: HeartbeatEstimate | null }> {
+  const newest = replicaBeatFromRow((await replica(HEARTBEAT_SQL.replicaNewest))?.[0]);
+  if (newest === null || newest.tsUs < fromUs) return { newest, estimate: null };
+  const missing = await primary(HEARTBEAT_SQL.oldestAfter, [newest.tsUs]);
+  if (missing === null) return { newest, estimate: null };
+  return { newest, estimate: estimateHeartbeatLag(newest, oldestMissingFromRow(missing[0]), fromUs) };
 }

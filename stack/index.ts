@@ -6,11 +6,10 @@ import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import {
-  estimateHeartbeatLag,
+  BEAT_STATEMENTS,
   HEARTBEAT_SQL,
   type HeartbeatBasis,
-  oldestMissingFromRow,
-  replicaBeatFromRow,
+  sampleHeartbeatLag,
 } from '../common/heartbeat.ts';
 import { findBinaries } from './binaries.ts';
 import { portEnvName, type StackConfig } from './config.ts';
@@ -269,18 +268,13 @@ async function probeLag(
   for (const conn of [primary, replica]) await conn.query(`USE \`${db}\``);
   const [now] = await primary.query<RowDataPacket[]>(HEARTBEAT_SQL.now);
   const fromUs = Number(now[0]?.now_us);
-  await primary.query(HEARTBEAT_SQL.logBeat);
-  // The pt-heartbeat row too, as the scenarios' writer does: mysqld_exporter's heartbeat collector reads it.
-  await primary.query(HEARTBEAT_SQL.beatRow);
+  for (const sql of BEAT_STATEMENTS) await primary.query(sql);
+  const rows = (conn: mysql.Connection) => async (sql: string, args?: (string | number)[]) =>
+    (await conn.query<RowDataPacket[]>(sql, args))[0];
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const [held] = await replica.query<RowDataPacket[]>(HEARTBEAT_SQL.replicaNewest);
-    const newest = replicaBeatFromRow(held[0]);
-    if (newest && newest.tsUs >= fromUs) {
-      const [missing] = await primary.query<RowDataPacket[]>(HEARTBEAT_SQL.oldestAfter, [newest.tsUs]);
-      const estimate = estimateHeartbeatLag(newest, oldestMissingFromRow(missing[0]), fromUs);
-      if (estimate) return { lagMs: estimate.lagUs / 1000, basis: estimate.basis };
-    }
+    const { estimate } = await sampleHeartbeatLag(rows(replica), rows(primary), fromUs);
+    if (estimate) return { lagMs: estimate.lagUs / 1000, basis: estimate.basis };
     await new Promise((r) => setTimeout(r, 1));
   }
   return null;

@@ -9,7 +9,7 @@
  * primary (and their replication), plus a prune of beats past the retention now and then.
  */
 import fp from 'fastify-plugin';
-import { HEARTBEAT_SQL } from '../../common/heartbeat.ts';
+import { BEAT_STATEMENTS, HEARTBEAT_SQL } from '../../common/heartbeat.ts';
 import { withConnection } from '../db.ts';
 import { describe } from '../errors.ts';
 
@@ -43,9 +43,7 @@ export const heartbeatPlugin = fp<HeartbeatOptions>(
     const beat = async () => {
       try {
         await withConnection(app.writer, app.dbCalls.writer, async (conn) => {
-          await conn.query(HEARTBEAT_SQL.logBeat);
-          // The pt-heartbeat row too: mysqld_exporter's heartbeat collector reads it.
-          await conn.query(HEARTBEAT_SQL.beatRow);
+          for (const sql of BEAT_STATEMENTS) await conn.query(sql);
           if (++beats % PRUNE_EVERY_BEATS === 0) await conn.query(HEARTBEAT_SQL.prune);
         });
         state.lastBeatOk = true;

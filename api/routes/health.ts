@@ -6,12 +6,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { RowDataPacket } from 'mysql2/promise';
-import {
-  estimateHeartbeatLag,
-  HEARTBEAT_SQL,
-  oldestMissingFromRow,
-  replicaBeatFromRow,
-} from '../../common/heartbeat.ts';
+import { sampleHeartbeatLag } from '../../common/heartbeat.ts';
 import { withConnection } from '../db.ts';
 import { describe, RETRY_AFTER_SECONDS } from '../errors.ts';
 
@@ -21,22 +16,22 @@ import { describe, RETRY_AFTER_SECONDS } from '../errors.ts';
  * so a lag taken from beats that nobody writes any more is recognisable. Nulls when no beat has replicated.
  */
 async function replicaLag(app: FastifyInstance) {
-  const [held] = await withConnection(app.reader, app.dbCalls.reader, (c) =>
-    c.query<RowDataPacket[]>(HEARTBEAT_SQL.replicaNewest),
+  const { newest, estimate } = await sampleHeartbeatLag(
+    // The replica's failure rejects: it is reported as unreachable.
+    async (sql) =>
+      (await withConnection(app.reader, app.dbCalls.reader, (c) => c.query<RowDataPacket[]>(sql)))[0],
+    // Without the writer nobody can say which beats the replica lacks: no lag then, rather than a low one.
+    (sql, args) =>
+      withConnection(app.writer, app.dbCalls.writer, (c) => c.query<RowDataPacket[]>(sql, args)).then(
+        ([rows]) => rows,
+        () => null,
+      ),
+    0,
   );
-  const newest = replicaBeatFromRow(held[0]);
-  if (!newest) return { heartbeatLagMs: null, heartbeatBasis: null, newestBeatAgeMs: null };
-  // Without the writer nobody can say which beats the replica lacks: no lag then, rather than a low one.
-  const missing = await withConnection(app.writer, app.dbCalls.writer, (c) =>
-    c.query<RowDataPacket[]>(HEARTBEAT_SQL.oldestAfter, [newest.tsUs]),
-  )
-    .then(([rows]) => ({ ok: true as const, oldest: oldestMissingFromRow(rows[0]) }))
-    .catch(() => ({ ok: false as const }));
-  const estimate = missing.ok ? estimateHeartbeatLag(newest, missing.oldest, 0) : null;
   return {
     heartbeatLagMs: estimate && estimate.lagUs / 1000,
     heartbeatBasis: estimate?.basis ?? null,
-    newestBeatAgeMs: (newest.nowUs - newest.tsUs) / 1000,
+    newestBeatAgeMs: newest && (newest.nowUs - newest.tsUs) / 1000,
   };
 }
 

@@ -2,7 +2,7 @@
  * The users table's SQL, parameterised only (values never enter the SQL text). Every statement goes through
  * mysql2 `execute`, i.e. server-side prepared statements cached per connection.
  */
-import type { Dialect } from '../../common/dialect.ts';
+import { type Dialect, epochUs } from '../../common/dialect.ts';
 import type { Visibility } from '../../common/visibility.ts';
 import type { Lookup } from '../read/execute.ts';
 
@@ -11,7 +11,7 @@ export const INSERT_USER = 'INSERT INTO users (email, name) VALUES (?, ?)';
 const COLUMNS = 'id, email, name, created_at';
 
 /** The primary's write time (NOW(6) at insert) in integer µs: mysql2's Dates only carry milliseconds. */
-const createdUs = (t = '') => `CAST(UNIX_TIMESTAMP(${t}created_at) * 1000000 AS UNSIGNED) AS created_us`;
+const createdUs = (t = '') => `${epochUs(`${t}created_at`)} AS created_us`;
 
 /**
  * For replica reads (common/visibility.ts): write → visible there, from the replica's apply stamp (migration

@@ -4,7 +4,12 @@
  * write, written in batches) lives on the writer.
  */
 import type { Dialect } from '../../common/dialect.ts';
-import { estimateHeartbeatLag, oldestMissingFromRow, replicaBeatFromRow } from '../../common/heartbeat.ts';
+import {
+  BEAT_STATEMENTS,
+  estimateHeartbeatLag,
+  oldestMissingFromRow,
+  replicaBeatFromRow,
+} from '../../common/heartbeat.ts';
 import { ackValues, insertAcks } from '../../common/ledger-sql.ts';
 import type { SqlStrategy } from '../config.ts';
 import { type DecodedRow, numberCell, stringCell } from '../decode.ts';
@@ -146,8 +151,7 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
 
   /** A history row (heartbeat_log) and the pt-heartbeat row; now and then old history is pruned. */
   beat(): void {
-    this.writer.exec('heartbeat_write', SQL.heartbeatLog);
-    this.writer.exec('heartbeat_write', SQL.heartbeatBeat);
+    for (const sql of BEAT_STATEMENTS) this.writer.exec('heartbeat_write', sql);
     if (++this.beats % PRUNE_EVERY_BEATS === 0) this.writer.exec('heartbeat_prune', SQL.heartbeatPrune);
   }
 
