@@ -26,8 +26,6 @@ export interface VarSpec<T> {
   /** Raw default, as a user would type it (also shown in the docs). */
   readonly default: string;
   readonly help: string;
-  /** Hidden from logs and reports (DSNs carry passwords). */
-  readonly secret?: boolean;
   /**
    * No default: unset is '' and an error only for the scenario families listed, which cannot run without it.
    * The DSNs are so: a bundle must carry no credentials, and the API scenarios never open a database.
@@ -38,12 +36,11 @@ export interface VarSpec<T> {
 /** Which scenarios load the config: `sql-*` (xk6-sql), `api-*` (HTTP only), `smoke-config`. */
 export type ScenarioFamily = 'sql' | 'api' | 'config';
 
-const v = <T>(name: string, parser: Parser<T>, def: string, help: string, secret = false): VarSpec<T> => ({
+const v = <T>(name: string, parser: Parser<T>, def: string, help: string): VarSpec<T> => ({
   name,
   parser,
   default: def,
   help,
-  secret,
 });
 
 /** A DSN variable with no default, required by the SQL scenarios. */
@@ -52,7 +49,6 @@ const dsnVar = (name: string, help: string): VarSpec<string> => ({
   parser: goDsn,
   default: '',
   help,
-  secret: true,
   requiredBy: ['sql'],
 });
 
@@ -222,7 +218,8 @@ export const CONFIG_SCHEMA = {
 type Schema = typeof CONFIG_SCHEMA;
 export type Config = { readonly [K in keyof Schema]: Schema[K] extends VarSpec<infer T> ? T : never };
 
-const families = (spec: VarSpec<unknown>): string => (spec.requiredBy ?? []).map((f) => `${f}-*`).join(', ');
+const families = (spec: VarSpec<unknown>, quote = ''): string =>
+  (spec.requiredBy ?? []).map((f) => `${quote}${f}-*${quote}`).join(', ');
 
 /**
  * Reads and validates every variable; throws one ConfigError naming the first bad one. `family` is who reads
@@ -287,7 +284,7 @@ export function configPasswords(config: Config): string[] {
 export function configTableMarkdown(): string {
   const rows = Object.values(CONFIG_SCHEMA).map((s: VarSpec<unknown>) => {
     const def = s.requiredBy
-      ? `(none; ${(s.requiredBy ?? []).map((f) => `\`${f}-*\``).join(', ')} need it)`
+      ? `(none; ${families(s, '`')} need it)`
       : s.default === ''
         ? '(empty)'
         : `\`${redact(s.default)}\``;

@@ -50,7 +50,7 @@ export function parseGoDsn(dsn: string): GoDsn | null {
 }
 
 /** A parsed DSN written back; the password as given (`redact` passes the mask). */
-export function formatGoDsn(d: GoDsn): string {
+function formatGoDsn(d: GoDsn): string {
   const pass = d.password === '' ? '' : `:${d.password}`;
   return `${d.user}${pass}@tcp(${d.host}:${d.port})/${d.database}${d.params ? `?${d.params}` : ''}`;
 }
@@ -71,9 +71,6 @@ export function redact(value: string): string {
   else out = redactLoose(value);
   return out.replace(PASSWORD_PARAM, `$1${MASK}`);
 }
-
-/** The DSN with its password masked; kept as the DSN-named entry point. */
-export const redactDsn = redact;
 
 function redactUrl(value: string, scheme: string): string {
   const rest = value.slice(scheme.length);

@@ -11,11 +11,6 @@ export type Thresholds = Record<string, string[]>;
 
 const M = K6_METRICS;
 
-export const BY_ENDPOINT = {
-  writerDuration: ENDPOINT_SUBMETRICS.writer.latency,
-  readerDuration: ENDPOINT_SUBMETRICS.reader.latency,
-} as const;
-
 /** A threshold that always passes, by metric kind: it only makes k6 keep the (sub)metric in the summary. */
 const PASSIVE: Record<K6MetricKind, string> = {
   counter: 'count>=0',
@@ -29,8 +24,15 @@ export const ENDPOINT_KEEP: Thresholds = Object.fromEntries(
   endpointSubmetricList().map(({ key, kind }) => [key, [PASSIVE[kind]]]),
 );
 
+/**
+ * Every scenario, SQL and API: an iteration that failed fails the run (the harness counts errors instead of
+ * letting k6 print them, lib/k6/failures.ts).
+ */
+export const EVERY_SCENARIO: Thresholds = { [M.iterationErrors.name]: ['count==0'] };
+
 /** Every SQL scenario: no failed statements, and reconciliation finds every acknowledged write. */
 export const COMMON_THRESHOLDS: Thresholds = {
+  ...EVERY_SCENARIO,
   [M.dbErrors.name]: ['count==0'],
   [M.reconcileMissingWriter.name]: ['count==0'],
   [M.reconcileMissingReader.name]: ['count==0'],
@@ -46,8 +48,11 @@ export const SCENARIO_THRESHOLDS = {
     [M.visibilityLag.name]: ['p(99)<1000'],
   },
   'sql-replica-lag': { [M.heartbeatLag.name]: ['p(95)<1000'] },
-  'sql-write-load': { [BY_ENDPOINT.writerDuration]: ['p(95)<50'] },
-  'sql-read-load': { [BY_ENDPOINT.readerDuration]: ['p(95)<20'], [M.monotonicViolations.name]: ['count==0'] },
+  'sql-write-load': { [ENDPOINT_SUBMETRICS.writer.latency]: ['p(95)<50'] },
+  'sql-read-load': {
+    [ENDPOINT_SUBMETRICS.reader.latency]: ['p(95)<20'],
+    [M.monotonicViolations.name]: ['count==0'],
+  },
   'sql-mixed': {
     [M.visibilityTimeouts.name]: ['count==0'],
     [M.heartbeatLag.name]: ['p(95)<1000'],

@@ -8,7 +8,7 @@
 import type { Options, Scenario } from 'k6/options';
 import type { Strategy } from '../../common/strategies.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
-import { redactDsn } from '../dsn.ts';
+import { redact } from '../dsn.ts';
 import { createHarnessCore, type WorkloadExtras } from '../k6/harness-core.ts';
 import { loadOrFail } from '../k6/init-error.ts';
 import { METRICS } from '../k6/metrics.ts';
@@ -90,7 +90,7 @@ export function createApiHarness(
 
   const strategies = scenario === 'api-read-after-write' ? api.strategies : [api.strategy];
 
-  const target = redactDsn(config.apiUrl);
+  const target = redact(config.apiUrl);
   const endpoints = [{ name: 'API', target, run: () => getClient().ready() }];
   // api-seed-compat acknowledges nothing in the ledger: no rows of its run id to collide with.
   const holdings =

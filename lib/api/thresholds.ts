@@ -4,7 +4,7 @@
  * Stale reads are the measurement, not a failure. Runtime-neutral.
  */
 import { K6_METRICS } from '../../common/metrics.ts';
-import { resolveThresholds, type Thresholds } from '../thresholds.ts';
+import { EVERY_SCENARIO, resolveThresholds, type Thresholds } from '../thresholds.ts';
 import { strategyThresholds } from './report.ts';
 
 const M = K6_METRICS;
@@ -33,7 +33,12 @@ export function apiThresholds(
   overrides: Thresholds,
 ): Thresholds {
   return resolveThresholds(
-    { [M.apiErrors.name]: ['count==0'], ...BY_SCENARIO[scenario], ...strategyThresholds(strategies) },
+    {
+      ...EVERY_SCENARIO,
+      [M.apiErrors.name]: ['count==0'],
+      ...BY_SCENARIO[scenario],
+      ...strategyThresholds(strategies),
+    },
     overrides,
   );
 }

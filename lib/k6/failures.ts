@@ -5,7 +5,7 @@
  * the first few of each kind per VU with their reason, then one line per period saying how many more there
  * were. Runtime-neutral: the clock and the log are passed in, so it is tested in Node.
  */
-import { redactDsn } from '../dsn.ts';
+import { redact } from '../dsn.ts';
 
 export type ErrorKind =
   | 'db-auth'
@@ -56,7 +56,7 @@ export function reasonOf(err: unknown): string {
   // MySQL error's `'writer'@'127.0.0.1'` has no ':' before its '@' and stays readable.
   const safe = line
     .split(/(\s+)/)
-    .map((t) => (/:[^@]*@/.test(t) ? redactDsn(t) : t))
+    .map((t) => (/:[^@]*@/.test(t) ? redact(t) : t))
     .join('');
   return safe.length > REASON_MAX ? `${safe.slice(0, REASON_MAX - 1)}…` : safe || '(no message)';
 }

@@ -8,7 +8,6 @@
  */
 import exec from 'k6/execution';
 import type { Options, Scenario } from 'k6/options';
-import { K6_METRICS } from '../../common/metrics.ts';
 import type { Config } from '../config.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
 import {
@@ -24,7 +23,7 @@ import type { ProbeKey, ProbeTarget, ReconcileSource } from '../store.ts';
 import type { ReportSection } from '../summary/consistency.ts';
 import { SUMMARY_TREND_STATS, type SummaryData } from '../summary/data.ts';
 import { summaryFiles } from '../summary/index.ts';
-import { resolveThresholds, type Thresholds } from '../thresholds.ts';
+import type { Thresholds } from '../thresholds.ts';
 import { k6Clock } from './clock.ts';
 import { classifyError, FAILURE_LOG_DEFAULTS, type Failure, FailureLog, reasonOf } from './failures.ts';
 import { METRICS } from './metrics.ts';
@@ -160,11 +159,7 @@ export function createHarnessCore(
       }),
     options: (scenarios, thresholds) => ({
       scenarios: { ...scenarios, [LEDGER_FLUSH.scenario]: ledgerFlushScenario(scenarios) },
-      // An iteration that failed fails the run, now that the errors are no longer thrown out to k6.
-      thresholds: {
-        ...resolveThresholds({ [K6_METRICS.iterationErrors.name]: ['count==0'] }, config.thresholds),
-        ...thresholds,
-      },
+      thresholds,
       summaryTrendStats: SUMMARY_TREND_STATS,
       // Reconciliation may wait for the reader to catch up.
       teardownTimeout: `${Math.ceil(config.catchupTimeoutMs / 1000) + 60}s`,

@@ -8,7 +8,7 @@ import type { Options, Scenario } from 'k6/options';
 import { dialectFor } from '../../common/dialect.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
 import { numberCell } from '../decode.ts';
-import { redactDsn } from '../dsn.ts';
+import { redact } from '../dsn.ts';
 import { sampleHeartbeat } from '../heartbeat.ts';
 import type { ProbeOutcome } from '../probe.ts';
 import type { SessionChecker } from '../session.ts';
@@ -100,7 +100,7 @@ export function createSqlHarness(
   // A real statement each: xk6-sql connects only when the first one runs.
   const ping = (name: string, db: TimedDb, dsn: string): EndpointCheck => ({
     name,
-    target: redactDsn(dsn),
+    target: redact(dsn),
     run: () => {
       db.check(CHECK_TIMEOUT, 'SELECT 1');
     },
@@ -111,7 +111,7 @@ export function createSqlHarness(
     ...(USES_MONITOR.includes(scenario) ? [ping('replica monitor', monitor, config.monitorDsn)] : []),
   ];
   const holdings = {
-    check: { name: 'writer', target: redactDsn(config.writerDsn) },
+    check: { name: 'writer', target: redact(config.writerDsn) },
     find: ({ runId, runner }: RunInfo) => {
       const row = writer.check(CHECK_TIMEOUT, SQL.runHoldings, runId, runner, runId, runner)[0];
       return sqlHoldings(

@@ -40,8 +40,7 @@ export const GENERATOR_FOOTNOTE =
 /** `ok`, `⚠ 45% of rate` (achieved / scheduled), or `-` for a summary without iteration counts. */
 function generatorCell(g: GeneratorFigures): string {
   if (!g.limited) return g.iterations > 0 ? 'ok' : '-';
-  const total = g.iterations + g.dropped;
-  return `⚠ ${pct(g.iterations / total)} of rate`;
+  return `⚠ ${pct(g.startedShare)} of rate`;
 }
 
 function result(exitCode: number): string {

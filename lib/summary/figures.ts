@@ -73,6 +73,8 @@ export interface GeneratorFigures {
   /** Iterations started, every scenario (background helpers included). */
   readonly iterations: number;
   readonly dropped: number;
+  /** Started / scheduled (started + dropped); null when nothing was scheduled. */
+  readonly startedShare: number | null;
   /** null without a duration. */
   readonly achievedPerSecond: number | null;
   readonly scheduledPerSecond: number | null;
@@ -161,6 +163,7 @@ export function generatorFigures(data: SummaryData, opts: FigureOptions = {}): G
     dropped,
     achievedPerSecond: seconds === null ? null : iterations / seconds,
     scheduledPerSecond: seconds === null ? null : (iterations + dropped) / seconds,
+    startedShare: iterations + dropped > 0 ? iterations / (iterations + dropped) : null,
     rateBasis,
     rateBasisMs,
     peakVus: gaugeMax(data, K6_BUILTIN_METRICS.vus),
@@ -177,7 +180,7 @@ export function generatorWarning(g: GeneratorFigures): string | null {
   if (!g.limited) return null;
   const vus =
     g.peakVus !== null && g.maxVus !== null ? ` (${g.peakVus} of ${g.maxVus} VUs busy at peak)` : '';
-  const share = pct(g.iterations / (g.iterations + g.dropped));
+  const share = pct(g.startedShare);
   const over =
     g.rateBasis === 'run' && g.rateBasisMs !== null
       ? `, rates over the whole ${num(g.rateBasisMs / 1000, 1)} s run incl. setup and teardown`

@@ -30,7 +30,7 @@ export function textSummary(
   const warning = generatorWarning(g);
   // k6 omits dropped_iterations when nothing was dropped: the figure is shown here either way.
   const generator = `load generator: ${num(g.iterations)} iterations started, ${num(g.dropped)} dropped${
-    g.iterations + g.dropped > 0 ? ` (${pct(g.iterations / (g.iterations + g.dropped))} of schedule)` : ''
+    g.startedShare === null ? '' : ` (${pct(g.startedShare)} of schedule)`
   }`;
   const lines = [
     `${title}`,

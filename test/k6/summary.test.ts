@@ -211,6 +211,7 @@ describe('the load generator as the limit', () => {
     expect(consistencyFigures(saturated, { workloadMs }).generator).toEqual({
       iterations: 14_482,
       dropped: 17_518,
+      startedShare: 14_482 / 32_000,
       achievedPerSecond: 724.1,
       scheduledPerSecond: 1600,
       rateBasis: 'workload',
