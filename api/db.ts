@@ -10,7 +10,8 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import { DbTimeoutError, isOutage } from './errors.ts';
 
 /** The pools as /metrics labels them. */
-export type PoolLabel = 'writer' | 'reader' | 'gtidWait' | 'grBefore' | 'routerSplit';
+export const POOL_LABELS = ['writer', 'reader', 'gtidWait', 'grBefore', 'routerSplit'] as const;
+export type PoolLabel = (typeof POOL_LABELS)[number];
 
 export interface DbCall {
   timeoutMs: number;
@@ -25,7 +26,7 @@ export function discard(conn: PoolConnection): void {
 }
 
 /** After a failed statement: a lost connection is dropped, a statement error (e.g. 1062) leaves it usable. */
-function settle(conn: PoolConnection, err: unknown): void {
+export function settle(conn: PoolConnection, err: unknown): void {
   if (isOutage(err)) discard(conn);
   else conn.release();
 }
@@ -88,52 +89,39 @@ export function bounded<T>(conn: PoolConnection, ms: number, call: DbCall, work:
 }
 
 /**
- * One pooled connection for `work`, acquisition and statements within `call.timeoutMs` together (one timer);
- * released after, or dropped if the deadline passed or the connection broke.
+ * One pooled connection for `work`, acquisition and statements within `call.timeoutMs` together; released
+ * after, or dropped if the deadline passed or the connection broke.
  */
-export function withConnection<T>(
+export async function withConnection<T>(
   pool: Pool,
   call: DbCall,
   work: (conn: PoolConnection) => Promise<T>,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let conn: PoolConnection | undefined;
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      const phase = conn ? 'query' : 'acquire';
-      if (conn) discard(conn);
+  const started = performance.now();
+  const conn = await acquire(pool, call);
+  let overran = false;
+  const watched: DbCall = {
+    ...call,
+    onTimeout: (phase) => {
+      overran = true;
       call.onTimeout?.(phase);
-      reject(new DbTimeoutError(phase, call.timeoutMs));
-    }, call.timeoutMs);
-    pool.getConnection().then(
-      (c) => {
-        if (late) return c.release();
-        conn = c;
-        Promise.resolve()
-          .then(() => work(c))
-          .then(
-            (value) => {
-              if (late) return;
-              clearTimeout(timer);
-              c.release();
-              resolve(value);
-            },
-            (err: unknown) => {
-              if (late) return;
-              clearTimeout(timer);
-              settle(c, err);
-              reject(err);
-            },
-          );
-      },
-      (err: unknown) => {
-        if (late) return;
-        clearTimeout(timer);
-        reject(err);
-      },
+    },
+  };
+  try {
+    const left = call.timeoutMs - (performance.now() - started);
+    const value = await bounded(
+      conn,
+      left,
+      watched,
+      Promise.resolve().then(() => work(conn)),
     );
-  });
+    conn.release();
+    return value;
+  } catch (err) {
+    // bounded() has already dropped a connection that overran.
+    if (!overran) settle(conn, err);
+    throw err;
+  }
 }
 
 /** The deadline of each pool's calls; callers with a longer bound (the ledger) spread one and override it. */

@@ -5,14 +5,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { API_METRICS, type ApiMetricDef } from '../common/metrics.ts';
 import type { Strategy } from '../common/strategies.ts';
-import type { PoolLabel } from './db.ts';
+import { POOL_LABELS } from './db.ts';
 import type { UnavailableError } from './errors.ts';
 import type { Fallback } from './read/execute.ts';
 
 /** Sub-millisecond resolution at the bottom: a replica point select takes about 0.3 ms on loopback. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-const POOLS: PoolLabel[] = ['writer', 'reader', 'gtidWait', 'grBefore', 'routerSplit'];
+const POOLS = POOL_LABELS;
 const DEPENDENCIES: UnavailableError['dependency'][] = ['writer', 'reader', 'redis', 'router'];
 /** The fallbacks each strategy can take (read/execute.ts). */
 const READ_FALLBACKS: [Strategy, Fallback][] = [

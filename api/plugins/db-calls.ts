@@ -3,7 +3,7 @@
  * passed deadline counted in cqrs_api_db_timeouts_total by pool and phase.
  */
 import fp from 'fastify-plugin';
-import type { DbCall, DbCalls, PoolLabel } from '../db.ts';
+import { type DbCall, type DbCalls, POOL_LABELS, type PoolLabel } from '../db.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,13 +21,7 @@ export const dbCallsPlugin = fp<DbCallsOptions>(
       timeoutMs,
       onTimeout: (phase) => app.metrics.dbTimeouts.inc({ pool, phase }),
     });
-    app.decorate('dbCalls', {
-      writer: call('writer'),
-      reader: call('reader'),
-      gtidWait: call('gtidWait'),
-      grBefore: call('grBefore'),
-      routerSplit: call('routerSplit'),
-    });
+    app.decorate('dbCalls', Object.fromEntries(POOL_LABELS.map((pool) => [pool, call(pool)])) as DbCalls);
   },
   { name: 'db-calls', dependencies: ['metrics'], fastify: '5.x' },
 );

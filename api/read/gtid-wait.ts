@@ -7,8 +7,8 @@
  * longer than that, and the client-side deadline on the wait is the timeout plus one database deadline.
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { acquire, bounded, discard } from '../db.ts';
-import { DbTimeoutError, isOutage } from '../errors.ts';
+import { acquire, bounded, settle } from '../db.ts';
+import { DbTimeoutError } from '../errors.ts';
 import type { Fallback, ReadDeps } from './execute.ts';
 import { type Found, type Lookup, selectReplica } from './select.ts';
 
@@ -74,11 +74,8 @@ export async function waitThenRead(deps: ReadDeps, token: string, lookup: Lookup
     if (!noResult) deps.metrics.gtidWaitTimeouts.inc();
     return { fallback: 'timeout', waitMs };
   } catch (err) {
-    // bounded() has dropped a connection that overran; a lost one is dropped, a statement error leaves it usable.
-    if (!(err instanceof DbTimeoutError)) {
-      if (isOutage(err)) discard(conn);
-      else conn.release();
-    }
+    // bounded() has dropped a connection that overran.
+    if (!(err instanceof DbTimeoutError)) settle(conn, err);
     throw err;
   } finally {
     waits.inUse -= 1;
