@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } f
 import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
-import { PROFILES, type ProfileName } from '../lib/config.ts';
+import { CONFIG_SCHEMA } from '../lib/config.ts';
 import { parseDurationMs } from '../lib/duration.ts';
 import { profileDurationMs } from '../lib/profiles.ts';
 import { type ComparisonRow, comparisonTable } from '../lib/summary/comparison.ts';
@@ -112,10 +112,11 @@ export function workloadMs(
   env: Readonly<Record<string, string | undefined>>,
   duration: string,
 ): number | undefined {
-  const profile = env.CQRS_PROFILE ?? 'smoke';
-  const ms = parseDurationMs(duration);
-  if (ms === null || !(PROFILES as readonly string[]).includes(profile)) return undefined;
-  return profileDurationMs(profile as ProfileName, ms);
+  // The k6 side's own parsers (lib/config.ts), so npm start reads these values exactly as the runs did.
+  const spec = CONFIG_SCHEMA.profile;
+  const profile = spec.parser.parse(env[spec.name]?.trim() ?? spec.default);
+  const ms = CONFIG_SCHEMA.durationMs.parser.parse(duration);
+  return profile === undefined || ms === undefined ? undefined : profileDurationMs(profile, ms);
 }
 
 const reportDir = (testId: string) => join(PROJECT_ROOT, 'reports', testId);

@@ -16,6 +16,7 @@ import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { parseLag } from './lag.ts';
 import { adminConnection } from './mysqld.ts';
+import { serverUser } from './os-user.ts';
 import { isPortFree } from './ports.ts';
 import { isRunning, readRegistry, stopProcess, updateRegistry } from './processes.ts';
 import {
@@ -84,8 +85,10 @@ async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<vo
 export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<UpResult> {
   const bins = await findBinaries();
   mkdirSync(cfg.stateDir, { recursive: true });
-  const ctx = makeContext(cfg, bins, log);
-  closeStateDir(cfg.stateDir, ctx.runAs.user.uid !== process.getuid?.());
+  // Refuse (or close) the state folder before makeContext writes the generated secrets into it.
+  const runAs = serverUser(cfg.stateDir, cfg.serverOsUser);
+  closeStateDir(cfg.stateDir, runAs.user.uid !== process.getuid?.());
+  const ctx = makeContext(cfg, bins, log, runAs);
   if (ctx.runAs.warning) log(ctx.runAs.warning);
   const registry = readRegistry(cfg.stateDir);
   const dependents = dependentServices(cfg);

@@ -63,6 +63,8 @@ export function makeContext(
   cfg: StackConfig,
   bins: Binaries,
   log: (line: string) => void = () => {},
+  /** Who runs the servers; stackUp works it out first, to close the state folder before secrets go in. */
+  runAs: ServerUser = serverUser(cfg.stateDir, cfg.serverOsUser),
 ): StackContext {
   const secrets = stackSecrets(cfg.stateDir);
   const primary = instanceFor(cfg.stateDir, 'primary', cfg.ports.primary);
@@ -94,7 +96,7 @@ export function makeContext(
       remoteWriteUrl: `${http(cfg.ports.prometheus)}/api/v1/write`,
       delayProxyControlUrl: http(cfg.ports.delayProxyControl),
     },
-    runAs: serverUser(cfg.stateDir, cfg.serverOsUser),
+    runAs,
     secrets,
     log,
   };
