@@ -1,16 +1,16 @@
 /**
  * The API's configuration: one zod schema over the environment, read once at boot. Defaults are the local
- * stack's values (stack/defaults.ts, stack/credentials.ts), so `node --import tsx api/server.ts` works against
+ * stack's values (common/stack-defaults.ts, common/stack-credentials.ts), so `node --import tsx api/server.ts` works against
  * `npm run stack:up` with no env at all, except the cache: the stack's Redis wants the password it generated,
  * which CQRS_REDIS_URL in .stack/stack.env carries (without it the cache strategy reads the database).
  */
 import { z } from 'zod';
 import type { Flavor } from '../common/dialect.ts';
+import { redact } from '../common/dsn.ts';
+import { mysqlUrl } from '../common/endpoints.ts';
+import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
+import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../common/stack-defaults.ts';
 import { STRATEGIES } from '../common/strategies.ts';
-import { redact } from '../lib/dsn.ts';
-import { STACK_DEFAULT_USERS } from '../stack/credentials.ts';
-import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../stack/defaults.ts';
-import { mysqlUrl } from '../stack/endpoints.ts';
 
 const defaultDbUrl = (role: 'writer' | 'reader', port: number) =>
   mysqlUrl({ host: STACK_HOST, port, database: STACK_DATABASE, ...STACK_DEFAULT_USERS[role] });

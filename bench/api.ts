@@ -15,18 +15,19 @@
  * CQRS_BENCH_LOADGEN=wrk|autocannon (default: wrk if on PATH, else autocannon).
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createPool, type Pool, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import { INSERT_USER, SELECT_USER_BY_ID, selectCreatedUser } from '../api/users/sql.ts';
 import { DIALECTS } from '../common/dialect.ts';
+import { mysqlUrl } from '../common/endpoints.ts';
 import type { Strategy } from '../common/strategies.ts';
-import { mysqlUrl } from '../stack/endpoints.ts';
+import { which } from '../stack/binaries.ts';
 import { readRegistry } from '../stack/processes.ts';
-import { startTestStack } from '../test/helpers/stack.ts';
+import { startTestStack } from '../test/kit/stack.ts';
 
 const SECONDS = Number(process.env.CQRS_BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.CQRS_BENCH_CONNECTIONS ?? 10);
@@ -35,20 +36,10 @@ const WARMUP_SECONDS = 1;
 
 type LoadGen = 'wrk' | 'autocannon';
 
-const onPath = (exe: string) =>
-  (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, exe), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-
 function chooseLoadGen(): LoadGen {
   const wanted = process.env.CQRS_BENCH_LOADGEN;
   if (wanted === 'autocannon') return 'autocannon';
-  if (onPath('wrk')) return 'wrk';
+  if (which('wrk')) return 'wrk';
   if (wanted === 'wrk')
     throw new Error(
       'CQRS_BENCH_LOADGEN=wrk, but wrk is not on PATH (Debian package wrk: apt-get install -y wrk)',

@@ -10,7 +10,7 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { startTestStack } from '../test/helpers/stack.ts';
+import { startTestStack } from '../test/kit/stack.ts';
 import { median } from './lib/stats.ts';
 
 const SECONDS = Number(process.env.CQRS_BENCH_SECONDS ?? 5);

@@ -4,14 +4,14 @@
  * sql-write-load's own iteration (SqlStore.writeAndRecord: the INSERT plus the batched ledger, lib/ledger.ts)
  * alternate in one run; it prints acknowledged writes/s against raw inserts/s as a ratio (goal ≥ 0.9×) and the
  * writer statements per acknowledged write. Statements go through the synchronous test handle
- * (test/helpers/sync-sql.ts), which both sides pay alike.
+ * (test/kit/sync-sql.ts), which both sides pay alike.
  */
 import { dialectFor } from '../common/dialect.ts';
 import { SqlStore } from '../lib/k6/sql-store.ts';
 import { probePayload, SQL } from '../lib/sql/statements.ts';
 import { type ProbeKey, probeTag } from '../lib/store.ts';
-import { startTestStack } from '../test/helpers/stack.ts';
-import { openSyncSql } from '../test/helpers/sync-sql.ts';
+import { startTestStack } from '../test/kit/stack.ts';
+import { openSyncSql } from '../test/kit/sync-sql.ts';
 
 const ROUND_MS = 1000;
 const ROUNDS = 7;

@@ -5,10 +5,11 @@
  * a real point select on the local stack (~0.4 ms p95, reference/mysql.md). The probe also updates its ledger
  * (one more store call), which the bare pair does not: that is part of what it costs.
  */
-import { constantLag, FakeReplicatedStore, VirtualClock } from '../lib/fake/replicated-store.ts';
+
 import { runProbe } from '../lib/probe.ts';
 import { SessionChecker } from '../lib/session.ts';
 import type { ProbeKey } from '../lib/store.ts';
+import { constantLag, FakeReplicatedStore, VirtualClock } from '../test/kit/replicated-store.ts';
 
 const BATCH = 5000;
 const ROUNDS = 21;

@@ -10,7 +10,7 @@ import { stackDown, stackUp } from '../stack/index.ts';
 import { instanceFor } from '../stack/mysqld.ts';
 import { readRegistry } from '../stack/processes.ts';
 import { API_ENTRY } from '../stack/services.ts';
-import { testStackConfig } from '../test/helpers/stack.ts';
+import { testStackConfig } from '../test/kit/stack.ts';
 import { fmtMs, median, timed } from './lib/stats.ts';
 
 export default async function benchStack(): Promise<void> {

@@ -61,7 +61,7 @@ export async function bundleScenarios(opts: BundleOptions = {}): Promise<string[
 
   if (opts.typecheck ?? true) {
     const tsconfig = opts.tsconfig ?? join(root, 'tsconfig.k6.json');
-    const tsc = await execa(join(root, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], {
+    const tsc = await execa(join(root, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig, '--noEmit'], {
       cwd: root,
       reject: false,
       all: true,

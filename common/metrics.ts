@@ -23,10 +23,15 @@ const k6 = <K extends K6MetricKind>(name: string, kind: K, isTime: boolean, help
  */
 export const K6_METRICS = {
   // Read-after-write probe.
-  rawWrites: k6('raw_writes', 'counter', false, 'Probe writes acknowledged by the writer'),
-  rawReads: k6('raw_reads', 'counter', false, 'Immediate reads after a probe write'),
+  probeWrites: k6('probe_writes', 'counter', false, 'Probe writes acknowledged by the writer'),
+  probeReads: k6('probe_reads', 'counter', false, 'Immediate reads after a probe write'),
   staleReads: k6('stale_reads', 'counter', false, 'Immediate reads that missed the acknowledged write'),
-  staleRead: k6('stale_read', 'rate', false, 'Share of immediate reads that were stale (per runner)'),
+  staleReadRatio: k6(
+    'stale_read_ratio',
+    'rate',
+    false,
+    'Share of immediate reads that were stale (per runner)',
+  ),
   visibilityLag: k6(
     'visibility_lag',
     'trend',
@@ -51,7 +56,7 @@ export const K6_METRICS = {
     false,
     'Writes not visible within the probe timeout',
   ),
-  rawPolls: k6('raw_polls', 'counter', false, 'Visibility polls after a stale immediate read'),
+  visibilityPolls: k6('visibility_polls', 'counter', false, 'Visibility polls after a stale immediate read'),
   // Replica lag.
   heartbeatLag: k6(
     'heartbeat_lag',

@@ -5,9 +5,9 @@
  */
 
 import type { Flavor } from '../common/dialect.ts';
+import { parseGoDsn, passwordOf, redact } from '../common/dsn.ts';
 // Ports and host only: no credential reaches a bundle (the DSNs come from __ENV, see `requiredBy`).
-import { STACK_DEFAULT_PORTS, STACK_HOST } from '../stack/defaults.ts';
-import { parseGoDsn, passwordOf, redact } from './dsn.ts';
+import { STACK_DEFAULT_PORTS, STACK_HOST } from '../common/stack-defaults.ts';
 import { parseDurationMs } from './duration.ts';
 
 export class ConfigError extends Error {
@@ -102,7 +102,7 @@ const reportDir: Parser<string> = {
 };
 /** Threshold overrides: a JSON object of metric (or submetric) → array of expressions; [] drops a default. */
 const thresholdOverrides: Parser<Record<string, string[]>> = {
-  expected: 'a JSON object like {"stale_read":["rate<0.5"]} (metric → array of threshold expressions)',
+  expected: 'a JSON object like {"stale_read_ratio":["rate<0.5"]} (metric → array of threshold expressions)',
   parse: (raw) => {
     if (raw === '') return {};
     let parsed: unknown;

@@ -1,6 +1,6 @@
 /**
  * The small interfaces the probe, session checks, heartbeat sampling and reconciliation are written against.
- * xk6-sql implements them in lib/k6/sql-store.ts, the deterministic fake in lib/fake/, and an HTTP-backed store
+ * xk6-sql implements them in lib/k6/sql-store.ts, the deterministic fake in test/kit/, and an HTTP-backed store
  * (the CQRS API) can implement them too. Runtime-neutral.
  */
 import type { HeartbeatBasis } from '../common/heartbeat.ts';

@@ -39,7 +39,7 @@ export const mixed = h.iteration((run: RunInfo): void => {
   const tag = probeTag(key);
   h.session().acknowledged(tag, k6Clock.now());
   store.recordAck(key);
-  METRICS.rawWrites.add(1, tags);
+  METRICS.probeWrites.add(1, tags);
   recent.push({ tag, id: ack.id, token: ack.gtid });
   if (recent.length > RECENT) recent.shift();
 });

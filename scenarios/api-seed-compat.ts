@@ -17,7 +17,7 @@ export const { setup, teardown, handleSummary, flushLedger } = h;
 
 export const compat = h.iteration((): void => {
   const { users } = h.client().compat(strategy);
-  METRICS.rawWrites.add(1, tags);
+  METRICS.probeWrites.add(1, tags);
   recordRead(users === 0, tags);
 });
 

@@ -2,9 +2,8 @@
  * Finds the server binaries on PATH and says which Debian package provides a missing one. Checked before
  * anything starts, so a missing binary never leaves a half-started stack.
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import whichPackage from 'which';
 import type { Flavor } from '../common/dialect.ts';
 import { StackError } from './errors.ts';
 
@@ -28,18 +27,9 @@ const PACKAGES = {
   'redis-server': 'redis-server',
 } as const;
 
+/** The one PATH lookup of the Node side (the stack's servers, k6, the benchmarks' wrk): an executable file. */
 export function which(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return whichPackage.sync(name, { path, nothrow: true }) ?? undefined;
 }
 
 function requireBinary(name: keyof typeof PACKAGES, path: string): string {

@@ -3,7 +3,7 @@
  * Every failure is one line on stderr and exit code 1.
  */
 import { parseArgs } from 'node:util';
-import { redact } from '../lib/dsn.ts';
+import { redact } from '../common/dsn.ts';
 import { oneLine } from './errors.ts';
 import { loadStackConfig, setLag, stackDown, stackStatus, stackUp } from './index.ts';
 import { LAG_USAGE } from './lag.ts';

@@ -4,8 +4,13 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { STACK_DEFAULT_USERS } from './credentials.ts';
-import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST, type StackPortName } from './defaults.ts';
+import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
+import {
+  STACK_DATABASE,
+  STACK_DEFAULT_PORTS,
+  STACK_HOST,
+  type StackPortName,
+} from '../common/stack-defaults.ts';
 import { StackError } from './errors.ts';
 import { SERVER_OS_USER } from './os-user.ts';
 

@@ -36,9 +36,8 @@ import {
   writeEndpointFiles,
 } from './services.ts';
 
+export type { StackEndpoints } from '../common/endpoints.ts';
 export { loadStackConfig, type StackConfig } from './config.ts';
-
-export type { StackEndpoints } from './endpoints.ts';
 export { StackError } from './errors.ts';
 
 export type Log = (line: string) => void;

@@ -7,10 +7,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Dialect, dialectFor } from '../common/dialect.ts';
+import { type StackEndpoints, toEnv } from '../common/endpoints.ts';
+import type { StackPortName } from '../common/stack-defaults.ts';
 import type { Binaries } from './binaries.ts';
 import { PROJECT_ROOT, type StackConfig } from './config.ts';
-import type { StackPortName } from './defaults.ts';
-import { type StackEndpoints, toEnv } from './endpoints.ts';
 import { StackError } from './errors.ts';
 import {
   instanceFor,

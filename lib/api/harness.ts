@@ -6,9 +6,9 @@
  * only k6's built-in modules are used.
  */
 import type { Options, Scenario } from 'k6/options';
+import { redact } from '../../common/dsn.ts';
 import type { Strategy } from '../../common/strategies.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
-import { redact } from '../dsn.ts';
 import { createHarnessCore, type WorkloadExtras } from '../k6/harness-core.ts';
 import { loadOrFail } from '../k6/init-error.ts';
 import { METRICS } from '../k6/metrics.ts';

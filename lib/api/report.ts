@@ -28,7 +28,7 @@ export interface StrategyRow {
 export function strategyRows(data: SummaryData, strategies: readonly string[]): StrategyRow[] {
   return strategies.map((strategy) => {
     const t = { strategy };
-    const immediate = count(data, submetric(M.rawReads.name, t));
+    const immediate = count(data, submetric(M.probeReads.name, t));
     const stale = count(data, submetric(M.staleReads.name, t));
     const clientReads = count(data, submetric(M.apiReads.name, t));
     const offloaded = OFFLOADED.reduce(
@@ -79,7 +79,7 @@ export function strategyThresholds(strategies: readonly string[]): Record<string
   const out: Record<string, string[]> = {};
   for (const strategy of strategies) {
     const t = { strategy };
-    out[submetric(M.rawReads.name, t)] = ['count>=0'];
+    out[submetric(M.probeReads.name, t)] = ['count>=0'];
     out[submetric(M.staleReads.name, t)] = ['count>=0'];
     out[submetric(M.apiReads.name, t)] = ['count>=0'];
     for (const source of OFFLOADED) out[submetric(M.apiReads.name, { strategy, source })] = ['count>=0'];

@@ -5,7 +5,7 @@
  * the first few of each kind per VU with their reason, then one line per period saying how many more there
  * were. Runtime-neutral: the clock and the log are passed in, so it is tested in Node.
  */
-import { redact } from '../dsn.ts';
+import { redact } from '../../common/dsn.ts';
 
 export type ErrorKind =
   | 'db-auth'

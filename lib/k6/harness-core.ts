@@ -95,9 +95,9 @@ export interface HarnessCore {
 
 /** One client read that should have seen a write: counted, and counted stale when it did not. */
 export function recordRead(stale: boolean, tags: MetricTags): void {
-  METRICS.rawReads.add(1, tags);
+  METRICS.probeReads.add(1, tags);
   METRICS.staleReads.add(stale ? 1 : 0, tags);
-  METRICS.staleRead.add(stale, tags);
+  METRICS.staleReadRatio.add(stale, tags);
 }
 
 /** Called in init code, so every VU (its own JS runtime) gets its own sequence and session checker. */
@@ -271,9 +271,9 @@ export function createHarnessCore(
         tags,
       );
       // Every acknowledged probe write is a probe, an error-probe too (lib/probe.ts).
-      METRICS.rawWrites.add(1, tags);
+      METRICS.probeWrites.add(1, tags);
       if (outcome.readError !== 'immediate') recordRead(outcome.stale, tags);
-      METRICS.rawPolls.add(outcome.polls, tags);
+      METRICS.visibilityPolls.add(outcome.polls, tags);
       if (outcome.readError) {
         METRICS.probeErrors.add(1, { ...tags, read: outcome.readError });
         reportError(outcome.error, `probe's ${outcome.readError} read`);

@@ -6,9 +6,9 @@
  */
 import type { Options, Scenario } from 'k6/options';
 import { dialectFor } from '../../common/dialect.ts';
+import { redact } from '../../common/dsn.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
 import { numberCell } from '../decode.ts';
-import { redact } from '../dsn.ts';
 import { sampleHeartbeat } from '../heartbeat.ts';
 import type { ProbeOutcome } from '../probe.ts';
 import type { SessionChecker } from '../session.ts';

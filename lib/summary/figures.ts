@@ -196,10 +196,10 @@ export function generatorWarning(g: GeneratorFigures): string | null {
 }
 
 export function consistencyFigures(data: SummaryData, opts: FigureOptions = {}): ConsistencyFigures {
-  const reads = count(data, M.rawReads.name);
+  const reads = count(data, M.probeReads.name);
   const stale = count(data, M.staleReads.name);
   return {
-    probes: count(data, M.rawWrites.name),
+    probes: count(data, M.probeWrites.name),
     reads,
     staleReads: stale,
     staleRate: reads > 0 ? stale / reads : null,

@@ -82,13 +82,13 @@ describe('API scenario bundles', () => {
     const M = K6_METRICS;
     const data = {
       metrics: {
-        [`${M.rawReads.name}{strategy:eventual}`]: counter(100),
+        [`${M.probeReads.name}{strategy:eventual}`]: counter(100),
         [`${M.staleReads.name}{strategy:eventual}`]: counter(80),
         [`${M.apiReads.name}{strategy:eventual}`]: counter(100),
         [`${M.apiReads.name}{strategy:eventual,source:replica}`]: counter(100),
         [`${M.visibilityLag.name}{strategy:eventual}`]: trendOf(52, 60),
         [`${M.apiReadDuration.name}{strategy:eventual}`]: trendOf(1, 2),
-        [`${M.rawReads.name}{strategy:primary}`]: counter(100),
+        [`${M.probeReads.name}{strategy:primary}`]: counter(100),
         [`${M.staleReads.name}{strategy:primary}`]: counter(0),
         [`${M.apiReads.name}{strategy:primary}`]: counter(100),
         [`${M.apiErrors.name}{strategy:primary}`]: counter(3),

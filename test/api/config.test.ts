@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../api/config.ts';
-import { STACK_DEFAULT_PORTS } from '../../stack/defaults.ts';
-import { mysqlUrl, toEnv } from '../../stack/endpoints.ts';
+import { mysqlUrl, toEnv } from '../../common/endpoints.ts';
+import { STACK_DEFAULT_PORTS } from '../../common/stack-defaults.ts';
 import { credentialCases, leakedWindows } from '../k6/credential-table.ts';
 
 describe('api config', () => {

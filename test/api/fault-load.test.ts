@@ -10,8 +10,8 @@
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../api/config.ts';
-import { mysqlUrl } from '../../stack/endpoints.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { mysqlUrl } from '../../common/endpoints.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 import { eventually, pauseReplica } from './fixture.ts';
 
 type Client = 'primary' | 'eventual' | 'gtid-wait' | 'cache';

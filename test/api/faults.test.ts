@@ -4,9 +4,9 @@
  */
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mysqlUrl } from '../../common/endpoints.ts';
 import { API_METRICS } from '../../common/metrics.ts';
-import { mysqlUrl } from '../../stack/endpoints.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 import { uniqueEmail } from './fixture.ts';
 
 let stack: TestStack;

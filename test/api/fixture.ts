@@ -5,9 +5,9 @@
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp } from '../../api/app.ts';
 import { type ApiConfig, loadConfig } from '../../api/config.ts';
-import { toEnv } from '../../stack/endpoints.ts';
+import { toEnv } from '../../common/endpoints.ts';
 import { readRegistry } from '../../stack/processes.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 
 export interface ApiFixture {
   stack: TestStack;

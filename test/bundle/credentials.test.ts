@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STACK_DEFAULT_USERS } from '../../stack/credentials.ts';
+import { STACK_DEFAULT_USERS } from '../../common/stack-credentials.ts';
 import { useBuiltBundles } from '../helpers/bundles.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -162,7 +162,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     for (let i = 0; i < 3; i++) mod.probe?.(run);
     mod.flushLedger?.();
     mod.teardown?.(run);
-    expect(total(samples, 'raw_writes')).toBe(3);
+    expect(total(samples, 'probe_writes')).toBe(3);
     expect(total(samples, 'acked_writes')).toBe(3);
     expect(total(samples, 'ledger_flushed')).toBe(3);
     expect(values(samples, 'visibility_lag')).toEqual([1.5, 1.5, 1.5]);
@@ -170,7 +170,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     expect(total(samples, 'stale_reads')).toBe(0);
     expect(total(samples, 'visibility_timeouts')).toBe(0);
     expect(values(samples, 'visibility_lag')).toHaveLength(3);
-    expect(samples.find((s) => s.name === 'raw_writes')?.tags).toEqual({ strategy: 'eventual' });
+    expect(samples.find((s) => s.name === 'probe_writes')?.tags).toEqual({ strategy: 'eventual' });
     expect(total(samples, 'reconcile_checked')).toBe(3);
     expect(total(samples, 'reconcile_missing_writer') + total(samples, 'reconcile_missing_reader')).toBe(0);
     const timed = samples
@@ -208,7 +208,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     expect(total(samples, 'stale_reads')).toBe(2);
     expect(total(samples, 'visibility_timeouts')).toBe(2);
     expect(values(samples, 'visibility_lag')).toEqual([]);
-    expect(total(samples, 'raw_polls')).toBeGreaterThan(0);
+    expect(total(samples, 'visibility_polls')).toBeGreaterThan(0);
     expect(total(samples, 'ryw_violations')).toBe(2);
     expect(total(samples, 'reconcile_missing_writer')).toBe(0);
     expect(total(samples, 'reconcile_missing_reader')).toBe(2);
@@ -297,7 +297,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     for (let i = 0; i < 60; i++) mixed.mod.mixed?.(mrun);
     mixed.mod.flushLedger?.();
     mixed.mod.teardown?.(mrun);
-    expect(total(mixed.samples, 'raw_writes')).toBeGreaterThan(0);
+    expect(total(mixed.samples, 'probe_writes')).toBeGreaterThan(0);
     expect(total(mixed.samples, 'sql_writes')).toBeGreaterThan(0);
     expect(total(mixed.samples, 'sql_reads')).toBeGreaterThan(0);
     expect(total(mixed.samples, 'ryw_violations')).toBe(0);
@@ -435,9 +435,9 @@ describe('SQL scenarios fail fast and say why once', () => {
     for (let i = 0; i < 3; i++) mod.probe?.(run);
     Object.assign(globalThis, { __fail: (dsn: string) => (dsn.startsWith('reader:') ? refused : '') });
     for (let i = 0; i < 2; i++) mod.probe?.(run);
-    expect(total(samples, 'raw_writes')).toBe(5);
+    expect(total(samples, 'probe_writes')).toBe(5);
     expect(total(samples, 'acked_writes')).toBe(5);
-    expect(total(samples, 'raw_reads')).toBe(3);
+    expect(total(samples, 'probe_reads')).toBe(3);
     expect(total(samples, 'stale_reads')).toBe(0);
     expect(total(samples, 'visibility_timeouts')).toBe(0);
     expect(total(samples, 'probe_errors')).toBe(2);

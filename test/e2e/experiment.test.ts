@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GENERATOR_FOOTNOTE } from '../../lib/summary/comparison.ts';
+import { GENERATOR_FOOTNOTE } from '../../run/comparison.ts';
 import { PROJECT_ROOT, portEnvName } from '../../stack/config.ts';
 import { loadStackConfig, stackDown } from '../../stack/index.ts';
-import { freePorts, portEnv } from '../helpers/stack.ts';
+import { freePorts, portEnv } from '../kit/stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'cqrs-exp-'));
 const fakeK6 = join(work, 'k6');
@@ -44,7 +44,7 @@ dropped=''
 case "$CQRS_TEST_ID" in *read-after-write-lag5ms) dropped=',"dropped_iterations":{"type":"counter","values":{"count":60}}';; esac
 cat > "$dir/summary.json" <<JSON
 {"state":{"testRunDurationMs":1000},
-"metrics":{"raw_writes":{"type":"counter","values":{"count":20}},"raw_reads":{"type":"counter","values":{"count":20}},
+"metrics":{"probe_writes":{"type":"counter","values":{"count":20}},"probe_reads":{"type":"counter","values":{"count":20}},
 "stale_reads":{"type":"counter","values":{"count":19}},"iterations":{"type":"counter","values":{"count":20}}\${dropped},
 "visibility_lag":{"type":"trend","values":{"med":52.5,"p(95)":55,"p(99)":58,"max":60,"avg":52,"count":20}}}}
 JSON
@@ -75,7 +75,7 @@ describe('npm start with a stand-in k6', () => {
       CQRS_STACK_API: '0',
       ...portEnv(ports),
     };
-    const run = await execa('npx', ['tsx', 'stack/experiment.ts'], {
+    const run = await execa('npx', ['tsx', 'run/experiment.ts'], {
       cwd: PROJECT_ROOT,
       env: { ...stackEnv, K6_BIN: fakeK6, CQRS_EXP_LAGS: '0,5ms', CQRS_EXP_DURATION: '1s' },
       reject: false,
@@ -123,7 +123,7 @@ describe('npm start with a stand-in k6', () => {
     expect(Object.keys(stackEnv).length, 'runs after the first test, on its stack').toBeGreaterThan(0);
     const marker = join(work, 'k6-running');
     // Its own process group, so the signal reaches every process in it, as Ctrl-C does in a terminal.
-    const run = execa(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['stack/experiment.ts'], {
+    const run = execa(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['run/experiment.ts'], {
       cwd: PROJECT_ROOT,
       env: {
         ...stackEnv,

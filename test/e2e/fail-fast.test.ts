@@ -7,11 +7,11 @@
  * Runs only when K6_BIN points at a k6 with xk6-sql and the MySQL driver (see build/xk6/README.md).
  */
 import { describe, expect, it } from 'vitest';
+import { goDsn } from '../../common/endpoints.ts';
 import { K6_METRICS } from '../../common/metrics.ts';
 import { count, type SummaryData } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
-import { goDsn } from '../../stack/endpoints.ts';
-import { findK6 } from '../../stack/k6-binary.ts';
+import { findK6 } from '../../run/k6-binary.ts';
 import { type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
 
 const K6_BIN = process.env.K6_BIN;

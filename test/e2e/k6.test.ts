@@ -8,7 +8,7 @@ import { K6_METRICS } from '../../common/metrics.ts';
 import { strategyRows } from '../../lib/api/report.ts';
 import { count, type SummaryData, trend } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
-import { findK6 } from '../../stack/k6-binary.ts';
+import { findK6 } from '../../run/k6-binary.ts';
 import { SQL_SCENARIOS } from '../helpers/bundles.ts';
 import { type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
 

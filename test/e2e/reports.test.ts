@@ -5,10 +5,10 @@
  * driver (see build/xk6/README.md); otherwise the suite is skipped with that message.
  */
 import { describe, expect, it } from 'vitest';
+import { goDsn } from '../../common/endpoints.ts';
 import { count, type SummaryData } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
-import { goDsn } from '../../stack/endpoints.ts';
-import { findK6 } from '../../stack/k6-binary.ts';
+import { findK6 } from '../../run/k6-binary.ts';
 import { useK6Runs } from '../helpers/k6-e2e.ts';
 
 const K6_BIN = process.env.K6_BIN;

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
-import { parseK6Version } from '../../stack/k6-binary.ts';
+import { parseK6Version } from '../../run/k6-binary.ts';
 import { API_SCENARIOS } from '../helpers/bundles.ts';
 import { useK6Runs } from '../helpers/k6-e2e.ts';
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll } from 'vitest';
 import { bundleScenarios } from '../../build/bundle.ts';
+import { toEnv } from '../../common/endpoints.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
-import { toEnv } from '../../stack/endpoints.ts';
-import { startTestStack, type TestStack } from './stack.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 
 export interface K6Run {
   exitCode: number;

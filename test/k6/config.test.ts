@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { redact } from '../../common/dsn.ts';
+import { STACK_DEFAULT_USERS } from '../../common/stack-credentials.ts';
+import { STACK_DEFAULT_PORTS, STACK_HOST } from '../../common/stack-defaults.ts';
 import {
   CONFIG_SCHEMA,
   ConfigError,
@@ -7,9 +10,6 @@ import {
   describeConfig,
   loadConfig,
 } from '../../lib/config.ts';
-import { redact } from '../../lib/dsn.ts';
-import { STACK_DEFAULT_USERS } from '../../stack/credentials.ts';
-import { STACK_DEFAULT_PORTS, STACK_HOST } from '../../stack/defaults.ts';
 
 type Key = keyof typeof CONFIG_SCHEMA;
 
@@ -108,15 +108,18 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
   reuseTestId: { good: [['1', '1']], bad: [['yes', 'one of 0|1']] },
   thresholds: {
     good: [
-      ['{"stale_read":["rate<0.5"],"db_errors":[]}', { stale_read: ['rate<0.5'], db_errors: [] }],
+      ['{"stale_read_ratio":["rate<0.5"],"db_errors":[]}', { stale_read_ratio: ['rate<0.5'], db_errors: [] }],
       ['', {}],
     ],
     bad: [
       [
-        '{"stale_read":"rate<0.5"}',
-        'a JSON object like {"stale_read":["rate<0.5"]} (metric → array of threshold expressions)',
+        '{"stale_read_ratio":"rate<0.5"}',
+        'a JSON object like {"stale_read_ratio":["rate<0.5"]} (metric → array of threshold expressions)',
       ],
-      ['[1]', 'a JSON object like {"stale_read":["rate<0.5"]} (metric → array of threshold expressions)'],
+      [
+        '[1]',
+        'a JSON object like {"stale_read_ratio":["rate<0.5"]} (metric → array of threshold expressions)',
+      ],
     ],
   },
 };

@@ -1,5 +1,5 @@
 /**
- * Hostile connection strings for the redactor (lib/dsn.ts) and every config that prints one: users and passwords
+ * Hostile connection strings for the redactor (common/dsn.ts) and every config that prints one: users and passwords
  * with '@', '/', ':', '%' (raw and percent-encoded) and unicode, in Go DSN and URL forms, well-formed and not.
  */
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA } from '../../lib/config.ts';
-import { blockEnd, blockStart, DOC_BLOCKS, type DocBlock } from '../../lib/docs.ts';
 import { SCENARIO_THRESHOLDS } from '../../lib/thresholds.ts';
+import { blockEnd, blockStart, DOC_BLOCKS, type DocBlock } from '../helpers/doc-blocks.ts';
 
 const doc = readFileSync('docs/k6-scenarios.md', 'utf8');
 

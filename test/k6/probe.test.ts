@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { type ProbeOutcome, runProbe } from '../../lib/probe.ts';
+import { SessionChecker } from '../../lib/session.ts';
+import type { ProbeKey } from '../../lib/store.ts';
 import {
   constantLag,
   FakeReplicatedStore,
   frozen,
   type LagScript,
   VirtualClock,
-} from '../../lib/fake/replicated-store.ts';
-import { type ProbeOutcome, runProbe } from '../../lib/probe.ts';
-import { SessionChecker } from '../../lib/session.ts';
-import type { ProbeKey } from '../../lib/store.ts';
+} from '../kit/replicated-store.ts';
 
 // Virtual costs: a write takes 0.5 ms, a read 0.25 ms, polls are 1 ms apart. So the immediate read completes
 // 0.25 ms after the ack, and poll k completes 0.25 + 1.25·k ms after it: the client-side lag for a replication

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { runProbe } from '../../lib/probe.ts';
+import { reconcile } from '../../lib/reconcile.ts';
+import { type ProbeKey, probeTag, type ReconcileSource, type RunScope } from '../../lib/store.ts';
 import {
   constantLag,
   FakeReplicatedStore,
   frozenUntil,
   type LagScript,
   VirtualClock,
-} from '../../lib/fake/replicated-store.ts';
-import { runProbe } from '../../lib/probe.ts';
-import { reconcile } from '../../lib/reconcile.ts';
-import { type ProbeKey, probeTag, type ReconcileSource, type RunScope } from '../../lib/store.ts';
+} from '../kit/replicated-store.ts';
 
 const A: RunScope = { runId: 'run1', runner: '0' };
 const B: RunScope = { runId: 'run1', runner: '1' };

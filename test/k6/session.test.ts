@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { constantLag, FakeReplicatedStore, VirtualClock } from '../../lib/fake/replicated-store.ts';
 import { HEARTBEAT_STREAM, sampleHeartbeat } from '../../lib/heartbeat.ts';
 import { SessionChecker } from '../../lib/session.ts';
+import { constantLag, FakeReplicatedStore, VirtualClock } from '../kit/replicated-store.ts';
 
 describe('session guarantees', () => {
   it('flags a read that misses this VU’s acknowledged write, and nothing else', () => {

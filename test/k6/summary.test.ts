@@ -31,8 +31,8 @@ const data: SummaryData = {
   state: { testRunDurationMs: 10_000 },
   setup_data: { runId: 'exp-1', runner: '0' },
   metrics: {
-    [M.rawWrites.name]: { type: 'counter', values: { count: 200, rate: 20 } },
-    [M.rawReads.name]: { type: 'counter', values: { count: 200, rate: 20 } },
+    [M.probeWrites.name]: { type: 'counter', values: { count: 200, rate: 20 } },
+    [M.probeReads.name]: { type: 'counter', values: { count: 200, rate: 20 } },
     [M.staleReads.name]: { type: 'counter', values: { count: 190, rate: 19 } },
     [M.visibilityLag.name]: { type: 'trend', contains: 'time', values: trendValues(51.2, 54, 58.5, 61, 198) },
     [M.visibilityTimeouts.name]: {
@@ -306,8 +306,8 @@ describe('figures shown even when 0: dropped iterations, read errors', () => {
       metrics: {
         ...data.metrics,
         // 201 acknowledged probe writes; 50 immediate reads failed (replica killed), 151 answered.
-        [M.rawWrites.name]: { type: 'counter', values: { count: 201 } },
-        [M.rawReads.name]: { type: 'counter', values: { count: 151 } },
+        [M.probeWrites.name]: { type: 'counter', values: { count: 201 } },
+        [M.probeReads.name]: { type: 'counter', values: { count: 151 } },
         [M.staleReads.name]: { type: 'counter', values: { count: 30 } },
         [M.probeErrors.name]: { type: 'counter', values: { count: 50 } },
       },

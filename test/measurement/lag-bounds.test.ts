@@ -1,7 +1,7 @@
 /**
  * The measurement code itself (SqlStore, the probe, the heartbeat sampler and estimator, exactly as the k6
  * scenarios run them) against a real primary + replica with injected delays, without k6: statements go through
- * synchronous handles over real connections (test/helpers/sync-sql.ts). These are the bounds the reports claim
+ * synchronous handles over real connections (test/kit/sync-sql.ts). These are the bounds the reports claim
  * (docs/k6-scenarios.md, "How each number is measured").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +10,8 @@ import { sampleHeartbeat } from '../../lib/heartbeat.ts';
 import { SqlStore } from '../../lib/k6/sql-store.ts';
 import { runProbe } from '../../lib/probe.ts';
 import type { Clock, ProbeKey } from '../../lib/store.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
-import { openSyncSql, type SyncSqlHandle } from '../helpers/sync-sql.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
+import { openSyncSql, type SyncSqlHandle } from '../kit/sync-sql.ts';
 
 /** A real, blocking clock like k6's (but with sub-millisecond resolution). */
 const blockingClock: Clock = {

@@ -12,7 +12,7 @@ import { probeEmail } from '../../lib/api/sql.ts';
 import { type DecodedRow, decodeRow, numberCell, stringCell } from '../../lib/decode.ts';
 import { probePayload, SQL } from '../../lib/sql/statements.ts';
 import { type ProbeKey, probeTag } from '../../lib/store.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 
 let stack: TestStack;
 let writer: Connection;

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DelayProxy, MAX_BODY_BYTES } from '../../stack/delay-proxy.ts';
-import { freePorts } from '../helpers/stack.ts';
+import { freePorts } from '../kit/stack.ts';
 import { hugePut } from './http-put.ts';
 
 // An upstream that, for every byte it receives, answers with a numbered chunk: the proxy must deliver them in

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { STACK_DEFAULT_PORTS } from '../../common/stack-defaults.ts';
 import { which } from '../../stack/binaries.ts';
-import { STACK_DEFAULT_PORTS } from '../../stack/defaults.ts';
 import { readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
-import { freePorts, portEnv } from '../helpers/stack.ts';
+import { freePorts, portEnv } from '../kit/stack.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');

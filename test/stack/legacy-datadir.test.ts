@@ -13,7 +13,7 @@ import { which } from '../../stack/binaries.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
 import { lookupUser } from '../../stack/os-user.ts';
 import { processUid, readRegistry } from '../../stack/processes.ts';
-import { testStackConfig } from '../helpers/stack.ts';
+import { testStackConfig } from '../kit/stack.ts';
 
 const isRoot = process.getuid?.() === 0;
 const mysqlUser = lookupUser('mysql');

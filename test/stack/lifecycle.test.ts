@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toEnv } from '../../stack/endpoints.ts';
+import { toEnv } from '../../common/endpoints.ts';
 import { setLag, stackDown, stackStatus, stackUp } from '../../stack/index.ts';
 import { isRunning, readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
-import { testStackConfig } from '../helpers/stack.ts';
+import { testStackConfig } from '../kit/stack.ts';
 
 const cfg = await testStackConfig();
 

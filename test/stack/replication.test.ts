@@ -1,6 +1,6 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 
 let stack: TestStack;
 let writer: Connection;

@@ -13,7 +13,7 @@ import { adminConnection, instanceFor } from '../../stack/mysqld.ts';
 import { lookupUser } from '../../stack/os-user.ts';
 import { processUid, readRegistry } from '../../stack/processes.ts';
 import { redisReply } from '../../stack/services.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, type TestStack } from '../kit/stack.ts';
 import { hugePut } from './http-put.ts';
 
 const isRoot = process.getuid?.() === 0;

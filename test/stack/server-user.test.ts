@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadStackConfig, stackDown, stackUp } from '../../stack/index.ts';
 import { lookupUser, serverUser, untraversable } from '../../stack/os-user.ts';
 import { processUid, readRegistry } from '../../stack/processes.ts';
-import { freePorts } from '../helpers/stack.ts';
+import { freePorts } from '../kit/stack.ts';
 
 const ROOT = { name: 'root', uid: 0, gid: 0 };
 const dirs: string[] = [];

@@ -5,7 +5,7 @@
  * monotonic-read violations reproducible. Used by unit tests and the benchmark; runtime-neutral.
  */
 import { estimateHeartbeatLag } from '../../common/heartbeat.ts';
-import { AckLedger } from '../ledger.ts';
+import { AckLedger } from '../../lib/ledger.ts';
 import {
   type AckCheck,
   type Clock,
@@ -19,7 +19,7 @@ import {
   type RunScope,
   type Sighting,
   type WriteAck,
-} from '../store.ts';
+} from '../../lib/store.ts';
 
 /** Replication delay in ms for a write committed at `commitAtMs`; Infinity means never (a frozen replica). */
 export type LagScript = (commitAtMs: number, index: number) => number;

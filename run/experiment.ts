@@ -9,18 +9,18 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } f
 import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
+import { toEnv } from '../common/endpoints.ts';
 import { CONFIG_SCHEMA } from '../lib/config.ts';
 import { parseDurationMs } from '../lib/duration.ts';
 import { profileDurationMs } from '../lib/profiles.ts';
-import { type ComparisonRow, comparisonTable } from '../lib/summary/comparison.ts';
 import type { SummaryData } from '../lib/summary/data.ts';
 import { consistencyFigures, type FigureOptions } from '../lib/summary/figures.ts';
-import { PROJECT_ROOT } from './config.ts';
-import { toEnv } from './endpoints.ts';
-import { oneLine } from './errors.ts';
-import { loadStackConfig, setLag, stackUp } from './index.ts';
+import { PROJECT_ROOT } from '../stack/config.ts';
+import { oneLine } from '../stack/errors.ts';
+import { loadStackConfig, setLag, stackUp } from '../stack/index.ts';
+import { parseLag } from '../stack/lag.ts';
+import { type ComparisonRow, comparisonTable } from './comparison.ts';
 import { findK6, K6NotFoundError } from './k6-binary.ts';
-import { parseLag } from './lag.ts';
 
 const SCENARIOS = ['sql-read-after-write', 'sql-replica-lag'] as const;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseGoDsn, passwordOf, redact } from '../../common/dsn.ts';
 import { ConfigError, describeConfig, loadConfig } from '../../lib/config.ts';
-import { parseGoDsn, passwordOf, redact } from '../../lib/dsn.ts';
-import { credentialCases, leakedWindows } from './credential-table.ts';
+import { credentialCases, leakedWindows } from '../k6/credential-table.ts';
 
 const CASES = credentialCases();
 

@@ -2,9 +2,9 @@
  * The generated parts of docs/k6-scenarios.md: the variable table (from the config schema) and the metric
  * table (from the metric registry). A test keeps the document equal to these. Runtime-neutral.
  */
-import { K6_METRICS, remoteWriteSeries } from '../common/metrics.ts';
-import { configTableMarkdown } from './config.ts';
-import { mdTable } from './summary/format.ts';
+import { K6_METRICS, remoteWriteSeries } from '../../common/metrics.ts';
+import { configTableMarkdown } from '../../lib/config.ts';
+import { mdTable } from '../../lib/summary/format.ts';
 
 export const DOC_BLOCKS = {
   config: configTableMarkdown,

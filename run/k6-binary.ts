@@ -4,8 +4,8 @@
  * fetch official extensions itself at `k6 run` (needs network): allowed when CQRS_K6_AUTO_EXTENSIONS=1.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import { which } from '../stack/binaries.ts';
 
 export const REQUIRED_MODULES = ['k6/x/sql', 'k6/x/sql/driver/mysql'] as const;
 
@@ -33,13 +33,6 @@ function isExecutable(path: string): boolean {
   }
 }
 
-export function whichK6(pathEnv: string | undefined): string | undefined {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, 'k6'))) return join(dir, 'k6');
-  }
-  return undefined;
-}
-
 /** Pure: reads `k6 version` output. */
 export function parseK6Version(output: string): { version: string | null; modules: string[] } {
   const version = /\bk6 v(\d+\.\d+\.\d+\S*)/.exec(output)?.[1] ?? null;
@@ -54,7 +47,7 @@ function atLeast(version: string, major: number, minor: number): boolean {
 
 export async function findK6(env: NodeJS.ProcessEnv = process.env): Promise<K6Binary> {
   const fromEnv = env.K6_BIN;
-  const path = fromEnv || whichK6(env.PATH);
+  const path = fromEnv || which('k6', env.PATH ?? '');
   if (!path)
     throw new K6NotFoundError(`no k6 found (K6_BIN is unset and there is no k6 on PATH); ${K6_HELP}`);
   if (!isExecutable(path)) throw new K6NotFoundError(`K6_BIN=${path} is not an executable file; ${K6_HELP}`);

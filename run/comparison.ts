@@ -3,8 +3,8 @@
  * each run's summary.json. A run whose load generator was the limit (k6 dropped iterations) is marked ⚠ in the
  * `generator` column, with a footnote under the table. Runtime-neutral.
  */
-import type { ConsistencyFigures, GeneratorFigures } from './figures.ts';
-import { ms, num, pct } from './format.ts';
+import type { ConsistencyFigures, GeneratorFigures } from '../lib/summary/figures.ts';
+import { ms, num, pct } from '../lib/summary/format.ts';
 
 export interface ComparisonRow {
   readonly scenario: string;

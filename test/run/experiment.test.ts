@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
-import { comparisonTable, GENERATOR_FOOTNOTE } from '../../lib/summary/comparison.ts';
 import { consistencyFigures } from '../../lib/summary/figures.ts';
-import {
-  experimentSettings,
-  refuseUsedReportDir,
-  reportListing,
-  workloadMs,
-} from '../../stack/experiment.ts';
+import { comparisonTable, GENERATOR_FOOTNOTE } from '../../run/comparison.ts';
+import { experimentSettings, refuseUsedReportDir, reportListing, workloadMs } from '../../run/experiment.ts';
 
 describe('npm start (experiment)', () => {
   it('defaults to lags 0, 5 ms, 50 ms for 10 s each, and validates overrides', () => {
@@ -37,7 +32,7 @@ describe('npm start (experiment)', () => {
   });
 
   it('exits 1 with one line naming both ways to get k6 when there is none', async () => {
-    const run = await execa('npx', ['tsx', 'stack/experiment.ts'], {
+    const run = await execa('npx', ['tsx', 'run/experiment.ts'], {
       reject: false,
       env: {
         PATH: process.env.PATH?.split(':')
@@ -57,8 +52,8 @@ describe('npm start (experiment)', () => {
   it('prints one comparison row per run', () => {
     const figures = consistencyFigures({
       metrics: {
-        [K6_METRICS.rawWrites.name]: { type: 'counter', values: { count: 100 } },
-        [K6_METRICS.rawReads.name]: { type: 'counter', values: { count: 100 } },
+        [K6_METRICS.probeWrites.name]: { type: 'counter', values: { count: 100 } },
+        [K6_METRICS.probeReads.name]: { type: 'counter', values: { count: 100 } },
         [K6_METRICS.staleReads.name]: { type: 'counter', values: { count: 97 } },
         [K6_METRICS.visibilityLag.name]: {
           type: 'trend',
@@ -87,8 +82,8 @@ describe('npm start (experiment)', () => {
       consistencyFigures({
         state: { testRunDurationMs: 10_000 },
         metrics: {
-          [K6_METRICS.rawWrites.name]: { type: 'counter', values: { count: 100 } },
-          [K6_METRICS.rawReads.name]: { type: 'counter', values: { count: 100 } },
+          [K6_METRICS.probeWrites.name]: { type: 'counter', values: { count: 100 } },
+          [K6_METRICS.probeReads.name]: { type: 'counter', values: { count: 100 } },
           [K6_METRICS.staleReads.name]: { type: 'counter', values: { count: 11 } },
           iterations: { type: 'counter', values: { count: 7241, rate: 724.1 } },
           ...(dropped > 0

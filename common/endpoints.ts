@@ -1,4 +1,4 @@
-import type { Flavor } from '../common/dialect.ts';
+import type { Flavor } from './dialect.ts';
 
 /** One MySQL endpoint with the credentials of the role that uses it. */
 export interface DbEndpoint {

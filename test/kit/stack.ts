@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StackEndpoints } from '../../common/endpoints.ts';
+import { STACK_DEFAULT_PORTS, type StackPortName } from '../../common/stack-defaults.ts';
 import { portEnvName } from '../../stack/config.ts';
-import { STACK_DEFAULT_PORTS, type StackPortName } from '../../stack/defaults.ts';
-import type { StackEndpoints } from '../../stack/endpoints.ts';
 import {
   loadStackConfig,
   type StackConfig,

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findK6, K6_HELP, parseK6Version } from '../../stack/k6-binary.ts';
+import { findK6, K6_HELP, parseK6Version } from '../../run/k6-binary.ts';
 
 const XK6_BUILD = `k6 v2.2.0 (go1.25.1, linux/amd64)
 Extensions:
