@@ -7,24 +7,29 @@
 import { z } from 'zod';
 import type { Flavor } from '../common/dialect.ts';
 import { redact } from '../common/dsn.ts';
-import { mysqlUrl } from '../common/endpoints.ts';
+import { dbEndpoint, mysqlUrl } from '../common/endpoints.ts';
 import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
-import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../common/stack-defaults.ts';
+import { redisUrl, STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../common/stack-defaults.ts';
 import { STRATEGIES } from '../common/strategies.ts';
 
-const defaultDbUrl = (role: 'writer' | 'reader', port: number) =>
-  mysqlUrl({ host: STACK_HOST, port, database: STACK_DATABASE, ...STACK_DEFAULT_USERS[role] });
+const defaultDbUrl = (role: 'writer' | 'reader') =>
+  mysqlUrl(
+    dbEndpoint(
+      { host: STACK_HOST, database: STACK_DATABASE, ports: STACK_DEFAULT_PORTS, users: STACK_DEFAULT_USERS },
+      role,
+    ),
+  );
 
 const mysqlUrlSchema = z.url({ protocol: /^mysql$/, error: 'expected a mysql://user:pass@host:port/db URL' });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const ConfigSchema = z.object({
   CQRS_FLAVOR: z.enum(['mariadb', 'mysql'] satisfies Flavor[]).default('mariadb'),
-  CQRS_WRITER_URL: mysqlUrlSchema.default(defaultDbUrl('writer', STACK_DEFAULT_PORTS.primary)),
-  CQRS_READER_URL: mysqlUrlSchema.default(defaultDbUrl('reader', STACK_DEFAULT_PORTS.replica)),
+  CQRS_WRITER_URL: mysqlUrlSchema.default(defaultDbUrl('writer')),
+  CQRS_READER_URL: mysqlUrlSchema.default(defaultDbUrl('reader')),
   CQRS_REDIS_URL: z
     .url({ protocol: /^rediss?$/, error: 'expected a redis://host:port URL' })
-    .default(`redis://${STACK_HOST}:${STACK_DEFAULT_PORTS.redis}`),
+    .default(redisUrl(STACK_DEFAULT_PORTS.redis)),
   /** MySQL Router's read/write-split port (6450); only the `router-split` strategy uses it. */
   CQRS_ROUTER_SPLIT_URL: mysqlUrlSchema.optional(),
   CQRS_API_HOST: z.string().min(1).default(STACK_HOST),

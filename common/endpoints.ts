@@ -1,4 +1,5 @@
 import type { Flavor } from './dialect.ts';
+import { httpUrl, redisUrl, type StackPortName } from './stack-defaults.ts';
 
 /** One MySQL endpoint with the credentials of the role that uses it. */
 export interface DbEndpoint {
@@ -28,6 +29,43 @@ export interface StackEndpoints {
   prometheusUrl: string;
   remoteWriteUrl: string;
   delayProxyControlUrl: string;
+}
+
+export type DbRole = 'writer' | 'reader' | 'monitor';
+
+/** What the endpoints of one stack are made of; the stack's own config, or the defaults. */
+export interface StackLayout {
+  flavor: Flavor;
+  host: string;
+  database: string;
+  ports: Readonly<Record<StackPortName, number>>;
+  users: Readonly<Record<DbRole, { readonly user: string; readonly password: string }>>;
+  redisPassword?: string;
+  sockets: { primary: string; replica: string };
+}
+
+/** One DB login of a stack. */
+export function dbEndpoint(layout: Omit<StackLayout, 'sockets' | 'flavor'>, role: DbRole): DbEndpoint {
+  const port = role === 'writer' ? layout.ports.primary : layout.ports.replica;
+  return { host: layout.host, port, database: layout.database, ...layout.users[role] };
+}
+
+/** The one place a stack's endpoints are built: stack:up writes them, the API and k6 defaults match them. */
+export function stackEndpoints(layout: StackLayout): StackEndpoints {
+  const http = (port: number) => httpUrl(port, layout.host);
+  return {
+    flavor: layout.flavor,
+    writer: dbEndpoint(layout, 'writer'),
+    reader: dbEndpoint(layout, 'reader'),
+    replicaMonitor: dbEndpoint(layout, 'monitor'),
+    primaryAdminSocket: layout.sockets.primary,
+    replicaAdminSocket: layout.sockets.replica,
+    redisUrl: redisUrl(layout.ports.redis, layout.redisPassword, layout.host),
+    apiUrl: http(layout.ports.api),
+    prometheusUrl: http(layout.ports.prometheus),
+    remoteWriteUrl: `${http(layout.ports.prometheus)}/api/v1/write`,
+    delayProxyControlUrl: http(layout.ports.delayProxyControl),
+  };
 }
 
 /**

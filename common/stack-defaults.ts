@@ -20,3 +20,16 @@ export type StackPortName = keyof typeof STACK_DEFAULT_PORTS;
 export const STACK_DATABASE = 'cqrs';
 
 export const STACK_HOST = '127.0.0.1';
+
+/** Base URL of an HTTP service of the stack (the API, Prometheus, the delay proxy's control port). */
+export function httpUrl(port: number, host: string = STACK_HOST): string {
+  return `http://${host}:${port}`;
+}
+
+/** The stack's Redis; with the password stack:up generated when one is given. */
+export function redisUrl(port: number, password?: string, host: string = STACK_HOST): string {
+  return password ? `redis://:${password}@${host}:${port}` : `redis://${host}:${port}`;
+}
+
+/** Where the API listens when nothing else is said: the k6 side's CQRS_API_URL default and the API's own. */
+export const DEFAULT_API_URL = httpUrl(STACK_DEFAULT_PORTS.api);

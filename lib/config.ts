@@ -7,7 +7,7 @@
 import type { Flavor } from '../common/dialect.ts';
 import { parseGoDsn, passwordOf, redact } from '../common/dsn.ts';
 // Ports and host only: no credential reaches a bundle (the DSNs come from __ENV, see `requiredBy`).
-import { STACK_DEFAULT_PORTS, STACK_HOST } from '../common/stack-defaults.ts';
+import { DEFAULT_API_URL } from '../common/stack-defaults.ts';
 import { parseDurationMs } from './duration.ts';
 
 export class ConfigError extends Error {
@@ -136,7 +136,7 @@ export const CONFIG_SCHEMA = {
     'CQRS_REPLICA_MONITOR_DSN',
     'Replica login allowed to run SHOW REPLICA STATUS (the reader usually is not)',
   ),
-  apiUrl: v('CQRS_API_URL', httpUrl, `http://${STACK_HOST}:${STACK_DEFAULT_PORTS.api}`, 'CQRS API base URL'),
+  apiUrl: v('CQRS_API_URL', httpUrl, DEFAULT_API_URL, 'CQRS API base URL'),
   profile: v<ProfileName>('CQRS_PROFILE', oneOf(PROFILES), 'smoke', 'Load profile (see Profiles)'),
   durationMs: v('CQRS_DURATION', durationMs(1000), '30s', 'Main stage length of the profile'),
   rate: v(

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Dialect, dialectFor } from '../common/dialect.ts';
-import { type StackEndpoints, toEnv } from '../common/endpoints.ts';
+import { type StackEndpoints, stackEndpoints, toEnv } from '../common/endpoints.ts';
 import type { StackPortName } from '../common/stack-defaults.ts';
 import type { Binaries } from './binaries.ts';
 import { PROJECT_ROOT, type StackConfig } from './config.ts';
@@ -69,33 +69,18 @@ export function makeContext(
   const secrets = stackSecrets(cfg.stateDir);
   const primary = instanceFor(cfg.stateDir, 'primary', cfg.ports.primary);
   const replica = instanceFor(cfg.stateDir, 'replica', cfg.ports.replica);
-  const http = (port: number) => `http://${cfg.host}:${port}`;
-  const db = (port: number, role: 'writer' | 'reader' | 'monitor') => ({
-    host: cfg.host,
-    port,
-    user: cfg.users[role].user,
-    password: cfg.users[role].password,
-    database: cfg.database,
-  });
   return {
     cfg,
     bins,
     dialect: dialectFor(bins.flavor),
     primary,
     replica,
-    endpoints: {
+    endpoints: stackEndpoints({
+      ...cfg,
       flavor: bins.flavor,
-      writer: db(cfg.ports.primary, 'writer'),
-      reader: db(cfg.ports.replica, 'reader'),
-      replicaMonitor: db(cfg.ports.replica, 'monitor'),
-      primaryAdminSocket: primary.socket,
-      replicaAdminSocket: replica.socket,
-      redisUrl: `redis://:${secrets.redisPassword}@${cfg.host}:${cfg.ports.redis}`,
-      apiUrl: http(cfg.ports.api),
-      prometheusUrl: http(cfg.ports.prometheus),
-      remoteWriteUrl: `${http(cfg.ports.prometheus)}/api/v1/write`,
-      delayProxyControlUrl: http(cfg.ports.delayProxyControl),
-    },
+      redisPassword: secrets.redisPassword,
+      sockets: { primary: primary.socket, replica: replica.socket },
+    }),
     runAs,
     secrets,
     log,
