@@ -12,7 +12,7 @@ import { migrate } from './schema.ts';
 
 const ROLES = ['repl', 'writer', 'reader', 'exporter', 'monitor'] as const;
 
-/** Accounts are `'user'@'%'`: the servers only listen on 127.0.0.1, and Compose/Kubernetes reuse the grants. */
+/** Accounts are `'user'@'%'`: the servers only listen on 127.0.0.1, so '%' reaches no other host. */
 export async function bootstrapPrimary(
   conn: Connection,
   cfg: StackConfig,

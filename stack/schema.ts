@@ -1,6 +1,6 @@
 /**
- * Applies the versioned migrations in db/migrations (NNNN_name.sql) that the primary has not seen yet. The same
- * files are what Docker Compose and Kubernetes mount as init scripts, so the schema has one source.
+ * Applies the versioned migrations in db/migrations (NNNN_name.sql) that the primary has not seen yet. These files
+ * are the schema's one source: any other way of running the suite must apply the same files, not a copy.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -64,10 +64,11 @@ afterAll(async () => {
 });
 
 describe('schema the scenarios rely on', () => {
-  it('has probe_rows, probe_ledger (0002), probe_acks (0003), heartbeat and heartbeat_log (0004) on both sides', async () => {
+  it('has probe_rows, probe_acks (0003), heartbeat and heartbeat_log (0004) on both sides, and no probe_ledger (dropped by 0005)', async () => {
     for (const conn of [writer, reader]) {
       const tables = (await q(conn, 'SHOW TABLES')).map((r) => String(Object.values(r)[0]));
-      expect(tables).toEqual(expect.arrayContaining(['probe_rows', 'probe_ledger', 'heartbeat']));
+      expect(tables).toEqual(expect.arrayContaining(['probe_rows', 'heartbeat']));
+      expect(tables).not.toContain('probe_ledger');
       expect(tables).toContain('probe_acks');
       expect(tables).toContain('heartbeat_log');
     }
@@ -77,6 +78,7 @@ describe('schema the scenarios rely on', () => {
     expect(versions).toEqual(expect.arrayContaining([1, 2]));
     expect(versions).toContain(3);
     expect(versions).toContain(4);
+    expect(versions).toContain(5);
     // The apply-stamp triggers live on the replica only: see 'probe statements' (stamped 0 on the primary, 1 on the replica).
   });
 });
