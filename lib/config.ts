@@ -4,20 +4,23 @@
  * cannot drift. Runtime-neutral: no k6 imports, the env map is passed in.
  */
 
+import { ConfigError } from '../common/config-error.ts';
 import type { Flavor } from '../common/dialect.ts';
 import { parseGoDsn, passwordOf, redact } from '../common/dsn.ts';
 // Ports and host only: no credential reaches a bundle (the DSNs come from __ENV, see `requiredBy`).
 import { DEFAULT_API_URL } from '../common/stack-defaults.ts';
-import { parseDurationMs } from './duration.ts';
+import { isStrategy, MYSQL_ONLY_STRATEGIES, STRATEGIES, type Strategy } from '../common/strategies.ts';
+import { formatDuration, parseDurationMs, plainDecimal } from './duration.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-/** A parser turns the raw string into a value, or returns undefined; `expected` completes the error text. */
+/**
+ * A parser turns the raw string into a value, or returns undefined; `expected` completes the error text.
+ * `show` writes a value back as a user would type it, so that the config echo in reports can be pasted back
+ * (it parses to the same value); only passwords are masked.
+ */
 export interface Parser<T> {
   readonly expected: string;
   parse(raw: string): T | undefined;
+  show(value: T): string;
 }
 
 export interface VarSpec<T> {
@@ -53,9 +56,12 @@ const dsnVar = (name: string, help: string): VarSpec<string> => ({
 });
 
 // --- parsers -------------------------------------------------------------------------------------------------
+const asTyped = (value: string): string => value;
+
 const oneOf = <const T extends string>(values: readonly T[]): Parser<T> => ({
   expected: `one of ${values.join('|')}`,
   parse: (raw) => ((values as readonly string[]).includes(raw) ? (raw as T) : undefined),
+  show: asTyped,
 });
 const int = (min: number, max: number): Parser<number> => ({
   expected: `an integer in ${min}..${max}`,
@@ -64,6 +70,7 @@ const int = (min: number, max: number): Parser<number> => ({
     const n = Number(raw);
     return n >= min && n <= max ? n : undefined;
   },
+  show: String,
 });
 const fraction: Parser<number> = {
   expected: 'a number in 0..1',
@@ -71,6 +78,8 @@ const fraction: Parser<number> = {
     const n = /^\d*(\.\d+)?$/.test(raw) && raw !== '' && raw !== '.' ? Number(raw) : Number.NaN;
     return n >= 0 && n <= 1 ? n : undefined;
   },
+  // Not String(n): 0.0000001 would come out as 1e-7, which `parse` rejects.
+  show: plainDecimal,
 };
 const durationMs = (min: number): Parser<number> => ({
   expected: `a duration like 500ms, 2s or 1m30s (at least ${min}ms)`,
@@ -78,20 +87,26 @@ const durationMs = (min: number): Parser<number> => ({
     const ms = parseDurationMs(raw);
     return ms !== null && ms >= min ? ms : undefined;
   },
+  // "2s", not 2000: a bare number is no duration to `parse`.
+  show: formatDuration,
 });
 const goDsn: Parser<string> = {
   expected: 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true',
   parse: (raw) => (parseGoDsn(raw) ? raw : undefined),
+  show: redact,
 };
 const httpUrl: Parser<string> = {
   expected: 'an http(s):// URL',
   parse: (raw) => (/^https?:\/\/[^\s/]+(\/\S*)?$/.test(raw) ? raw.replace(/\/+$/, '') : undefined),
+  // A URL may carry user:password.
+  show: redact,
 };
 /** Ids end up in file paths, row tags and metric tags: keep them to a safe alphabet. */
 const ident = (maxLen: number, allowEmpty: boolean): Parser<string> => ({
   expected: `${allowEmpty ? 'empty or ' : ''}1..${maxLen} characters of A-Z a-z 0-9 . _ -`,
   parse: (raw) =>
     (raw === '' && allowEmpty) || new RegExp(`^[A-Za-z0-9._-]{1,${maxLen}}$`).test(raw) ? raw : undefined,
+  show: asTyped,
 });
 const reportDir: Parser<string> = {
   expected: 'a relative directory without ".." segments',
@@ -99,6 +114,16 @@ const reportDir: Parser<string> = {
     raw !== '' && !raw.startsWith('/') && !raw.split('/').includes('..')
       ? raw.replace(/\/+$/, '')
       : undefined,
+  show: asTyped,
+};
+/** api-read-after-write runs one k6 scenario per strategy, named after it: a repeat would clash. */
+const strategyList: Parser<readonly Strategy[]> = {
+  expected: `distinct strategies (one of ${STRATEGIES.join('|')}) separated by commas`,
+  parse: (raw) => {
+    const list = raw.split(',').map((s) => s.trim());
+    return list.every(isStrategy) && new Set(list).size === list.length ? list : undefined;
+  },
+  show: (list) => list.join(','),
 };
 /** Threshold overrides: a JSON object of metric (or submetric) → array of expressions; [] drops a default. */
 const thresholdOverrides: Parser<Record<string, string[]>> = {
@@ -119,13 +144,17 @@ const thresholdOverrides: Parser<Record<string, string[]>> = {
     }
     return out;
   },
+  // Empty for no overrides, as the default is written.
+  show: (overrides) => (Object.keys(overrides).length === 0 ? '' : JSON.stringify(overrides)),
 };
 
 export const PROFILES = ['smoke', 'load', 'stress', 'spike', 'soak'] as const;
 export type ProfileName = (typeof PROFILES)[number];
-/** How the SQL probe reads after its write; the API scenarios cover the other strategies. */
-export const SQL_STRATEGIES = ['eventual', 'primary', 'gtid-wait'] as const;
+/** How the SQL probe reads after its write, a subset of the registry; the API scenarios cover the rest. */
+export const SQL_STRATEGIES = ['eventual', 'primary', 'gtid-wait'] as const satisfies readonly Strategy[];
 export type SqlStrategy = (typeof SQL_STRATEGIES)[number];
+/** What the API can run against the local MariaDB stack: every strategy but those that need MySQL servers. */
+const LOCAL_API_STRATEGIES = STRATEGIES.filter((s) => !MYSQL_ONLY_STRATEGIES.includes(s));
 
 // --- the table -----------------------------------------------------------------------------------------------
 export const CONFIG_SCHEMA = {
@@ -158,6 +187,18 @@ export const CONFIG_SCHEMA = {
     oneOf(SQL_STRATEGIES),
     'eventual',
     'How the SQL probe reads after writing',
+  ),
+  apiStrategies: v(
+    'CQRS_API_STRATEGIES',
+    strategyList,
+    LOCAL_API_STRATEGIES.join(','),
+    'Strategies api-read-after-write compares: one k6 scenario each, in this order',
+  ),
+  apiStrategy: v<Strategy>(
+    'CQRS_API_STRATEGY',
+    oneOf(STRATEGIES),
+    'eventual',
+    'Read strategy of api-mixed and api-seed-compat',
   ),
   testId: v(
     'CQRS_TEST_ID',
@@ -235,38 +276,38 @@ export function loadConfig(
     const text = raw === undefined ? spec.default : raw.trim();
     if (text === '' && spec.requiredBy) {
       if (spec.requiredBy.includes(family)) {
+        const { message } = ConfigError.invalid(spec.name, spec.parser.expected, '');
         throw new ConfigError(
-          `invalid ${spec.name}; reason: expected ${spec.parser.expected}, got "" (${families(spec)} ` +
-            'scenarios need it: npm start passes it; by hand, load .stack/stack.env)',
+          `${message} (${families(spec)} scenarios need it: npm start passes it; by hand, load .stack/stack.env)`,
         );
       }
       out[key] = '';
       continue;
     }
     const value = spec.parser.parse(text);
-    if (value === undefined) {
-      throw new ConfigError(
-        `invalid ${spec.name}; reason: expected ${spec.parser.expected}, got ${JSON.stringify(redact(text))}`,
-      );
-    }
+    if (value === undefined) throw ConfigError.invalid(spec.name, spec.parser.expected, redact(text));
     out[key] = value;
   }
   const config = out as Config;
   // The GTID is read on the session that wrote: with more than one connection the pool may hand out another.
   if (config.sqlStrategy === 'gtid-wait' && config.maxOpenConns !== 1) {
-    throw new ConfigError(
-      `invalid CQRS_MAX_OPEN_CONNS; reason: expected 1 with CQRS_SQL_STRATEGY=gtid-wait, got "${config.maxOpenConns}"`,
+    throw ConfigError.invalid(
+      CONFIG_SCHEMA.maxOpenConns.name,
+      `1 with ${CONFIG_SCHEMA.sqlStrategy.name}=gtid-wait`,
+      String(config.maxOpenConns),
     );
   }
   return config;
 }
 
-/** The config as `NAME=value` lines for logs and reports; every DSN and URL is redacted. */
+/**
+ * The config as `NAME=value` lines for logs and reports, each value as a user would type it back (see
+ * `Parser.show`); the password of every DSN and URL is masked.
+ */
 export function describeConfig(config: Config): string[] {
-  return (Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]).map(([key, spec]) => {
-    const value = config[key];
-    return `${spec.name}=${typeof value === 'string' ? redact(value) : JSON.stringify(value)}`;
-  });
+  return (Object.entries(CONFIG_SCHEMA) as [keyof Config, VarSpec<unknown>][]).map(
+    ([key, spec]) => `${spec.name}=${spec.parser.show(config[key])}`,
+  );
 }
 
 /** Every password the config holds (DSNs, URL credentials), for checks that output never contains one. */

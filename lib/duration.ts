@@ -26,11 +26,37 @@ export function parseDurationMs(text: string): number | null {
   return total;
 }
 
-/** Formats ms back into a k6 duration string (whole milliseconds are enough for scenario options). */
+/**
+ * Formats ms back into a k6 duration string that parses to exactly `ms`: the largest unit that divides it
+ * ("90s", "2m"), else milliseconds, with a fraction if need be ("0.5ms", which k6 and Go accept too).
+ */
 export function formatDuration(ms: number): string {
-  const whole = Math.max(0, Math.round(ms));
-  if (whole % 3_600_000 === 0 && whole > 0) return `${whole / 3_600_000}h`;
-  if (whole % 60_000 === 0 && whole > 0) return `${whole / 60_000}m`;
-  if (whole % 1000 === 0) return `${whole / 1000}s`;
-  return `${whole}ms`;
+  const value = Math.max(0, ms);
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (value > 0 && value % size === 0) return `${value / size}${unit}`;
+  }
+  return value === 0 ? '0s' : `${plainDecimal(value)}ms`;
+}
+
+/**
+ * `n` in plain decimal notation: String(1e-7) is "1e-7", which neither the duration nor the number parsers
+ * read. Same digits as String(n), so the text parses back to exactly `n`.
+ */
+export function plainDecimal(n: number): string {
+  const text = String(n);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  const sign = text.startsWith('-') ? '-' : '';
+  const mantissa = text.slice(sign.length, e);
+  const digits = mantissa.replace('.', '');
+  const dot = mantissa.indexOf('.');
+  // Where the decimal point falls within `digits` once the exponent is applied.
+  const point = (dot < 0 ? mantissa.length : dot) + Number(text.slice(e + 1));
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }

@@ -11,7 +11,7 @@ import { probeTag } from '../lib/store.ts';
 
 const h = createApiHarness('api-mixed', __ENV);
 const c = h.config;
-const strategy = h.api.strategy;
+const strategy = c.apiStrategy;
 const tags = { strategy };
 /** Reads pick among this many of the VU's latest writes, so most reads follow their write closely. */
 const RECENT = 20;

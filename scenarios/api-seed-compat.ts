@@ -8,7 +8,7 @@ import { recordRead } from '../lib/k6/harness-core.ts';
 import { METRICS } from '../lib/k6/metrics.ts';
 
 const h = createApiHarness('api-seed-compat', __ENV);
-const strategy = h.api.strategy;
+const strategy = h.config.apiStrategy;
 const tags = { strategy };
 
 export const options = h.options({ compat: h.openWorkload('compat', { tags }) });

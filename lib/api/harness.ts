@@ -20,21 +20,18 @@ import type { SessionChecker } from '../session.ts';
 import type { ProbeKey } from '../store.ts';
 import type { SummaryData } from '../summary/data.ts';
 import { ApiClient } from './client.ts';
-import { type ApiScenarioConfig, describeApiScenarioConfig, loadApiScenarioConfig } from './config.ts';
-import { strategyComparison } from './report.ts';
 import { ApiAckSink, ApiLedger, ApiStore } from './store.ts';
-import { type ApiScenarioName, apiThresholds } from './thresholds.ts';
+import { type ApiScenarioName, apiReportPlan } from './thresholds.ts';
 
 export type { RunInfo } from '../k6/run-info.ts';
 
 export interface ApiHarness {
   readonly config: Config;
-  readonly api: ApiScenarioConfig;
   /** What the scenario compares: CQRS_API_STRATEGIES for api-read-after-write, else CQRS_API_STRATEGY alone. */
   readonly strategies: readonly Strategy[];
   /** `exec` at CQRS_RATE/s (open model), bounded by CQRS_VUS, shaped by CQRS_PROFILE over CQRS_DURATION. */
   openWorkload(exec: string, extras?: WorkloadExtras): Scenario;
-  /** With the thresholds that keep the report's per-strategy submetrics (see `strategies`). */
+  /** With the verdicts, plus keep-only thresholds for the report's per-strategy submetrics (see `strategies`). */
   options(scenarios: Record<string, Scenario>): Options;
   setup(): RunInfo;
   /** The ledger_flush scenario's exec: writes this VU's buffered acknowledgements. Export it as is. */
@@ -58,7 +55,6 @@ export function createApiHarness(
   env: Record<string, string | undefined>,
 ): ApiHarness {
   const config = loadOrFail(() => loadConfig(env, 'api'));
-  const api = loadOrFail(() => loadApiScenarioConfig(env));
 
   // Per VU (each VU has its own JS runtime); the client is made on first use, when the VU id is known.
   let client: ApiClient | undefined;
@@ -71,12 +67,7 @@ export function createApiHarness(
     onRecorded: () => METRICS.ackedWrites.add(1),
     onFlushed: (n) => METRICS.ledgerFlushed.add(n),
   });
-  const core = createHarnessCore(
-    scenario,
-    config,
-    [...describeConfig(config), ...describeApiScenarioConfig(api)],
-    acks,
-  );
+  const core = createHarnessCore(scenario, config, describeConfig(config), acks);
 
   const stores = new Map<Strategy, ApiStore>();
   const store = (strategy: Strategy) => {
@@ -88,7 +79,9 @@ export function createApiHarness(
     return s;
   };
 
-  const strategies = scenario === 'api-read-after-write' ? api.strategies : [api.strategy];
+  const strategies = scenario === 'api-read-after-write' ? config.apiStrategies : [config.apiStrategy];
+  // The verdicts, the keep-only thresholds the report's sections need (one set per strategy), and those sections.
+  const plan = apiReportPlan(scenario, strategies, config.thresholds);
 
   const target = redact(config.apiUrl);
   const endpoints = [{ name: 'API', target, run: () => getClient().ready() }];
@@ -103,11 +96,10 @@ export function createApiHarness(
 
   return {
     config,
-    api,
     strategies,
     openWorkload: core.openWorkload,
     options: (scenarios) => ({
-      ...core.options(scenarios, apiThresholds(scenario, strategies, config.thresholds)),
+      ...core.options(scenarios, plan.thresholds),
       // A request that gets no answer throws (the client counts it, the iteration wrapper logs a few) instead
       // of k6 printing a "Request Failed" warning for every one.
       throw: true,
@@ -119,7 +111,7 @@ export function createApiHarness(
       if (scenario === 'api-seed-compat') return;
       core.reconcile(new ApiLedger(getClient), run);
     },
-    handleSummary: (data) => core.handleSummary(data, [strategyComparison(strategies)]),
+    handleSummary: (data) => core.handleSummary(data, plan),
     client: getClient,
     store,
     nextKey: core.nextKey,

@@ -4,7 +4,7 @@
  * (ScriptException; checked with k6 v2.2.0 and v1.1.0). So init code turns a ConfigError into an InitFailure.
  * Runtime-neutral.
  */
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../../common/config-error.ts';
 
 /** Deliberately not an Error: no stack. `message` and `name` keep it readable to code that catches it. */
 export class InitFailure {

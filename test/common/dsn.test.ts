@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../common/config-error.ts';
 import { parseGoDsn, passwordOf, redact } from '../../common/dsn.ts';
-import { ConfigError, describeConfig, loadConfig } from '../../lib/config.ts';
+import { describeConfig, loadConfig } from '../../lib/config.ts';
 import { credentialCases, leakedWindows } from '../k6/credential-table.ts';
 
 const CASES = credentialCases();

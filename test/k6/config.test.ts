@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from '../../common/dsn.ts';
+import { ConfigError } from '../../common/config-error.ts';
+import { passwordOf, redact } from '../../common/dsn.ts';
 import { STACK_DEFAULT_USERS } from '../../common/stack-credentials.ts';
 import { STACK_DEFAULT_PORTS, STACK_HOST } from '../../common/stack-defaults.ts';
 import {
   CONFIG_SCHEMA,
-  ConfigError,
+  type Config,
   configPasswords,
   configTableMarkdown,
   describeConfig,
@@ -18,6 +19,9 @@ const CONFIG_KEY = {
   CQRS_READER_DSN: 'readerDsn',
   CQRS_REPLICA_MONITOR_DSN: 'monitorDsn',
 } as const;
+
+const ALL_STRATEGIES = 'eventual|primary|gtid-wait|sticky|cache|gr-before|router-split';
+const API_LIST = `distinct strategies (one of ${ALL_STRATEGIES}) separated by commas`;
 
 /** For every variable: good raw values with what they become, and bad values with the error's "expected" part. */
 const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }> = {
@@ -72,10 +76,23 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
     good: [
       ['0', 0],
       ['500us', 0.5],
+      ['1m1.5ms', 60_001.5],
     ],
     bad: [['fast', 'a duration like 500ms, 2s or 1m30s (at least 0ms)']],
   },
   sqlStrategy: { good: [['gtid-wait', 'gtid-wait']], bad: [['sticky', 'one of eventual|primary|gtid-wait']] },
+  apiStrategies: {
+    good: [
+      ['cache, eventual', ['cache', 'eventual']],
+      ['router-split', ['router-split']],
+    ],
+    bad: [
+      ['eventual,strong', API_LIST],
+      ['eventual,eventual', API_LIST],
+      ['', API_LIST],
+    ],
+  },
+  apiStrategy: { good: [['sticky', 'sticky']], bad: [['fast', `one of ${ALL_STRATEGIES}`]] },
   testId: {
     good: [['exp-2026.11.26_a', 'exp-2026.11.26_a']],
     bad: [['../etc', 'empty or 1..64 characters of A-Z a-z 0-9 . _ -']],
@@ -90,6 +107,8 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
     good: [
       ['0.75', 0.75],
       ['1', 1],
+      // String() writes this as 1e-7, which the parser rejects: the echo must not.
+      ['0.0000001', 1e-7],
     ],
     bad: [['1.5', 'a number in 0..1']],
   },
@@ -144,6 +163,9 @@ describe('k6 config', () => {
       maxOpenConns: 1,
       testId: '',
       thresholds: {},
+      // What the local MariaDB stack can serve: not gr-before or router-split.
+      apiStrategies: ['eventual', 'primary', 'gtid-wait', 'sticky', 'cache'],
+      apiStrategy: 'eventual',
     });
     expect(Object.values(CONFIG_SCHEMA).map((s) => s.default)).not.toContainEqual(
       expect.stringMatching(/secret|@/),
@@ -184,6 +206,16 @@ describe('k6 config', () => {
         const message = `invalid ${spec.name}; reason: expected ${expected}, got ${JSON.stringify(shown)}`;
         expect(() => loadConfig({ [spec.name]: raw })).toThrow(new ConfigError(message));
         expect(message).not.toContain('\n');
+      }
+    });
+    it(`${spec.name}: echoes each value in a form that parses back to it`, () => {
+      for (const [raw, value] of good) {
+        if (passwordOf(raw)) continue;
+        const line = describeConfig(loadConfig({ [spec.name]: raw })).find((l) =>
+          l.startsWith(`${spec.name}=`),
+        );
+        const shown = line?.slice(spec.name.length + 1) ?? '';
+        expect(loadConfig({ [spec.name]: shown })[key], `${spec.name}=${shown}`).toEqual(value);
       }
     });
   }
@@ -232,4 +264,76 @@ describe('k6 config', () => {
       expect(defaults.join('\n')).not.toContain(password);
     }
   });
+
+  it('echoes the defaults as the table writes them: CQRS_PROBE_TIMEOUT=2s, not 2000', () => {
+    const lines = describeConfig(loadConfig({}));
+    expect(lines).toEqual(Object.values(CONFIG_SCHEMA).map((spec) => `${spec.name}=${spec.default}`));
+    expect(lines).toContain('CQRS_PROBE_TIMEOUT=2s');
+  });
+
+  it('echoes every variable so that it can be typed back: each NAME=value parses to the same value', () => {
+    const config = loadConfig(NON_DEFAULT, 'sql');
+    const defaults = loadConfig({});
+    const keys = Object.keys(CONFIG_SCHEMA) as Key[];
+    expect(Object.keys(NON_DEFAULT).sort()).toEqual(keys.map((k) => CONFIG_SCHEMA[k].name).sort());
+    for (const key of keys) expect(config[key], key).not.toEqual(defaults[key]);
+
+    const lines = describeConfig(config);
+    expect(lines.map((l) => l.slice(0, l.indexOf('=')))).toEqual(keys.map((k) => CONFIG_SCHEMA[k].name));
+    const echoed: Record<string, string> = {};
+    const masked: Key[] = [];
+    keys.forEach((key, i) => {
+      const { name } = CONFIG_SCHEMA[key];
+      const shown = (lines[i] as string).slice(name.length + 1);
+      const value = config[key];
+      const password = typeof value === 'string' ? passwordOf(value) : '';
+      if (typeof value === 'string' && password) {
+        // A password is never echoed, so this one value cannot be typed back.
+        masked.push(key);
+        expect(shown).toBe(redact(value));
+        expect(shown).not.toContain(password);
+        return;
+      }
+      echoed[name] = shown;
+      expect(loadConfig({ [name]: shown })[key], `${name}=${shown}`).toEqual(config[key]);
+    });
+    expect(masked).toEqual(['writerDsn', 'monitorDsn']);
+    // Pasted back all at once (the masked DSNs given again), the echo is the same config.
+    const secrets = {
+      CQRS_WRITER_DSN: NON_DEFAULT.CQRS_WRITER_DSN,
+      CQRS_REPLICA_MONITOR_DSN: NON_DEFAULT.CQRS_REPLICA_MONITOR_DSN,
+    };
+    expect(loadConfig({ ...echoed, ...secrets }, 'sql')).toEqual<Config>(config);
+  });
 });
+
+/** A value other than the default for every variable; two DSNs carry a password, the third and the URL none. */
+const NON_DEFAULT: Record<string, string> = {
+  CQRS_FLAVOR: 'mysql',
+  CQRS_WRITER_DSN: 'w:Sup3r@Secr3t@tcp(db:3306)/app?interpolateParams=true',
+  CQRS_READER_DSN: 'r@tcp(10.0.0.2:6447)/app',
+  CQRS_REPLICA_MONITOR_DSN: 'm:pw@tcp(db:3307)/app',
+  CQRS_API_URL: 'https://api.example:8443/v1/',
+  CQRS_PROFILE: 'stress',
+  CQRS_DURATION: '1m30s',
+  CQRS_RATE: '250',
+  CQRS_VUS: '3',
+  CQRS_PROBE_TIMEOUT: '1.5s',
+  CQRS_POLL_INTERVAL: '250us',
+  CQRS_SQL_STRATEGY: 'primary',
+  CQRS_API_STRATEGIES: 'sticky, cache',
+  CQRS_API_STRATEGY: 'gtid-wait',
+  CQRS_TEST_ID: 'exp-1',
+  CQRS_RUNNER: '2',
+  CQRS_HEARTBEAT_HZ: '100',
+  CQRS_WRITE_RATE: '0',
+  CQRS_READ_RATIO: '0.0000001',
+  CQRS_PROBE_FRACTION: '0.25',
+  CQRS_MAX_OPEN_CONNS: '4',
+  CQRS_CATCHUP_TIMEOUT: '1m0.5s',
+  CQRS_PAYLOAD_BYTES: '255',
+  CQRS_VIOLATION_LOG_LIMIT: '0',
+  CQRS_REPORT_DIR: 'out/k6:a@b/',
+  CQRS_THRESHOLDS: '{"stale_read_ratio":["rate<0.5"],"db_errors":[]}',
+  CQRS_REUSE_TEST_ID: '1',
+};

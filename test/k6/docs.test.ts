@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA } from '../../lib/config.ts';
 import { SCENARIO_THRESHOLDS } from '../../lib/thresholds.ts';
-import { blockEnd, blockStart, DOC_BLOCKS, type DocBlock } from '../helpers/doc-blocks.ts';
+import { blockEnd, blockStart, DOC_BLOCKS, type DocBlock, tableCells } from '../helpers/doc-blocks.ts';
 
 const doc = readFileSync('docs/k6-scenarios.md', 'utf8');
 
@@ -12,10 +12,7 @@ function normalize(markdown: string): string {
     .split('\n')
     .map((line) => {
       if (!line.startsWith('|')) return line.trim();
-      const cells = line
-        .split(/(?<!\\)\|/)
-        .slice(1, -1)
-        .map((c) => c.trim());
+      const cells = tableCells(line)[0] ?? [];
       return cells.every((c) => /^-+$/.test(c)) ? cells.map(() => '---').join('|') : cells.join('|');
     })
     .join('\n');
@@ -28,9 +25,8 @@ describe('docs/k6-scenarios.md', () => {
       const start = doc.indexOf(blockStart(name));
       const end = doc.indexOf(blockEnd(name));
       const actual = start >= 0 && end > start ? doc.slice(start, end + blockEnd(name).length) : '';
-      expect(normalize(actual), `replace the block in docs/k6-scenarios.md with:\n${expected}`).toBe(
-        normalize(expected),
-      );
+      const hint = `replace the block in docs/k6-scenarios.md (npx tsx test/helpers/doc-blocks.ts does) with:\n${expected}`;
+      expect(normalize(actual), hint).toBe(normalize(expected));
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lib/config.ts';
+import { ConfigError } from '../../common/config-error.ts';
 import { classifyError, FailureLog, reasonOf } from '../../lib/k6/failures.ts';
 import { InitFailure, loadOrFail } from '../../lib/k6/init-error.ts';
 
