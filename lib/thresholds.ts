@@ -1,28 +1,17 @@
 /**
- * Default thresholds, overridable with CQRS_THRESHOLDS (JSON: metric → expressions; [] drops a default).
- * Metric names come from the registry. Passive thresholds (`max>=0`, `count>=0`) only make k6 keep tagged
- * submetrics in the summary: every one the report's Endpoints table reads (ENDPOINT_SUBMETRICS, the same
- * declaration the table uses, so the two cannot drift).
+ * Default thresholds of the SQL scenarios, overridable with CQRS_THRESHOLDS (JSON: metric → expressions; []
+ * drops a default), and the report paths each scenario uses. Metric names come from the registry. These are
+ * the verdicts; the keep-only thresholds that make k6 keep the submetrics the report reads come from the
+ * report's own sections (`sqlReportPlan`, lib/summary/sections.ts), never from a list here.
  */
-import { K6_METRICS, type K6MetricKind } from '../common/metrics.ts';
-import { ENDPOINT_SUBMETRICS, endpointSubmetricList } from './summary/figures.ts';
+import { K6_METRICS } from '../common/metrics.ts';
+import type { Thresholds } from './summary/data.ts';
+import { ENDPOINT_SUBMETRICS } from './summary/figures.ts';
+import { type ReportPath, type ReportPlan, reportPlan, sectionsFor } from './summary/sections.ts';
 
-export type Thresholds = Record<string, string[]>;
+export type { Thresholds } from './summary/data.ts';
 
 const M = K6_METRICS;
-
-/** A threshold that always passes, by metric kind: it only makes k6 keep the (sub)metric in the summary. */
-const PASSIVE: Record<K6MetricKind, string> = {
-  counter: 'count>=0',
-  trend: 'max>=0',
-  gauge: 'value>=0',
-  rate: 'rate>=0',
-};
-
-/** Keeps every per-endpoint submetric the Endpoints table reads. */
-export const ENDPOINT_KEEP: Thresholds = Object.fromEntries(
-  endpointSubmetricList().map(({ key, kind }) => [key, [PASSIVE[kind]]]),
-);
 
 /**
  * Every scenario, SQL and API: an iteration that failed fails the run (the harness counts errors instead of
@@ -38,7 +27,6 @@ export const COMMON_THRESHOLDS: Thresholds = {
   [M.reconcileMissingReader.name]: ['count==0'],
   // A reconciliation that failed must not pass silently as "0 missing".
   [M.reconcileErrors.name]: ['count==0'],
-  ...ENDPOINT_KEEP,
 };
 
 export const SCENARIO_THRESHOLDS = {
@@ -62,6 +50,17 @@ export const SCENARIO_THRESHOLDS = {
 
 export type SqlScenarioName = keyof typeof SCENARIO_THRESHOLDS;
 
+/** What each SQL scenario's workload does (ReportPath): its report shows those sections and no others. */
+export const SQL_REPORT_PATHS: Readonly<Record<SqlScenarioName, readonly ReportPath[]>> = {
+  'sql-read-after-write': ['probe', 'session', 'ledger', 'sql'],
+  // The heartbeat stream is checked for monotonic reads; background writes are ledgered.
+  'sql-replica-lag': ['heartbeat', 'session', 'ledger', 'sql'],
+  'sql-write-load': ['ledger', 'sql'],
+  // MAX(id) is checked for monotonic reads; the rows setup seeds are ledgered.
+  'sql-read-load': ['session', 'ledger', 'sql'],
+  'sql-mixed': ['probe', 'heartbeat', 'session', 'ledger', 'sql'],
+};
+
 /** Defaults for a scenario, then the user's overrides (an empty list removes that metric's thresholds). */
 export function resolveThresholds(defaults: Thresholds, overrides: Thresholds): Thresholds {
   const out: Thresholds = { ...defaults };
@@ -72,6 +71,12 @@ export function resolveThresholds(defaults: Thresholds, overrides: Thresholds): 
   return out;
 }
 
+/** The verdicts of a SQL scenario: its defaults, then the user's overrides. */
 export function thresholdsFor(scenario: SqlScenarioName, overrides: Thresholds): Thresholds {
   return resolveThresholds({ ...COMMON_THRESHOLDS, ...SCENARIO_THRESHOLDS[scenario] }, overrides);
+}
+
+/** A SQL scenario's sections, verdicts and the thresholds k6 gets (verdicts plus what the sections keep). */
+export function sqlReportPlan(scenario: SqlScenarioName, overrides: Thresholds): ReportPlan {
+  return reportPlan(sectionsFor(SQL_REPORT_PATHS[scenario]), [], thresholdsFor(scenario, overrides));
 }

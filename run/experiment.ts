@@ -1,55 +1,85 @@
 /**
  * `npm start`: the default experiment on the local stack. Finds a k6 with xk6-sql (or stops with one line
  * saying how to get one), brings the stack up (reusing healthy services), builds the bundles, then runs
- * sql-read-after-write and sql-replica-lag at each injected lag and prints one comparison table. Reports stay
- * in reports/<test id>/. Knobs: CQRS_EXP_LAGS (default 0,5ms,50ms), CQRS_EXP_DURATION (default 10s),
- * CQRS_EXP_REMOTE_WRITE=1 (send metrics to the stack's Prometheus), plus every CQRS_* k6 variable.
+ * sql-read-after-write and sql-replica-lag at each injected lag and prints one comparison table. Reports go to
+ * <CQRS_REPORT_DIR>/<test id>/ (default reports/). Knobs: the experiment's section of the Node-side table
+ * (config/run.ts: CQRS_EXP_LAGS, CQRS_EXP_DURATION, CQRS_EXP_REMOTE_WRITE, CQRS_REPORT_DIR), plus every
+ * CQRS_* k6 variable (lib/config.ts), passed on to k6.
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
+import { ConfigError } from '../common/config-error.ts';
 import { toEnv } from '../common/endpoints.ts';
+import { type Env, readEnv } from '../config/env.ts';
+import { EXPERIMENT_VARS } from '../config/run.ts';
 import { CONFIG_SCHEMA } from '../lib/config.ts';
-import { parseDurationMs } from '../lib/duration.ts';
 import { profileDurationMs } from '../lib/profiles.ts';
 import type { SummaryData } from '../lib/summary/data.ts';
 import { consistencyFigures, type FigureOptions } from '../lib/summary/figures.ts';
 import { PROJECT_ROOT } from '../stack/config.ts';
 import { oneLine } from '../stack/errors.ts';
 import { loadStackConfig, setLag, stackUp } from '../stack/index.ts';
-import { parseLag } from '../stack/lag.ts';
 import { type ComparisonRow, comparisonTable } from './comparison.ts';
 import { findK6, K6NotFoundError } from './k6-binary.ts';
 
 const SCENARIOS = ['sql-read-after-write', 'sql-replica-lag'] as const;
 
-interface Settings {
+export interface Settings {
   lags: string[];
   duration: string;
   remoteWrite: boolean;
+  /** Absolute: CQRS_REPORT_DIR resolved against the project (where k6 has always written `reports/`). */
+  reportRoot: string;
 }
 
-export function experimentSettings(env: NodeJS.ProcessEnv): Settings {
-  const lags = (env.CQRS_EXP_LAGS ?? '0,5ms,50ms')
-    .split(',')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  for (const lag of lags) {
-    if (parseLag(lag).kind !== 'proxy') {
-      throw new Error(`invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got "${lag}"`);
-    }
+export function experimentSettings(env: Env): Settings {
+  const { reportDir, ...rest } = readEnv(EXPERIMENT_VARS, env);
+  const durationSpec = CONFIG_SCHEMA.durationMs;
+  if (durationSpec.parser.parse(rest.duration) === undefined) {
+    throw ConfigError.invalid(EXPERIMENT_VARS.duration.name, durationSpec.parser.expected, rest.duration);
   }
-  if (lags.length === 0)
-    throw new Error('invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got ""');
-  const duration = env.CQRS_EXP_DURATION ?? '10s';
-  const ms = parseDurationMs(duration);
-  if (ms === null || ms < 1000) {
-    throw new Error(
-      `invalid CQRS_EXP_DURATION; reason: expected a duration ≥ 1s like 10s, got "${duration}"`,
+  const reportRoot = resolve(PROJECT_ROOT, reportDir);
+  // k6 is handed the folder's name below its parent (k6Placement); the file system root has none.
+  if (dirname(reportRoot) === reportRoot) {
+    throw ConfigError.invalid(
+      EXPERIMENT_VARS.reportDir.name,
+      'a folder below the file system root',
+      reportDir,
     );
   }
-  return { lags, duration, remoteWrite: env.CQRS_EXP_REMOTE_WRITE === '1' };
+  return { ...rest, reportRoot };
+}
+
+/** A path as the user best recognises it: relative inside the project, absolute elsewhere. */
+export function displayPath(path: string): string {
+  const rel = relative(PROJECT_ROOT, path);
+  return rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel) ? path : rel;
+}
+
+export interface K6Placement {
+  /** k6's working directory. */
+  readonly cwd: string;
+  /** CQRS_REPORT_DIR as k6 reads it, relative to `cwd`. */
+  readonly reportDir: string;
+  /** The bundle of a scenario, as given to `k6 run`. */
+  script(scenario: string): string;
+}
+
+/**
+ * Where k6 runs and which CQRS_REPORT_DIR it gets, so that handleSummary writes under `root`: the k6 side takes
+ * only a relative folder without '..' (lib/config.ts). Inside the project k6 runs at the project root, as it
+ * always has; elsewhere (a temp folder, say) it runs in the folder's parent and gets the bundle's full path.
+ */
+export function k6Placement(root: string): K6Placement {
+  const rel = displayPath(root);
+  if (rel !== root) return { cwd: PROJECT_ROOT, reportDir: rel, script: (s) => join('dist', `${s}.js`) };
+  return {
+    cwd: dirname(root),
+    reportDir: basename(root),
+    script: (s) => join(PROJECT_ROOT, 'dist', `${s}.js`),
+  };
 }
 
 const log = (line: string) => console.log(line);
@@ -59,12 +89,12 @@ const log = (line: string) => console.log(line);
  * overwrite its reports (and its rows would make this run's writes fail). Refused unless CQRS_REUSE_TEST_ID=1,
  * the variable with which the k6 scenarios' setup accepts a reused id too.
  */
-export function refuseUsedReportDir(dir: string, env: Readonly<Record<string, string | undefined>>): void {
-  if (env.CQRS_REUSE_TEST_ID === '1' || !existsSync(dir)) return;
+export function refuseUsedReportDir(dir: string, env: Env): void {
+  if (k6Setting('reuseTestId', env) === '1' || !existsSync(dir)) return;
   const files = readdirSync(dir);
   if (files.length === 0) return;
   throw new Error(
-    `${relative(PROJECT_ROOT, dir) || dir}/ already holds a run's reports (${files.slice(0, 5).join(', ')}` +
+    `${displayPath(dir)}/ already holds a run's reports (${files.slice(0, 5).join(', ')}` +
       `${files.length > 5 ? ', …' : ''}); remove it, or set CQRS_REUSE_TEST_ID=1 to overwrite them`,
   );
 }
@@ -77,21 +107,25 @@ export function reportListing(dirs: readonly string[]): string[] {
   });
 }
 
-async function runK6(
-  k6: string,
-  scenario: string,
-  testId: string,
-  lag: string,
-  env: Record<string, string>,
-  remoteWrite: boolean,
-): Promise<number> {
-  const dir = reportDir(testId);
+interface K6Run {
+  k6: string;
+  scenario: string;
+  lag: string;
+  /** The run's report folder: k6 writes into it only if it exists. */
+  dir: string;
+  placement: K6Placement;
+  env: Record<string, string>;
+  remoteWrite: boolean;
+}
+
+async function runK6({ k6, scenario, lag, dir, placement, env, remoteWrite }: K6Run): Promise<number> {
+  const testId = basename(dir);
   mkdirSync(dir, { recursive: true });
   const logFile = createWriteStream(join(dir, 'k6.log'));
   const args = ['run', '--tag', `testid=${testId}`, '--tag', `lag=${lag}`];
   if (remoteWrite) args.push('-o', 'experimental-prometheus-rw');
-  args.push(join('dist', `${scenario}.js`));
-  const child = execa(k6, args, { cwd: PROJECT_ROOT, env, reject: false, all: true });
+  args.push(placement.script(scenario));
+  const child = execa(k6, args, { cwd: placement.cwd, env, reject: false, all: true });
   child.all?.pipe(logFile);
   const started = Date.now();
   // k6's own progress goes to the log file; a tick here shows the run is alive.
@@ -108,21 +142,33 @@ async function runK6(
  * The length of each run's scheduled workload (its profile's stages), so the generator figures' rates compare
  * with CQRS_RATE; undefined (rates over the whole run) for a profile or duration it cannot read.
  */
-export function workloadMs(
-  env: Readonly<Record<string, string | undefined>>,
-  duration: string,
-): number | undefined {
-  // The k6 side's own parsers (lib/config.ts), so npm start reads these values exactly as the runs did.
-  const spec = CONFIG_SCHEMA.profile;
-  const profile = spec.parser.parse(env[spec.name]?.trim() ?? spec.default);
+export function workloadMs(env: Env, duration: string): number | undefined {
+  const profile = k6Setting('profile', env);
   const ms = CONFIG_SCHEMA.durationMs.parser.parse(duration);
   return profile === undefined || ms === undefined ? undefined : profileDurationMs(profile, ms);
 }
 
-const reportDir = (testId: string) => join(PROJECT_ROOT, 'reports', testId);
+type K6Schema = typeof CONFIG_SCHEMA;
+type K6Value<K extends keyof K6Schema> = K6Schema[K] extends { parser: { parse(raw: string): infer T } }
+  ? T
+  : never;
 
-function readFigures(testId: string, opts: FigureOptions): ComparisonRow['figures'] {
-  const file = join(reportDir(testId), 'summary.json');
+/**
+ * A k6-side variable as the runs read it: with the k6 side's own parser and default (lib/config.ts), so npm
+ * start and k6 agree. Undefined when it does not parse (the run then stops at init, exit 107).
+ */
+function k6Setting<K extends keyof K6Schema>(key: K, env: Env): K6Value<K> | undefined {
+  return CONFIG_SCHEMA[key].parser.parse(k6Shown(key, env)) as K6Value<K> | undefined;
+}
+
+/** The text the k6 side parses for a variable: as given (trimmed), else its default. */
+function k6Shown(key: keyof K6Schema, env: Env): string {
+  const spec = CONFIG_SCHEMA[key];
+  return env[spec.name]?.trim() ?? spec.default;
+}
+
+function readFigures(dir: string, opts: FigureOptions): ComparisonRow['figures'] {
+  const file = join(dir, 'summary.json');
   if (!existsSync(file)) return null;
   return consistencyFigures(JSON.parse(readFileSync(file, 'utf8')) as SummaryData, opts);
 }
@@ -140,22 +186,25 @@ async function main(): Promise<number> {
   await bundleScenarios();
 
   const base = `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const placement = k6Placement(settings.reportRoot);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...toEnv(up.endpoints),
     CQRS_DURATION: settings.duration,
+    CQRS_REPORT_DIR: placement.reportDir,
   };
   const rows: ComparisonRow[] = [];
   const figureOptions = { workloadMs: workloadMs(env, settings.duration) };
   const total = settings.lags.length * SCENARIOS.length;
   const testIdOf = (scenario: string, lag: string) =>
     `${base}-${scenario.replace(/^sql-/, '')}-lag${lag.replace(/[^0-9a-z]/gi, '')}`;
+  const reportDir = (testId: string) => join(settings.reportRoot, testId);
   const dirs = settings.lags.flatMap((lag) => SCENARIOS.map((s) => reportDir(testIdOf(s, lag))));
   // Before any run: a refusal should not come halfway through the experiment.
   for (const dir of dirs) refuseUsedReportDir(dir, env);
   log(
-    `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${env.CQRS_PROFILE ?? 'smoke'}, ` +
-      `strategy ${env.CQRS_SQL_STRATEGY ?? 'eventual'})`,
+    `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${k6Shown('profile', env)}, ` +
+      `strategy ${k6Shown('sqlStrategy', env)})`,
   );
   // Ctrl-C ends k6 too (same process group); put the stack's lag back before leaving, as the finally below
   // would, so the next manual run does not inherit an injected delay.
@@ -175,18 +224,20 @@ async function main(): Promise<number> {
       log(`lag: ${await setLag(cfg, lag)}`);
       for (const scenario of SCENARIOS) {
         const testId = testIdOf(scenario, lag);
+        const dir = reportDir(testId);
         log(
-          `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → reports/${testId}/`,
+          `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → ${displayPath(dir)}/`,
         );
-        const exitCode = await runK6(
-          k6.path,
+        const exitCode = await runK6({
+          k6: k6.path,
           scenario,
-          testId,
           lag,
-          { ...env, CQRS_TEST_ID: testId },
-          settings.remoteWrite,
-        );
-        rows.push({ scenario, lag, figures: readFigures(testId, figureOptions), exitCode });
+          dir,
+          placement,
+          env: { ...env, CQRS_TEST_ID: testId },
+          remoteWrite: settings.remoteWrite,
+        });
+        rows.push({ scenario, lag, figures: readFigures(dir, figureOptions), exitCode });
       }
     }
   } finally {
@@ -195,7 +246,7 @@ async function main(): Promise<number> {
   }
   log(`\n${comparisonTable(rows)}\n`);
   // What exists, not what should: a run that stopped early (exit 107/108) wrote only its k6.log.
-  log(`reports: reports/${base}-*/`);
+  log(`reports: ${displayPath(join(settings.reportRoot, base))}-*/`);
   for (const line of reportListing(dirs.slice(0, rows.length))) log(line);
   // Threshold failures (99) are results, not breakage; anything else is.
   return rows.some((r) => r.exitCode !== 0 && r.exitCode !== 99) ? 1 : 0;

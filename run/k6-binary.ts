@@ -5,6 +5,8 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { execa } from 'execa';
+import { type Env, readEnv } from '../config/env.ts';
+import { K6_BINARY_VARS } from '../config/run.ts';
 import { which } from '../stack/binaries.ts';
 
 export const REQUIRED_MODULES = ['k6/x/sql', 'k6/x/sql/driver/mysql'] as const;
@@ -45,9 +47,10 @@ function atLeast(version: string, major: number, minor: number): boolean {
   return a > major || (a === major && b >= minor);
 }
 
-export async function findK6(env: NodeJS.ProcessEnv = process.env): Promise<K6Binary> {
-  const fromEnv = env.K6_BIN;
-  const path = fromEnv || which('k6', env.PATH ?? '');
+/** `env` is the environment k6 will run in: its K6_BIN and CQRS_K6_AUTO_EXTENSIONS, and its PATH to search. */
+export async function findK6(env: Env = process.env): Promise<K6Binary> {
+  const settings = readEnv(K6_BINARY_VARS, env);
+  const path = settings.k6Bin ?? which('k6', env.PATH ?? '');
   if (!path)
     throw new K6NotFoundError(`no k6 found (K6_BIN is unset and there is no k6 on PATH); ${K6_HELP}`);
   if (!isExecutable(path)) throw new K6NotFoundError(`K6_BIN=${path} is not an executable file; ${K6_HELP}`);
@@ -58,10 +61,9 @@ export async function findK6(env: NodeJS.ProcessEnv = process.env): Promise<K6Bi
     throw new K6NotFoundError(`${path} does not answer \`k6 version\` like k6 does; ${K6_HELP}`);
   }
   if (REQUIRED_MODULES.every((m) => modules.includes(m))) return { path, version, sql: 'bundled' };
-  if (env.CQRS_K6_AUTO_EXTENSIONS === '1' && atLeast(version, 1, 2)) return { path, version, sql: 'auto' };
-  const why =
-    env.CQRS_K6_AUTO_EXTENSIONS === '1'
-      ? `k6 v${version} is too old to resolve extensions itself (needs ≥ 1.2)`
-      : `k6 v${version} at ${path} lacks ${REQUIRED_MODULES.filter((m) => !modules.includes(m)).join(' and ')}`;
+  if (settings.autoExtensions && atLeast(version, 1, 2)) return { path, version, sql: 'auto' };
+  const why = settings.autoExtensions
+    ? `k6 v${version} is too old to resolve extensions itself (needs ≥ 1.2)`
+    : `k6 v${version} at ${path} lacks ${REQUIRED_MODULES.filter((m) => !modules.includes(m)).join(' and ')}`;
   throw new K6NotFoundError(`${why}; ${K6_HELP}`);
 }

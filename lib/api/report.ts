@@ -1,17 +1,34 @@
 /**
  * The consistency report's strategy comparison for the API scenarios: one row per strategy with stale rate,
  * visibility lag, read latency, primary offload (share of client reads served by the replica or the cache,
- * from X-Read-Source) and errors. k6 keeps tagged submetrics in the summary only when a threshold names them,
- * so `strategyThresholds` lists them as passive thresholds. Runtime-neutral.
+ * from X-Read-Source) and errors. Its per-strategy submetrics are declared once (`strategySubmetrics`): the
+ * rows read them and the section's needs list them, so lib/summary/sections.ts keeps every one. Runtime-neutral.
  */
-import { K6_METRICS } from '../../common/metrics.ts';
+import { K6_METRICS, type K6MetricDef } from '../../common/metrics.ts';
 import type { ReadSource } from '../../common/strategies.ts';
-import type { ReportSection } from '../summary/consistency.ts';
 import { count, type SummaryData, submetric, trend } from '../summary/data.ts';
 import { mdTable, ms, num, pct } from '../summary/format.ts';
+import type { MetricNeed, ReportSection } from '../summary/sections.ts';
 
 const M = K6_METRICS;
 const OFFLOADED: readonly ReadSource[] = ['replica', 'cache'];
+
+/** The submetrics one strategy's row reads, tagged with the strategy (and the read source for offload). */
+function strategySubmetrics(strategy: string) {
+  const key = (m: K6MetricDef, tags: Record<string, string> = {}) => ({
+    key: submetric(m.name, { strategy, ...tags }),
+    kind: m.kind,
+  });
+  return {
+    immediate: key(M.probeReads),
+    stale: key(M.staleReads),
+    clientReads: key(M.apiReads),
+    offloaded: OFFLOADED.map((source) => key(M.apiReads, { source })),
+    lag: key(M.visibilityLag),
+    readDuration: key(M.apiReadDuration),
+    errors: key(M.apiErrors),
+  } satisfies Record<string, MetricNeed | MetricNeed[]>;
+}
 
 export interface StrategyRow {
   readonly strategy: string;
@@ -27,31 +44,31 @@ export interface StrategyRow {
 
 export function strategyRows(data: SummaryData, strategies: readonly string[]): StrategyRow[] {
   return strategies.map((strategy) => {
-    const t = { strategy };
-    const immediate = count(data, submetric(M.probeReads.name, t));
-    const stale = count(data, submetric(M.staleReads.name, t));
-    const clientReads = count(data, submetric(M.apiReads.name, t));
-    const offloaded = OFFLOADED.reduce(
-      (n, source) => n + count(data, submetric(M.apiReads.name, { strategy, source })),
-      0,
-    );
-    const lag = trend(data, submetric(M.visibilityLag.name, t));
+    const k = strategySubmetrics(strategy);
+    const immediate = count(data, k.immediate.key);
+    const stale = count(data, k.stale.key);
+    const clientReads = count(data, k.clientReads.key);
+    const offloaded = k.offloaded.reduce((n, source) => n + count(data, source.key), 0);
+    const lag = trend(data, k.lag.key);
     return {
       strategy,
       reads: clientReads,
       staleRate: immediate > 0 ? stale / immediate : null,
       lagP50: lag?.p50 ?? null,
       lagP95: lag?.p95 ?? null,
-      readP95: trend(data, submetric(M.apiReadDuration.name, t))?.p95 ?? null,
+      readP95: trend(data, k.readDuration.key)?.p95 ?? null,
       offload: clientReads > 0 ? offloaded / clientReads : null,
-      errors: count(data, submetric(M.apiErrors.name, t)),
+      errors: count(data, k.errors.key),
     };
   });
 }
 
-export function strategyComparison(strategies: readonly string[]): ReportSection {
-  return (data) => {
-    const rows = strategyRows(data, strategies).map((r) => [
+export const STRATEGY_COMPARISON: ReportSection = {
+  title: 'Strategy comparison',
+  path: 'api',
+  needs: (ctx) => ctx.strategies.flatMap((strategy) => Object.values(strategySubmetrics(strategy)).flat()),
+  markdown: (data, ctx) => {
+    const rows = strategyRows(data, ctx.strategies).map((r) => [
       r.strategy,
       num(r.reads),
       pct(r.staleRate),
@@ -69,23 +86,6 @@ export function strategyComparison(strategies: readonly string[]): ReportSection
       ),
       '',
       'Primary offload: share of client reads served by the replica or the cache (X-Read-Source).',
-      '',
     ].join('\n');
-  };
-}
-
-/** Passive thresholds that make k6 keep every submetric the comparison reads. */
-export function strategyThresholds(strategies: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const strategy of strategies) {
-    const t = { strategy };
-    out[submetric(M.probeReads.name, t)] = ['count>=0'];
-    out[submetric(M.staleReads.name, t)] = ['count>=0'];
-    out[submetric(M.apiReads.name, t)] = ['count>=0'];
-    for (const source of OFFLOADED) out[submetric(M.apiReads.name, { strategy, source })] = ['count>=0'];
-    out[submetric(M.apiErrors.name, t)] = ['count>=0'];
-    out[submetric(M.visibilityLag.name, t)] = ['max>=0'];
-    out[submetric(M.apiReadDuration.name, t)] = ['max>=0'];
-  }
-  return out;
-}
+  },
+};

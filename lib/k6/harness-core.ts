@@ -20,9 +20,9 @@ import {
 import { type ReconcileResult, reconcile } from '../reconcile.ts';
 import { SessionChecker } from '../session.ts';
 import type { ProbeKey, ProbeTarget, ReconcileSource } from '../store.ts';
-import type { ReportSection } from '../summary/consistency.ts';
 import { SUMMARY_TREND_STATS, type SummaryData } from '../summary/data.ts';
 import { summaryFiles } from '../summary/index.ts';
+import type { ReportPlan } from '../summary/sections.ts';
 import type { Thresholds } from '../thresholds.ts';
 import { k6Clock } from './clock.ts';
 import { classifyError, FAILURE_LOG_DEFAULTS, type Failure, FailureLog, reasonOf } from './failures.ts';
@@ -84,7 +84,8 @@ export interface HarnessCore {
   iteration<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
   /** Reconciles `source` and records the result; a reconciliation that cannot run counts as an error. */
   reconcile(source: ReconcileSource, run: RunInfo): void;
-  handleSummary(data: SummaryData, extraSections?: readonly ReportSection[]): Record<string, string>;
+  /** The report files: `plan`'s sections, and its verdicts as the only thresholds listed. */
+  handleSummary(data: SummaryData, plan: ReportPlan): Record<string, string>;
   nextKey(run: RunInfo): ProbeKey;
   session(): SessionChecker;
   /** Runs `fn` and adds any new session violations to the counters, tagged `tags`. */
@@ -226,7 +227,7 @@ export function createHarnessCore(
           `${result.missingWriter} missing on writer, ${result.missingReader} missing on reader${gaps}`,
       );
     },
-    handleSummary: (data, extraSections) => {
+    handleSummary: (data, plan) => {
       const run = data.setup_data as Partial<RunInfo> | undefined;
       // Setup refused to start (k6 still calls handleSummary): no load ran, and writing reports now would
       // overwrite the ones of the run that holds the id.
@@ -239,7 +240,9 @@ export function createHarnessCore(
         reportDir: config.reportDir,
         title: `Consistency report: ${scenario} (${run.runId})`,
         configLines,
-        extraSections,
+        sections: plan.sections,
+        strategies: plan.strategies,
+        verdicts: plan.verdicts,
         // Rates over the workload's own schedule, comparable with CQRS_RATE (not diluted by setup/teardown).
         workloadMs: profileDurationMs(config.profile, config.durationMs),
       });

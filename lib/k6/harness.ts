@@ -15,7 +15,7 @@ import type { SessionChecker } from '../session.ts';
 import { SQL } from '../sql/statements.ts';
 import type { ProbeKey } from '../store.ts';
 import type { SummaryData } from '../summary/data.ts';
-import { type SqlScenarioName, thresholdsFor } from '../thresholds.ts';
+import { type SqlScenarioName, sqlReportPlan } from '../thresholds.ts';
 import { k6Clock } from './clock.ts';
 import { openDb, type TimedDb } from './db.ts';
 import { createHarnessCore, type WorkloadExtras } from './harness-core.ts';
@@ -93,6 +93,8 @@ export function createSqlHarness(
     flush: () => store.flushAcks(),
   });
   const checked = <T>(fn: () => T): T => core.checked(fn, tags);
+  // The verdicts, the keep-only thresholds the report's sections need, and those sections.
+  const plan = sqlReportPlan(scenario, config.thresholds);
 
   // Per-VU state (each VU has its own JS runtime).
   let samples = 0;
@@ -125,14 +127,14 @@ export function createSqlHarness(
     config,
     store,
     openWorkload: core.openWorkload,
-    options: (scenarios) => core.options(scenarios, thresholdsFor(scenario, config.thresholds)),
+    options: (scenarios) => core.options(scenarios, plan.thresholds),
     setup: () => {
       const run = core.setup({ endpoints, holdings });
       // Anchors "this run" on the writer's own clock, the one its heartbeats carry.
       return { ...run, heartbeatFromUs: store.writerNowUs() };
     },
     teardown: (run) => core.reconcile(store, run),
-    handleSummary: (data) => core.handleSummary(data),
+    handleSummary: (data) => core.handleSummary(data, plan),
     nextKey: core.nextKey,
     session: core.session,
     probe: (run) => core.probe(store, run, tags),

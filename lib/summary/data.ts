@@ -71,19 +71,38 @@ export function gaugeMax(data: SummaryData, name: string): number | null {
   return m && m.type === 'gauge' ? (m.values.max ?? m.values.value ?? null) : null;
 }
 
+/** Threshold expressions by metric or submetric key, as k6's options.thresholds takes them. */
+export type Thresholds = Record<string, string[]>;
+
 export interface ThresholdResult {
   readonly metric: string;
   readonly expression: string;
-  readonly ok: boolean;
+  /** null: the summary holds no result for it (k6 ran with --no-thresholds). */
+  readonly ok: boolean | null;
 }
 
-export function thresholdResults(data: SummaryData): ThresholdResult[] {
+/**
+ * One result per verdict: the user-facing thresholds (defaults, then CQRS_THRESHOLDS), never the keep-only
+ * ones k6 also evaluated (sections.ts). The summary data carries every expression k6 was given, so the
+ * distinction comes from `verdicts`, not from the data: a user's `count>=0` on a kept submetric is a verdict.
+ */
+export function thresholdResults(data: SummaryData, verdicts: Readonly<Thresholds>): ThresholdResult[] {
   const out: ThresholdResult[] = [];
-  for (const [metric, m] of Object.entries(data.metrics)) {
-    for (const [expression, t] of Object.entries(m.thresholds ?? {}))
-      out.push({ metric, expression, ok: t.ok });
+  for (const [metric, expressions] of Object.entries(verdicts)) {
+    for (const expression of new Set(expressions))
+      out.push({ metric, expression, ok: data.metrics[metric]?.thresholds?.[expression]?.ok ?? null });
   }
   return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.expression.localeCompare(b.expression));
+}
+
+/** How many passed, failed and were not evaluated. */
+export function thresholdTally(results: readonly ThresholdResult[]): {
+  readonly passed: number;
+  readonly failed: number;
+  readonly unevaluated: number;
+} {
+  const n = (ok: boolean | null) => results.filter((r) => r.ok === ok).length;
+  return { passed: n(true), failed: n(false), unevaluated: n(null) };
 }
 
 /** Submetric key as k6 names it, e.g. `db_query_duration{endpoint:writer}`. */

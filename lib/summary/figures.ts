@@ -1,8 +1,9 @@
 /**
  * The consistency figures of one run, computed from summary data: what the Markdown report shows and what
- * `npm start` puts in its comparison table. Runtime-neutral.
+ * `npm start` puts in its comparison table. Each group of figures reads the metrics its `*_METRICS` table
+ * names, and the report sections (sections.ts) declare their needs from the same tables. Runtime-neutral.
  */
-import { K6_METRICS, type K6MetricDef } from '../../common/metrics.ts';
+import { K6_METRICS, type K6MetricDef, type K6MetricKind } from '../../common/metrics.ts';
 import {
   count,
   gaugeMax,
@@ -16,6 +17,56 @@ import {
 import { num, pct } from './format.ts';
 
 const M = K6_METRICS;
+
+/** A (sub)metric the report reads, and the kind of its metric. */
+export interface MetricNeed {
+  /** The metric's name, or a submetric key (`db_errors{endpoint:writer}`). */
+  readonly key: string;
+  readonly kind: K6MetricKind;
+}
+
+/** The needs of a table of metric definitions, in its order. */
+export function needsOf(defs: Readonly<Record<string, Pick<K6MetricDef, 'name' | 'kind'>>>): MetricNeed[] {
+  return Object.values(defs).map((d) => ({ key: d.name, kind: d.kind }));
+}
+
+/** What the read-after-write figures read. */
+export const PROBE_METRICS = {
+  probes: M.probeWrites,
+  reads: M.probeReads,
+  staleReads: M.staleReads,
+  probeErrors: M.probeErrors,
+  visibilityLag: M.visibilityLag,
+  visibilityLagClient: M.visibilityLagClient,
+  visibilityUpperBounds: M.visibilityLagUpperBound,
+  visibilityTimeouts: M.visibilityTimeouts,
+} as const satisfies Record<string, K6MetricDef>;
+
+export const HEARTBEAT_METRICS = {
+  heartbeatLag: M.heartbeatLag,
+  secondsBehind: M.secondsBehind,
+} as const satisfies Record<string, K6MetricDef>;
+
+export const SESSION_METRICS = {
+  rywViolations: M.rywViolations,
+  monotonicViolations: M.monotonicViolations,
+} as const satisfies Record<string, K6MetricDef>;
+
+export const RECONCILE_METRICS = {
+  acknowledged: M.ackedWrites,
+  inLedger: M.ledgerFlushed,
+  checked: M.reconcileChecked,
+  missingWriter: M.reconcileMissingWriter,
+  missingReader: M.reconcileMissingReader,
+} as const satisfies Record<string, K6MetricDef>;
+
+/** k6's built-in metrics the load generator's figures read. */
+export const GENERATOR_METRICS = {
+  iterations: { name: K6_BUILTIN_METRICS.iterations, kind: 'counter' },
+  dropped: { name: K6_BUILTIN_METRICS.droppedIterations, kind: 'counter' },
+  vus: { name: K6_BUILTIN_METRICS.vus, kind: 'gauge' },
+  vusMax: { name: K6_BUILTIN_METRICS.vusMax, kind: 'gauge' },
+} as const satisfies Record<string, Pick<K6MetricDef, 'name' | 'kind'>>;
 
 export const ENDPOINTS = ['writer', 'reader'] as const;
 export type EndpointName = (typeof ENDPOINTS)[number];
@@ -40,15 +91,16 @@ function endpointKeys(endpoint: EndpointName): EndpointSubmetrics {
 
 /**
  * The one declaration of the per-endpoint submetrics the Endpoints table reads. k6 keeps a tagged submetric
- * in the summary only when a threshold names it, so lib/thresholds.ts keeps every one listed here.
+ * in the summary only when a threshold names it; the Endpoints section declares these as its needs, and
+ * sections.ts turns the needs into the thresholds that keep them.
  */
 export const ENDPOINT_SUBMETRICS: Readonly<Record<EndpointName, EndpointSubmetrics>> = {
   writer: endpointKeys('writer'),
   reader: endpointKeys('reader'),
 };
 
-/** Every submetric in ENDPOINT_SUBMETRICS with the kind of its metric (for the passive thresholds). */
-export function endpointSubmetricList(): { readonly key: string; readonly kind: K6MetricDef['kind'] }[] {
+/** Every submetric in ENDPOINT_SUBMETRICS with the kind of its metric. */
+export function endpointSubmetricList(): MetricNeed[] {
   const fields = Object.keys(ENDPOINT_METRICS) as (keyof typeof ENDPOINT_METRICS)[];
   return ENDPOINTS.flatMap((e) =>
     fields.map((f) => ({ key: ENDPOINT_SUBMETRICS[e][f], kind: ENDPOINT_METRICS[f].kind })),
@@ -132,7 +184,11 @@ export interface ConsistencyFigures {
   readonly generator: GeneratorFigures;
 }
 
-function endpoint(data: SummaryData, name: EndpointName, opts: FigureOptions): EndpointFigures {
+export function endpointFigures(
+  data: SummaryData,
+  name: EndpointName,
+  opts: FigureOptions = {},
+): EndpointFigures {
   const keys = ENDPOINT_SUBMETRICS[name];
   const statements = count(data, keys.statements);
   return {
@@ -149,8 +205,9 @@ function endpoint(data: SummaryData, name: EndpointName, opts: FigureOptions): E
 const positive = (ms: number | undefined): ms is number => ms !== undefined && Number.isFinite(ms) && ms > 0;
 
 export function generatorFigures(data: SummaryData, opts: FigureOptions = {}): GeneratorFigures {
-  const iterations = count(data, K6_BUILTIN_METRICS.iterations);
-  const dropped = count(data, K6_BUILTIN_METRICS.droppedIterations);
+  const G = GENERATOR_METRICS;
+  const iterations = count(data, G.iterations.name);
+  const dropped = count(data, G.dropped.name);
   const runMs = data.state?.testRunDurationMs;
   const [rateBasis, rateBasisMs] = positive(opts.workloadMs)
     ? (['workload', opts.workloadMs] as const)
@@ -166,8 +223,8 @@ export function generatorFigures(data: SummaryData, opts: FigureOptions = {}): G
     startedShare: iterations + dropped > 0 ? iterations / (iterations + dropped) : null,
     rateBasis,
     rateBasisMs,
-    peakVus: gaugeMax(data, K6_BUILTIN_METRICS.vus),
-    maxVus: gaugeMax(data, K6_BUILTIN_METRICS.vusMax),
+    peakVus: gaugeMax(data, G.vus.name),
+    maxVus: gaugeMax(data, G.vusMax.name),
     limited: dropped > 0,
   };
 }
@@ -195,32 +252,63 @@ export function generatorWarning(g: GeneratorFigures): string | null {
   );
 }
 
-export function consistencyFigures(data: SummaryData, opts: FigureOptions = {}): ConsistencyFigures {
-  const reads = count(data, M.probeReads.name);
-  const stale = count(data, M.staleReads.name);
+type ProbeFigures = Pick<ConsistencyFigures, keyof typeof PROBE_METRICS | 'staleRate'>;
+
+export function probeFigures(data: SummaryData): ProbeFigures {
+  const P = PROBE_METRICS;
+  const reads = count(data, P.reads.name);
+  const stale = count(data, P.staleReads.name);
   return {
-    probes: count(data, M.probeWrites.name),
+    probes: count(data, P.probes.name),
     reads,
     staleReads: stale,
     staleRate: reads > 0 ? stale / reads : null,
-    probeErrors: count(data, M.probeErrors.name),
-    visibilityLag: trend(data, M.visibilityLag.name),
-    visibilityLagClient: trend(data, M.visibilityLagClient.name),
-    visibilityUpperBounds: count(data, M.visibilityLagUpperBound.name),
-    visibilityTimeouts: count(data, M.visibilityTimeouts.name),
-    heartbeatLag: trend(data, M.heartbeatLag.name),
-    secondsBehindMax: gaugeMax(data, M.secondsBehind.name),
-    rywViolations: count(data, M.rywViolations.name),
-    monotonicViolations: count(data, M.monotonicViolations.name),
-    reconcile: {
-      acknowledged: count(data, M.ackedWrites.name),
-      inLedger: count(data, M.ledgerFlushed.name),
-      checked: count(data, M.reconcileChecked.name),
-      missingWriter: count(data, M.reconcileMissingWriter.name),
-      missingReader: count(data, M.reconcileMissingReader.name),
-    },
-    writer: endpoint(data, 'writer', opts),
-    reader: endpoint(data, 'reader', opts),
+    probeErrors: count(data, P.probeErrors.name),
+    visibilityLag: trend(data, P.visibilityLag.name),
+    visibilityLagClient: trend(data, P.visibilityLagClient.name),
+    visibilityUpperBounds: count(data, P.visibilityUpperBounds.name),
+    visibilityTimeouts: count(data, P.visibilityTimeouts.name),
+  };
+}
+
+export function heartbeatFigures(
+  data: SummaryData,
+): Pick<ConsistencyFigures, 'heartbeatLag' | 'secondsBehindMax'> {
+  return {
+    heartbeatLag: trend(data, HEARTBEAT_METRICS.heartbeatLag.name),
+    secondsBehindMax: gaugeMax(data, HEARTBEAT_METRICS.secondsBehind.name),
+  };
+}
+
+export function sessionFigures(
+  data: SummaryData,
+): Pick<ConsistencyFigures, 'rywViolations' | 'monotonicViolations'> {
+  return {
+    rywViolations: count(data, SESSION_METRICS.rywViolations.name),
+    monotonicViolations: count(data, SESSION_METRICS.monotonicViolations.name),
+  };
+}
+
+export function reconcileFigures(data: SummaryData): ConsistencyFigures['reconcile'] {
+  const R = RECONCILE_METRICS;
+  return {
+    acknowledged: count(data, R.acknowledged.name),
+    inLedger: count(data, R.inLedger.name),
+    checked: count(data, R.checked.name),
+    missingWriter: count(data, R.missingWriter.name),
+    missingReader: count(data, R.missingReader.name),
+  };
+}
+
+/** Every figure of the run, whatever its scenario used (what `npm start` tabulates). */
+export function consistencyFigures(data: SummaryData, opts: FigureOptions = {}): ConsistencyFigures {
+  return {
+    ...probeFigures(data),
+    ...heartbeatFigures(data),
+    ...sessionFigures(data),
+    reconcile: reconcileFigures(data),
+    writer: endpointFigures(data, 'writer', opts),
+    reader: endpointFigures(data, 'reader', opts),
     errors: count(data, M.dbErrors.name),
     generator: generatorFigures(data, opts),
   };

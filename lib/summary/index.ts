@@ -1,7 +1,9 @@
 /**
  * handleSummary's output: a text summary on stdout and, under <report dir>/<test id>/, the text, the raw JSON,
  * JUnit XML and the Markdown consistency report (file names carry `.runner-<n>` when several k6-operator runners
- * each write their own). No remote jslib: everything here is local code.
+ * each write their own). The text, the JUnit XML and the report list the verdicts (`opts.verdicts`) and no
+ * keep-only threshold; summary.json stays k6's raw data, every expression included. No remote jslib:
+ * everything here is local code.
  */
 
 import { type ConsistencyReportOptions, consistencyReport } from './consistency.ts';
@@ -54,7 +56,7 @@ export function summaryFiles(data: SummaryData, opts: SummaryFilesOptions): Reco
     stdout: `${text}\n${reportsLine(dir, REPORT_FILES.map(name))}\n`,
     [file(txt)]: text,
     [file(json)]: JSON.stringify(data, null, 2),
-    [file(junit)]: junitXml(data, `k6 ${opts.scenario}`),
+    [file(junit)]: junitXml(data, `k6 ${opts.scenario}`, opts.verdicts),
     [file(md)]: consistencyReport(data, opts),
   };
 }

@@ -1,5 +1,8 @@
-/** JUnit XML for CI: one test case per threshold expression, failed when k6 marked it not ok. */
-import { type SummaryData, thresholdResults } from './data.ts';
+/**
+ * JUnit XML for CI: one test case per user-facing threshold (the verdicts: defaults and CQRS_THRESHOLDS, never
+ * the keep-only ones), failed when k6 marked it not ok, skipped when the summary holds no result for it.
+ */
+import { type SummaryData, type Thresholds, thresholdResults, thresholdTally } from './data.ts';
 
 export function xmlEscape(text: string): string {
   return text
@@ -10,21 +13,24 @@ export function xmlEscape(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-export function junitXml(data: SummaryData, suiteName: string): string {
-  const results = thresholdResults(data);
-  const failures = results.filter((r) => !r.ok).length;
+export function junitXml(data: SummaryData, suiteName: string, verdicts: Thresholds): string {
+  const results = thresholdResults(data, verdicts);
+  const { failed: failures, unevaluated: skipped } = thresholdTally(results);
   const seconds = ((data.state?.testRunDurationMs ?? 0) / 1000).toFixed(3);
   const cases = results.map((r) => {
     const name = xmlEscape(`${r.metric}: ${r.expression}`);
     const open = `    <testcase classname="${xmlEscape(suiteName)}" name="${name}"`;
-    return r.ok
-      ? `${open}/>`
-      : `${open}>\n      <failure message="${xmlEscape(`threshold ${r.expression} on ${r.metric} failed`)}"/>\n    </testcase>`;
+    if (r.ok) return `${open}/>`;
+    const inner =
+      r.ok === null
+        ? `<skipped message="${xmlEscape(`threshold ${r.expression} on ${r.metric} was not evaluated (k6 --no-thresholds?)`)}"/>`
+        : `<failure message="${xmlEscape(`threshold ${r.expression} on ${r.metric} failed`)}"/>`;
+    return `${open}>\n      ${inner}\n    </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites tests="${results.length}" failures="${failures}">`,
-    `  <testsuite name="${xmlEscape(suiteName)}" tests="${results.length}" failures="${failures}" time="${seconds}">`,
+    `  <testsuite name="${xmlEscape(suiteName)}" tests="${results.length}" failures="${failures}" skipped="${skipped}" time="${seconds}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,5 +1,9 @@
-/** A readable plain-text summary for stdout (k6 prints ours instead of its own when handleSummary exists). */
-import { type SummaryData, thresholdResults } from './data.ts';
+/**
+ * A readable plain-text summary for stdout. k6 prints nothing of its own end-of-test summary when a script
+ * exports handleSummary (checked on k6 v1.1 and v2.2): this text replaces it, so the keep-only thresholds k6 also
+ * evaluated never show; only the verdicts do.
+ */
+import { type SummaryData, type Thresholds, thresholdResults, thresholdTally } from './data.ts';
 import { type FigureOptions, generatorFigures, generatorWarning } from './figures.ts';
 import { ms, num, pct } from './format.ts';
 
@@ -19,11 +23,16 @@ function metricLine(name: string, m: SummaryData['metrics'][string]): string {
   }
 }
 
+export interface TextSummaryOptions extends FigureOptions {
+  /** The user-facing thresholds: the only ones listed. */
+  readonly verdicts: Thresholds;
+}
+
 export function textSummary(
   data: SummaryData,
   title: string,
-  headerLines: readonly string[] = [],
-  opts: FigureOptions = {},
+  headerLines: readonly string[],
+  opts: TextSummaryOptions,
 ): string {
   // A run the load generator held back says so first: its lags and latencies are not the system's alone.
   const g = generatorFigures(data, opts);
@@ -42,12 +51,21 @@ export function textSummary(
   for (const name of Object.keys(data.metrics).sort()) {
     lines.push(`  ${metricLine(name, data.metrics[name] as SummaryData['metrics'][string])}`);
   }
-  const thresholds = thresholdResults(data);
+  const thresholds = thresholdResults(data, opts.verdicts);
   if (thresholds.length > 0) {
     lines.push('', '  thresholds:');
-    for (const t of thresholds) lines.push(`    ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expression}`);
-    const failed = thresholds.filter((t) => !t.ok).length;
-    lines.push(`  ${failed === 0 ? 'all thresholds passed' : `${failed} threshold(s) failed`}`);
+    for (const t of thresholds) {
+      const mark = t.ok === null ? '?' : t.ok ? '✓' : '✗';
+      lines.push(`    ${mark} ${t.metric}: ${t.expression}${t.ok === null ? ' (not evaluated)' : ''}`);
+    }
+    const { failed, unevaluated } = thresholdTally(thresholds);
+    const outcome =
+      failed > 0
+        ? `${failed} threshold(s) failed`
+        : unevaluated > 0
+          ? 'no threshold failed'
+          : 'all thresholds passed';
+    lines.push(`  ${outcome}${unevaluated > 0 ? `; ${unevaluated} not evaluated` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

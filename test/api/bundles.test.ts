@@ -15,8 +15,10 @@ import {
   evaluateBundle,
   expectEveryExecExported,
   expectOnlyK6Imports,
+  junitCaseNames,
   K6_STUBS,
   RECORDING_METRICS_STUB,
+  summaryKeysRead,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
 
@@ -102,6 +104,64 @@ describe('API scenario bundles', () => {
       /\| eventual \| 100 \| 80\.0% \| 52\.0 ms \| 60\.0 ms \| 2\.00 ms \| 100\.0% \| 0 \|/,
     );
     expect(report).toMatch(/\| primary \| 100 \| 0\.0% \| n\/a \| n\/a \| n\/a \| 0\.0% \| 3 \|/);
+  });
+
+  it.each(API_SCENARIOS)(
+    '%s: no SQL Endpoints table, and the report reads only submetrics its thresholds keep',
+    async (name) => {
+      const mod = await evaluate(name, { CQRS_API_STRATEGIES: 'eventual,cache', CQRS_TEST_ID: 't1' });
+      const thresholds = (mod.options as ScenarioOptions).thresholds;
+      const handle = mod.handleSummary as (d: unknown) => Record<string, string>;
+      const read = summaryKeysRead(handle, { runId: 't1', runner: '0' });
+      const tagged = [...read].filter((k) => k.includes('{'));
+      expect(tagged, name).toContain(`${K6_METRICS.apiReads.name}{strategy:eventual,source:cache}`);
+      expect(
+        tagged.filter((k) => k.startsWith(K6_METRICS.dbErrors.name)),
+        name,
+      ).toEqual([]);
+      expect(
+        tagged.filter((k) => !(k in thresholds)),
+        name,
+      ).toEqual([]);
+      const report = handle({ metrics: {}, setup_data: { runId: 't1', runner: '0' } })[
+        'reports/t1/consistency.md'
+      ];
+      expect(report, name).toContain('## Strategy comparison');
+      expect(report, name).not.toContain('## Endpoints');
+    },
+  );
+
+  it('junit.xml lists the defaults and CQRS_THRESHOLDS, not the 8 keep-only thresholds per strategy', async () => {
+    const mod = await evaluate('api-read-after-write', {
+      CQRS_API_STRATEGIES: 'eventual,primary',
+      CQRS_TEST_ID: 't1',
+      CQRS_THRESHOLDS: '{"stale_read_ratio":["rate<1"],"visibility_timeouts":[]}',
+    });
+    const thresholds = (mod.options as ScenarioOptions).thresholds;
+    expect(Object.keys(thresholds)).toHaveLength(6 + 2 * 8);
+    const metrics = Object.fromEntries(
+      Object.entries(thresholds).map(([key, exprs]) => [
+        key,
+        {
+          type: 'counter',
+          values: { count: 0 },
+          thresholds: Object.fromEntries(exprs.map((e) => [e, { ok: true }])),
+        },
+      ]),
+    );
+    const files = (mod.handleSummary as (d: unknown) => Record<string, string>)({
+      metrics,
+      setup_data: { runId: 't1', runner: '0' },
+    });
+    expect(junitCaseNames(files['reports/t1/junit.xml'] ?? '')).toEqual([
+      'api_errors: count==0',
+      'iteration_errors: count==0',
+      'reconcile_errors: count==0',
+      'reconcile_missing_reader: count==0',
+      'reconcile_missing_writer: count==0',
+      'stale_read_ratio: rate<1',
+    ]);
+    expect(files.stdout).not.toMatch(/count>=0|max>=0/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../api/config.ts';
+import { loadConfig } from '../../api/config.ts';
+import { ConfigError } from '../../common/config-error.ts';
 import { mysqlUrl, toEnv } from '../../common/endpoints.ts';
 import { STACK_DEFAULT_PORTS } from '../../common/stack-defaults.ts';
 import { credentialCases, leakedWindows } from '../k6/credential-table.ts';
@@ -63,6 +64,21 @@ describe('api config', () => {
       expect(message).toMatch(new RegExp(`^invalid ${key}; reason: `));
       expect(message).not.toContain('\n');
     }
+  });
+
+  it('says what it expected and what it got, in the one shape of both runtimes', () => {
+    expect(() => loadConfig({ CQRS_API_PORT: '70000' })).toThrow(
+      new ConfigError('invalid CQRS_API_PORT; reason: expected an integer in 0..65535, got "70000"'),
+    );
+    expect(() => loadConfig({ CQRS_API_DEFAULT_STRATEGY: 'strong' })).toThrow(
+      /^invalid CQRS_API_DEFAULT_STRATEGY; reason: expected one of eventual\|primary\|.*, got "strong"$/,
+    );
+  });
+
+  it('reads only its own variables: a bad one of another consumer does not stop it', () => {
+    expect(loadConfig({ CQRS_BENCH_SECONDS: 'lots', CQRS_STACK_PORT_REDIS: 'eighty' }).port).toBe(
+      STACK_DEFAULT_PORTS.api,
+    );
   });
 
   it('does not echo database passwords in errors', () => {

@@ -10,9 +10,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   evaluateBundle,
+  junitCaseNames,
   K6_STUBS,
   RECORDING_METRICS_STUB,
   SQL_SCENARIOS,
+  summaryKeysRead,
   useBuiltBundles,
 } from '../helpers/bundles.ts';
 
@@ -465,5 +467,61 @@ describe('SQL scenarios fail fast and say why once', () => {
     expect((mod.options as unknown as { thresholds: object }).thresholds).not.toHaveProperty(
       'iteration_errors',
     );
+  });
+});
+
+describe('SQL bundles: the report reads what the thresholds keep, and lists only the verdicts', () => {
+  const thresholdsOf = (mod: Mod) =>
+    (mod.options as unknown as { thresholds: Record<string, string[]> }).thresholds;
+
+  it('every submetric a bundle’s handleSummary reads is in the thresholds it exports', async () => {
+    for (const scenario of SQL_SCENARIOS) {
+      const { mod } = await load(scenario);
+      const thresholds = thresholdsOf(mod);
+      const read = summaryKeysRead((d) => mod.handleSummary?.(d), { runId: 'h1', runner: '0' });
+      const tagged = [...read].filter((k) => k.includes('{'));
+      expect(tagged, scenario).toContain('db_errors{endpoint:reader}');
+      expect(
+        tagged.filter((k) => !(k in thresholds)),
+        scenario,
+      ).toEqual([]);
+    }
+  });
+
+  it('junit.xml has one test case per default threshold and CQRS_THRESHOLDS entry, none for the keeps', async () => {
+    const { mod } = await load('sql-write-load', {
+      CQRS_THRESHOLDS:
+        '{"sql_writes":["count>0"],"db_errors{endpoint:reader}":["count>=0"],"db_query_duration{endpoint:writer}":[]}',
+    });
+    const thresholds = thresholdsOf(mod);
+    // Every expression k6 evaluates, passed.
+    const metrics = Object.fromEntries(
+      Object.entries(thresholds).map(([key, exprs]) => [
+        key,
+        {
+          type: 'counter',
+          values: { count: 1 },
+          thresholds: Object.fromEntries(exprs.map((e) => [e, { ok: true }])),
+        },
+      ]),
+    );
+    expect(thresholds['db_query_duration{endpoint:writer}']).toEqual(['max>=0']);
+    const files = mod.handleSummary?.({ metrics, setup_data: { runId: 'h1', runner: '0' } }) as Record<
+      string,
+      string
+    >;
+    expect(junitCaseNames(files['reports/h1/junit.xml'] ?? '')).toEqual([
+      'db_errors: count==0',
+      'db_errors{endpoint:reader}: count>=0',
+      'iteration_errors: count==0',
+      'reconcile_errors: count==0',
+      'reconcile_missing_reader: count==0',
+      'reconcile_missing_writer: count==0',
+      'sql_writes: count>0',
+    ]);
+    const md = files['reports/h1/consistency.md'] ?? '';
+    expect(md).toContain('## Endpoints');
+    for (const absent of ['Strategy comparison', 'Read after write', 'Replica lag', 'Session guarantees'])
+      expect(md).not.toContain(`## ${absent}`);
   });
 });

@@ -2,7 +2,8 @@
  * `npm start` end to end with a stand-in k6: a real test stack (own ports and folder, no API), the real
  * bundler, real lag switching; the fake k6 only records how it was called and writes a summary.json. Checks
  * the orchestration and the comparison table (including the ⚠ mark of a run whose generator was the limit);
- * the real-k6 measurements are in k6.test.ts and reports.test.ts.
+ * the real-k6 measurements are in k6.test.ts and reports.test.ts. Reports go to a temp folder through
+ * CQRS_REPORT_DIR, as a user's would: the fake k6 writes where k6 would, so nothing lands in the repository.
  */
 import {
   chmodSync,
@@ -34,7 +35,8 @@ if [ "$1" = version ]; then
   echo "  github.com/grafana/xk6-sql-driver-mysql v0.4.0, k6/x/sql/driver/mysql [js]"
   exit 0
 fi
-dir="reports/$CQRS_TEST_ID"
+# Where handleSummary writes: CQRS_REPORT_DIR, relative to k6's working directory (lib/config.ts).
+dir="$CQRS_REPORT_DIR/$CQRS_TEST_ID"
 # A run that hangs until interrupted, like a long k6 run the user stops with Ctrl-C.
 if [ -n "$FAKE_K6_HANG" ]; then touch "$FAKE_K6_HANG"; exec sleep 60; fi
 echo "$@" > "$dir/args.txt"
@@ -53,17 +55,17 @@ exit 0
 );
 chmodSync(fakeK6, 0o755);
 
+const reportRoot = join(work, 'reports');
 let stackEnv: Record<string, string> = {};
-let reportPrefix: string | undefined;
+
+/** The project's own report folders, to show that npm start wrote none of them. */
+const projectReports = () => {
+  const dir = join(PROJECT_ROOT, 'reports');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+};
 
 afterAll(async () => {
   if (Object.keys(stackEnv).length > 0) await stackDown(loadStackConfig(stackEnv), { purge: true });
-  if (reportPrefix) {
-    for (const d of readdirSync(join(PROJECT_ROOT, 'reports'))) {
-      if (d.startsWith(reportPrefix))
-        rmSync(join(PROJECT_ROOT, 'reports', d), { recursive: true, force: true });
-    }
-  }
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -75,16 +77,23 @@ describe('npm start with a stand-in k6', () => {
       CQRS_STACK_API: '0',
       ...portEnv(ports),
     };
+    const before = projectReports();
     const run = await execa('npx', ['tsx', 'run/experiment.ts'], {
       cwd: PROJECT_ROOT,
-      env: { ...stackEnv, K6_BIN: fakeK6, CQRS_EXP_LAGS: '0,5ms', CQRS_EXP_DURATION: '1s' },
+      env: {
+        ...stackEnv,
+        K6_BIN: fakeK6,
+        CQRS_EXP_LAGS: '0,5ms',
+        CQRS_EXP_DURATION: '1s',
+        CQRS_REPORT_DIR: reportRoot,
+      },
       reject: false,
       all: true,
       timeout: 170_000,
     });
     const out = run.all ?? '';
     expect(run.exitCode, out).toBe(0);
-    expect(out).toContain('[1/4] sql-read-after-write at 0 for 1s');
+    expect(out).toContain(`[1/4] sql-read-after-write at 0 for 1s → ${reportRoot}/exp-`);
     expect(out).toContain('[4/4] sql-replica-lag at 5ms for 1s');
     expect(out).toContain('replication delay set to 5 ms');
 
@@ -98,11 +107,18 @@ describe('npm start with a stand-in k6', () => {
     expect(rows.filter((r) => r.includes('⚠'))).toHaveLength(1);
     expect(table).toContain(GENERATOR_FOOTNOTE);
 
-    reportPrefix = /reports: reports\/(exp-\d+T\d+)-\*\//.exec(out)?.[1];
-    expect(reportPrefix).toBeDefined();
-    const dir = join(PROJECT_ROOT, 'reports', `${reportPrefix}-read-after-write-lag5ms`);
+    // Every report under CQRS_REPORT_DIR, read back from there for the table above, none in the repository.
+    const reportPrefix = new RegExp(`reports: ${reportRoot}/(exp-\\d+T\\d+)-\\*/`).exec(out)?.[1];
+    expect(reportPrefix, out).toBeDefined();
+    expect(readdirSync(reportRoot).sort()).toEqual(
+      ['read-after-write-lag0', 'read-after-write-lag5ms', 'replica-lag-lag0', 'replica-lag-lag5ms'].map(
+        (s) => `${reportPrefix}-${s}`,
+      ),
+    );
+    expect(projectReports()).toEqual(before);
+    const dir = join(reportRoot, `${reportPrefix}-read-after-write-lag5ms`);
     expect(readFileSync(join(dir, 'args.txt'), 'utf8')).toMatch(
-      /^run --tag testid=exp-\S+ --tag lag=5ms dist\/sql-read-after-write\.js$/m,
+      /^run --tag testid=exp-\S+ --tag lag=5ms \S+\/dist\/sql-read-after-write\.js$/m,
     );
     const env = readFileSync(join(dir, 'env.txt'), 'utf8');
     expect(env).toContain(`CQRS_WRITER_DSN=writer:writer-secret@tcp(127.0.0.1:${ports.primary})/cqrs`);
@@ -110,6 +126,7 @@ describe('npm start with a stand-in k6', () => {
       `CQRS_REPLICA_MONITOR_DSN=monitor:monitor-secret@tcp(127.0.0.1:${ports.replica})/cqrs`,
     );
     expect(env).toContain('CQRS_DURATION=1s');
+    expect(env).toContain('CQRS_REPORT_DIR=reports');
     expect(existsSync(join(dir, 'k6.log'))).toBe(true);
 
     // The lag is back to 0 afterwards.
@@ -130,6 +147,7 @@ describe('npm start with a stand-in k6', () => {
         K6_BIN: fakeK6,
         CQRS_EXP_LAGS: '50ms',
         CQRS_EXP_DURATION: '1s',
+        CQRS_REPORT_DIR: reportRoot,
         FAKE_K6_HANG: marker,
       },
       reject: false,

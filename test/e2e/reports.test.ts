@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { goDsn } from '../../common/endpoints.ts';
 import { count, type SummaryData } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
+import { thresholdsFor } from '../../lib/thresholds.ts';
 import { findK6 } from '../../run/k6-binary.ts';
+import { junitCaseNames, verdictNames } from '../helpers/bundles.ts';
 import { useK6Runs } from '../helpers/k6-e2e.ts';
 
 const K6_BIN = process.env.K6_BIN;
@@ -41,6 +43,7 @@ if (!K6_BIN) {
       expect(row, r.report).toBeDefined();
       const errorsCell = Number(row?.split('|').at(-2)?.trim());
       expect(errorsCell).toBe(writerErrors);
+      expect(r.junit).toContain('<failure message="threshold count==0 on db_errors failed"/>');
     }, 120_000);
 
     it('flags a saturated run: 3000/s on 2 VUs is the load generator’s limit, not the replica’s', async () => {
@@ -70,6 +73,54 @@ if (!K6_BIN) {
       expect(r.figures?.generator.limited).toBe(false);
       expect(r.figures?.generator.iterations).toBeGreaterThan(0);
       expect(r.report).not.toContain('⚠');
+      // Only its sections: no heartbeat sampled, no API called.
+      expect(r.report.split('\n').filter((l) => l.startsWith('## '))).toEqual([
+        '## Read after write',
+        '## Session guarantees',
+        '## Reconciliation',
+        '## Endpoints',
+        '## Load generator',
+        '## Thresholds',
+      ]);
+      expect(junitCaseNames(r.junit)).toEqual(verdictNames(thresholdsFor('sql-read-after-write', {})));
+    }, 120_000);
+
+    it('junit.xml and stdout list exactly the defaults plus CQRS_THRESHOLDS; the keeps stay in summary.json', async () => {
+      const r = await run('sql-write-load', {
+        CQRS_THRESHOLDS: JSON.stringify({
+          sql_writes: ['count>0'],
+          // The expression that keeps this submetric, written by the user: a verdict.
+          'db_errors{endpoint:reader}': ['count>=0'],
+          // A default dropped on a submetric the Endpoints table reads: kept, not listed.
+          'db_query_duration{endpoint:writer}': [],
+        }),
+      });
+      expect(r.exitCode, r.output).toBe(0);
+      const expected = [
+        'db_errors: count==0',
+        'db_errors{endpoint:reader}: count>=0',
+        'iteration_errors: count==0',
+        'reconcile_errors: count==0',
+        'reconcile_missing_reader: count==0',
+        'reconcile_missing_writer: count==0',
+        'sql_writes: count>0',
+      ];
+      expect(junitCaseNames(r.junit), r.junit).toEqual(expected);
+      const listed = r.output
+        .split('\n')
+        .flatMap((l) => l.match(/^ {4}[✓✗?] (.*)$/)?.[1] ?? [])
+        .sort();
+      expect(listed, r.output).toEqual(expected);
+      const s = r.summary as SummaryData;
+      expect(s.metrics['db_query_duration{endpoint:writer}']?.thresholds).toEqual({ 'max>=0': { ok: true } });
+      expect(s.metrics['db_errors{endpoint:writer}']?.thresholds).toEqual({ 'count>=0': { ok: true } });
+      expect(
+        r.report.split('\n').find((l) => l.startsWith('| writer |')),
+        r.report,
+      ).toMatch(/\| 0 \|$/);
+      expect(r.report).not.toMatch(
+        /## (Read after write|Replica lag|Session guarantees|Strategy comparison)/,
+      );
     }, 120_000);
   });
 }

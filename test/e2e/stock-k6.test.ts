@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
+import { type ApiScenarioName, apiThresholds } from '../../lib/api/thresholds.ts';
 import { parseK6Version } from '../../run/k6-binary.ts';
-import { API_SCENARIOS } from '../helpers/bundles.ts';
+import { API_SCENARIOS, junitCaseNames, verdictNames } from '../helpers/bundles.ts';
 import { useK6Runs } from '../helpers/k6-e2e.ts';
 
 const M = K6_METRICS;
@@ -84,7 +85,44 @@ if (!STOCK) {
         expect(r.summary?.metrics[M.apiErrors.name]?.values.count ?? 0).toBe(0);
         // Server-side lags arrive over HTTP too (apply stamps through the API's headers).
         if (scenario === 'api-read-after-write') expect(f?.visibilityLag?.count, r.output).toBeGreaterThan(0);
+        // One test case per default threshold, none for the submetrics the report keeps.
+        expect(junitCaseNames(r.junit)).toEqual(verdictNames(apiThresholds(scenario as ApiScenarioName, {})));
+        expect(r.report).not.toContain('## Endpoints');
       }, 120_000);
     }
+
+    it('junit.xml and stdout list exactly the defaults plus CQRS_THRESHOLDS, though k6 evaluated the keeps too', async () => {
+      const r = await k6.run('api-read-after-write', {
+        CQRS_THRESHOLDS: JSON.stringify({
+          [M.staleReadRatio.name]: ['rate<=1'],
+          // The very expression that keeps this submetric: written by the user, so a verdict.
+          [`${M.apiReads.name}{strategy:cache,source:replica}`]: ['count>=0'],
+          [M.visibilityTimeouts.name]: [],
+        }),
+      });
+      expect(r.exitCode, r.output).toBe(0);
+      const expected = [
+        'api_errors: count==0',
+        'api_reads{strategy:cache,source:replica}: count>=0',
+        'iteration_errors: count==0',
+        'reconcile_errors: count==0',
+        'reconcile_missing_reader: count==0',
+        'reconcile_missing_writer: count==0',
+        'stale_read_ratio: rate<=1',
+      ];
+      expect(junitCaseNames(r.junit), r.junit).toEqual(expected);
+      expect(r.junit).toContain('<testsuites tests="7" failures="0">');
+      const listed = r.output
+        .split('\n')
+        .flatMap((l) => l.match(/^ {4}[✓✗?] (.*)$/)?.[1] ?? [])
+        .sort();
+      expect(listed, r.output).toEqual(expected);
+      // k6 had the keep-only thresholds and evaluated them: the reports left them out.
+      const kept = r.summary?.metrics[`${M.apiReads.name}{strategy:eventual,source:replica}`];
+      expect(kept?.thresholds, JSON.stringify(Object.keys(r.summary?.metrics ?? {}))).toEqual({
+        'count>=0': { ok: true },
+      });
+      expect(r.output).not.toContain('max>=0');
+    }, 120_000);
   });
 }

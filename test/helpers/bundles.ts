@@ -11,6 +11,7 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { bundleScenarios } from '../../build/bundle.ts';
 import type { ApiScenarioName } from '../../lib/api/thresholds.ts';
+import type { SummaryData } from '../../lib/summary/data.ts';
 import type { SqlScenarioName } from '../../lib/thresholds.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -206,4 +207,35 @@ export function expectEveryExecExported(mod: Record<string, unknown>, label: str
   for (const [scenario, s] of Object.entries(options.scenarios)) {
     expect(typeof mod[s.exec ?? 'default'], `${label}: ${scenario} → ${s.exec}`).toBe('function');
   }
+}
+
+/**
+ * The metric keys `fn` reads from summary data, recorded through a proxy over `metrics` that has none of them.
+ * Reports read their keys whatever the values, so this is every (sub)metric a report or a figure needs.
+ */
+export function summaryKeysRead(fn: (d: SummaryData) => unknown, setupData?: unknown): Set<string> {
+  const read = new Set<string>();
+  const metrics = new Proxy({} as SummaryData['metrics'], {
+    get: (_t, key) => {
+      if (typeof key === 'string') read.add(key);
+      return undefined;
+    },
+  });
+  fn({ metrics, state: {}, setup_data: setupData });
+  return read;
+}
+
+/** `metric: expression` for every threshold in `thresholds`, sorted: the names junit.xml gives its test cases. */
+export function verdictNames(thresholds: Readonly<Record<string, readonly string[]>>): string[] {
+  return Object.entries(thresholds)
+    .flatMap(([metric, exprs]) => exprs.map((e) => `${metric}: ${e}`))
+    .sort();
+}
+
+/** The test case names of a junit.xml, unescaped, sorted. */
+export function junitCaseNames(xml: string): string[] {
+  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return [...xml.matchAll(/<testcase [^>]*\bname="([^"]*)"/g)]
+    .map((m) => (m[1] ?? '').replace(/&(amp|lt|gt|quot|apos);/g, (_e, n: string) => entities[n] ?? ''))
+    .sort();
 }

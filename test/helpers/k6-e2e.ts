@@ -21,6 +21,8 @@ export interface K6Run {
   figures: ConsistencyFigures | null;
   /** consistency.md, '' when the run wrote none. */
   report: string;
+  /** junit.xml, '' when the run wrote none. */
+  junit: string;
 }
 
 export interface K6Runs {
@@ -78,12 +80,14 @@ export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {
       const file = join(dir, 'summary.json');
       const summary = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SummaryData) : null;
       const md = join(dir, 'consistency.md');
+      const junit = join(dir, 'junit.xml');
       return {
         exitCode: child.exitCode ?? -1,
         output: child.all ?? '',
         summary,
         figures: summary && consistencyFigures(summary),
         report: existsSync(md) ? readFileSync(md, 'utf8') : '',
+        junit: existsSync(junit) ? readFileSync(junit, 'utf8') : '',
       };
     },
   };

@@ -4,9 +4,17 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { K6_METRICS } from '../../common/metrics.ts';
+import { CONFIG_SCHEMA } from '../../lib/config.ts';
 import { consistencyFigures } from '../../lib/summary/figures.ts';
 import { comparisonTable, GENERATOR_FOOTNOTE } from '../../run/comparison.ts';
-import { experimentSettings, refuseUsedReportDir, reportListing, workloadMs } from '../../run/experiment.ts';
+import {
+  experimentSettings,
+  k6Placement,
+  refuseUsedReportDir,
+  reportListing,
+  workloadMs,
+} from '../../run/experiment.ts';
+import { PROJECT_ROOT } from '../../stack/config.ts';
 
 describe('npm start (experiment)', () => {
   it('defaults to lags 0, 5 ms, 50 ms for 10 s each, and validates overrides', () => {
@@ -14,6 +22,7 @@ describe('npm start (experiment)', () => {
       lags: ['0', '5ms', '50ms'],
       duration: '10s',
       remoteWrite: false,
+      reportRoot: join(PROJECT_ROOT, 'reports'),
     });
     expect(experimentSettings({ CQRS_EXP_LAGS: '20ms, 200ms', CQRS_EXP_DURATION: '1m' })).toMatchObject({
       lags: ['20ms', '200ms'],
@@ -22,7 +31,50 @@ describe('npm start (experiment)', () => {
     expect(() => experimentSettings({ CQRS_EXP_LAGS: '0,freeze' })).toThrow(
       'invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got "freeze"',
     );
-    expect(() => experimentSettings({ CQRS_EXP_DURATION: '500ms' })).toThrow(/invalid CQRS_EXP_DURATION/);
+    expect(() => experimentSettings({ CQRS_EXP_LAGS: '0,bogus' })).toThrow(
+      'invalid CQRS_EXP_LAGS; reason: expected delays like 0,5ms,50ms, got "bogus"',
+    );
+    expect(() => experimentSettings({ CQRS_EXP_LAGS: ' , ' })).toThrow(/^invalid CQRS_EXP_LAGS; reason: /);
+    // Checked as k6 will check it once it is CQRS_DURATION.
+    expect(() => experimentSettings({ CQRS_EXP_DURATION: '500ms' })).toThrow(
+      `invalid CQRS_EXP_DURATION; reason: expected ${CONFIG_SCHEMA.durationMs.parser.expected}, got "500ms"`,
+    );
+    expect(() => experimentSettings({ CQRS_EXP_REMOTE_WRITE: 'yes' })).toThrow(
+      'invalid CQRS_EXP_REMOTE_WRITE; reason: expected one of 0|1, got "yes"',
+    );
+    expect(experimentSettings({ CQRS_EXP_REMOTE_WRITE: '1' }).remoteWrite).toBe(true);
+  });
+
+  it('puts the reports under CQRS_REPORT_DIR, relative to the project or absolute', () => {
+    expect(experimentSettings({ CQRS_REPORT_DIR: 'out/runs/' }).reportRoot).toBe(
+      join(PROJECT_ROOT, 'out/runs'),
+    );
+    expect(experimentSettings({ CQRS_REPORT_DIR: '/tmp/cqrs-reports' }).reportRoot).toBe('/tmp/cqrs-reports');
+    expect(() => experimentSettings({ CQRS_REPORT_DIR: '/' })).toThrow(
+      'invalid CQRS_REPORT_DIR; reason: expected a folder below the file system root, got "/"',
+    );
+  });
+
+  it('hands k6 a CQRS_REPORT_DIR it accepts (relative, no "..") that names the same folder', () => {
+    // Inside the project: k6 runs at the project root, as it always has.
+    const inside = k6Placement(join(PROJECT_ROOT, 'reports'));
+    expect(inside).toMatchObject({ cwd: PROJECT_ROOT, reportDir: 'reports' });
+    expect(inside.script('sql-replica-lag')).toBe('dist/sql-replica-lag.js');
+    expect(k6Placement(join(PROJECT_ROOT, 'out/runs')).reportDir).toBe('out/runs');
+    // Elsewhere: k6 runs in the folder's parent and gets the bundle's full path.
+    const outside = k6Placement('/tmp/x/reports');
+    expect(outside).toMatchObject({ cwd: '/tmp/x', reportDir: 'reports' });
+    expect(outside.script('sql-replica-lag')).toBe(join(PROJECT_ROOT, 'dist/sql-replica-lag.js'));
+    for (const root of [
+      join(PROJECT_ROOT, 'reports'),
+      join(PROJECT_ROOT, 'a/b'),
+      '/tmp/x/reports',
+      PROJECT_ROOT,
+    ]) {
+      const p = k6Placement(root);
+      expect(p.reportDir).not.toMatch(/^\/|(^|\/)\.\.(\/|$)/);
+      expect(join(p.cwd, p.reportDir)).toBe(root);
+    }
   });
 
   it("reads each run's generator rates over its profile's schedule", () => {
@@ -116,6 +168,7 @@ describe('npm start (experiment)', () => {
         /exp-1\/ already holds a run's reports \(consistency\.md\); remove it, or set CQRS_REUSE_TEST_ID=1/,
       );
       expect(() => refuseUsedReportDir(used, { CQRS_REUSE_TEST_ID: '1' })).not.toThrow();
+      expect(() => refuseUsedReportDir(used, { CQRS_REUSE_TEST_ID: '0' })).toThrow(/already holds/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -71,6 +71,13 @@ describe('k6 discovery', () => {
     await expect(findK6({ K6_BIN: old, CQRS_K6_AUTO_EXTENSIONS: '1' })).rejects.toThrow(/too old.*≥ 1\.2/);
   });
 
+  it('refuses a CQRS_K6_AUTO_EXTENSIONS that is neither 0 nor 1', async () => {
+    const path = fakeK6('plain-flag', PLAIN);
+    await expect(findK6({ K6_BIN: path, CQRS_K6_AUTO_EXTENSIONS: 'yes' })).rejects.toThrow(
+      'invalid CQRS_K6_AUTO_EXTENSIONS; reason: expected one of 0|1, got "yes"',
+    );
+  });
+
   it('rejects a binary that is not k6', async () => {
     const path = fakeK6('broken', 'segfault\n', 2);
     await expect(findK6({ K6_BIN: path })).rejects.toThrow(/does not answer `k6 version` like k6 does/);

@@ -56,12 +56,18 @@ describe('bad config fails with one clear line and starts nothing', () => {
 
   it('an invalid port value', async () => {
     const res = await cli(['up'], { CQRS_STACK_PORT_REDIS: 'eighty' });
-    expectCleanFailure(res, /invalid CQRS_STACK_PORT_REDIS; expected a port 1024-65535, got "eighty"/);
+    expectCleanFailure(
+      res,
+      /invalid CQRS_STACK_PORT_REDIS; reason: expected a port 1024-65535, got "eighty"/,
+    );
   });
 
   it('two services on one port', async () => {
     const res = await cli(['up'], { CQRS_STACK_PORT_REDIS: '40001', CQRS_STACK_PORT_API: '40001' });
-    expectCleanFailure(res, /expected distinct ports, got 40001 for both/);
+    expectCleanFailure(
+      res,
+      /invalid CQRS_STACK_PORT_API; reason: expected a port no other service has \(CQRS_STACK_PORT_REDIS is 40001 too\), got "40001"/,
+    );
   });
 
   it('an unknown lag value', async () => {
