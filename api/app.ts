@@ -15,16 +15,16 @@ import Fastify, {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { dialectFor } from '../common/dialect.ts';
-import { grBeforeSessionSql, routerSplitSessionSql } from '../common/mysql-strategies.ts';
 import type { ApiConfig } from './config.ts';
 import { errorBody, installErrorHandler } from './errors.ts';
 import { LogLimiter } from './log-limit.ts';
 import { dbCallsPlugin } from './plugins/db-calls.ts';
 import { heartbeatPlugin } from './plugins/heartbeat.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
-import { mysqlPool } from './plugins/mysql-pool.ts';
+import { mysqlPools } from './plugins/mysql-pool.ts';
 import { redisPlugin } from './plugins/redis.ts';
 import { strictBody } from './plugins/strict-body.ts';
+import { poolSettings } from './pools.ts';
 import { consistencyPlugin } from './read/consistency.ts';
 import { CONSISTENCY_TOKEN_FORMAT, consistencyTokenFormat } from './read/token.ts';
 import { compatRoutes } from './routes/compat.ts';
@@ -74,34 +74,8 @@ export const app = fp<AppOptions>(
     await instance.register(strictBody);
     // Cookies are parsed only where the sticky strategy needs the client id, not on every request.
     await instance.register(cookie, { hook: false });
-    await instance.register(mysqlPool, {
-      name: 'writer',
-      url: config.writerUrl,
-      size: config.writerPoolSize,
-    });
-    await instance.register(mysqlPool, {
-      name: 'reader',
-      url: config.readerUrl,
-      size: config.readerPoolSize,
-    });
-    // Its own connections: a wait holds one for up to the wait timeout (read/gtid-wait.ts).
-    await instance.register(mysqlPool, {
-      name: 'gtidWaitPool',
-      url: config.readerUrl,
-      size: config.gtidWaitPoolSize,
-    });
-    await instance.register(mysqlPool, {
-      name: 'grBeforePool',
-      url: config.flavor === 'mysql' ? config.readerUrl : null,
-      size: config.readerPoolSize,
-      sessionSql: grBeforeSessionSql(),
-    });
-    await instance.register(mysqlPool, {
-      name: 'routerSplitPool',
-      url: config.routerSplitUrl ?? null,
-      size: config.routerPoolSize,
-      sessionSql: routerSplitSessionSql(config.routerWaitTimeoutS),
-    });
+    // The writer, the reader and each strategy's own connections (api/pools.ts).
+    await instance.register(mysqlPools, { settings: poolSettings(config) });
     await instance.register(redisPlugin, { url: config.redisUrl });
     await instance.register(metricsPlugin);
     await instance.register(dbCallsPlugin, { timeoutMs: config.dbTimeoutMs });

@@ -7,11 +7,12 @@
  * deadline, and its stuck connections are gone when it resumes.
  */
 import type { Pool, PoolConnection } from 'mysql2/promise';
+import { STRATEGY_POOLS, type StrategyPool } from '../common/strategies.ts';
 import { DbTimeoutError, isOutage } from './errors.ts';
 
-/** The pools as /metrics labels them. */
-export const POOL_LABELS = ['writer', 'reader', 'gtidWait', 'grBefore', 'routerSplit'] as const;
-export type PoolLabel = (typeof POOL_LABELS)[number];
+/** The pools as /metrics labels them: the shared two, then each strategy's own (common/strategies.ts). */
+export type PoolLabel = 'writer' | 'reader' | StrategyPool;
+export const POOL_LABELS: readonly PoolLabel[] = ['writer', 'reader', ...STRATEGY_POOLS];
 
 export interface DbCall {
   timeoutMs: number;

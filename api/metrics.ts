@@ -4,24 +4,19 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { API_METRICS, type ApiMetricDef } from '../common/metrics.ts';
-import type { Strategy } from '../common/strategies.ts';
+import { STRATEGIES, strategyDef } from '../common/strategies.ts';
 import { POOL_LABELS } from './db.ts';
 import type { UnavailableError } from './errors.ts';
-import type { Fallback } from './read/execute.ts';
 
 /** Sub-millisecond resolution at the bottom: a replica point select takes about 0.3 ms on loopback. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const POOLS = POOL_LABELS;
 const DEPENDENCIES: UnavailableError['dependency'][] = ['writer', 'reader', 'redis', 'router'];
-/** The fallbacks each strategy can take (read/execute.ts). */
-const READ_FALLBACKS: [Strategy, Fallback][] = [
-  ['gtid-wait', 'timeout'],
-  ['gtid-wait', 'wait_busy'],
-  ['gtid-wait', 'replica_unavailable'],
-  ['cache', 'cache_unavailable'],
-  ['cache', 'replica_unavailable'],
-];
+/** The fallbacks each strategy can take, as the registry declares them (a test holds them to read/execute.ts). */
+const STRATEGY_FALLBACKS = STRATEGIES.flatMap((strategy) =>
+  strategyDef(strategy).fallbacks.map((reason) => ({ strategy, reason })),
+);
 
 /**
  * Every known label combination starts at 0, so an outage shows as a rise of a series that already exists
@@ -57,10 +52,7 @@ export function createApiMetrics() {
       new Counter(series(m.dbTimeouts)),
       POOLS.flatMap((pool) => ['acquire', 'query'].map((phase) => ({ pool, phase }))),
     ),
-    readFallbacks: zeroed(
-      new Counter(series(m.readFallbacks)),
-      READ_FALLBACKS.map(([strategy, reason]) => ({ strategy, reason })),
-    ),
+    readFallbacks: zeroed(new Counter(series(m.readFallbacks)), STRATEGY_FALLBACKS),
     unavailable: zeroed(
       new Counter(series(m.unavailable)),
       DEPENDENCIES.map((dependency) => ({ dependency })),

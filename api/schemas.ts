@@ -4,6 +4,7 @@
  * (see app.ts), so wrong types and unknown fields are rejected, not silently fixed.
  */
 import { Type } from 'typebox';
+import { DIALECTS } from '../common/dialect.ts';
 import { ACKS_PER_REQUEST } from '../common/ledger-sql.ts';
 import { STRATEGIES } from '../common/strategies.ts';
 import { CONSISTENCY_TOKEN_FORMAT } from './read/token.ts';
@@ -15,23 +16,12 @@ import { CONSISTENCY_TOKEN_FORMAT } from './read/token.ts';
  */
 const PRINTABLE = '^[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';
 
-const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-/** A MySQL GTID tag (8.3+): a letter or underscore, then up to 31 letters, digits or underscores. */
-const TAG = '[A-Za-z_][A-Za-z0-9_]{0,31}';
-const INTERVAL = '\\d{1,20}(?:-\\d{1,20})?';
 /**
- * One uuid_set: the uuid, then its untagged intervals and/or tagged groups, e.g. `uuid:1-5:7:tag_a:1-3:tag_b:9`.
- * Written so that every character has one reading (a tag starts with a letter, an interval with a digit): no
- * backtracking blow-up on the 64 KiB a token may be.
+ * A MariaDB GTID list `d-s-n[,d-s-n…]` or a MySQL GTID set `uuid:1-5[:7…][:tag:1-3…][,uuid…]` (whitespace
+ * removed), whatever the API's flavour: each notation comes from common/dialect.ts. Number ranges are checked by
+ * the format (read/token.ts).
  */
-const UUID_SET = `${UUID}(?:(?::${INTERVAL})+(?::${TAG}(?::${INTERVAL})+)*|(?::${TAG}(?::${INTERVAL})+)+)`;
-const MARIADB_GTID = '\\d{1,10}-\\d{1,10}-\\d{1,20}';
-
-/**
- * MariaDB `d-s-n[,d-s-n…]` or a MySQL GTID set `uuid:1-5[:7…][:tag:1-3…][,uuid…]` (whitespace removed), the
- * whole gtid-set grammar of MySQL 8.4 including tags. Number ranges are checked by the format (read/token.ts).
- */
-export const GTID_TOKEN_PATTERN = `^(?:${MARIADB_GTID}(?:,${MARIADB_GTID})*|${UUID_SET}(?:,${UUID_SET})*)$`;
+export const GTID_TOKEN_PATTERN = `^(?:${DIALECTS.mariadb.gtidPattern}|${DIALECTS.mysql.gtidPattern})$`;
 
 /**
  * Longest token taken: @@GLOBAL.gtid_executed of a long-lived MySQL cluster grows by a uuid_set per server

@@ -47,6 +47,20 @@ export interface Dialect {
   gtidWaitReached(result: number | string | null | undefined): boolean;
   /** The source's whole executed GTID position (column `gtid`), for waiting until a replica has caught up. */
   readonly sourceGtidPosition: string;
+  /**
+   * The error number of a GTID position the server cannot parse (MariaDB 1941 "Could not parse GTID list",
+   * MySQL 1772 "Malformed GTID set specification").
+   */
+  readonly unparsableGtidErrno: number;
+  /**
+   * A whole GTID position as `lastWriteGtid` gives it, whitespace removed, as a regular expression source
+   * without anchors (for the `u` flag). See GTID syntax below.
+   */
+  readonly gtidPattern: string;
+  /** Why a position that matches `gtidPattern` has numbers the server would refuse, or undefined if none. */
+  gtidRangeProblem(gtid: string): string | undefined;
+  /** The server has Group Replication (the `gr-before` strategy's BEFORE consistency). */
+  readonly groupReplication: boolean;
   /** Privileges the exporter user needs to read replica status. */
   readonly exporterGrants: string;
   /** Privileges to read replica status and nothing else (k6's Seconds_Behind sampler). */
@@ -78,6 +92,75 @@ export const epochUs = (expr: string) => `CAST(UNIX_TIMESTAMP(${expr}) * 1000000
 /** The server's own time now in integer microseconds since the epoch (SYSDATE: evaluated when it runs). */
 export const SYSDATE_US = epochUs('SYSDATE(6)');
 
+// --- GTID syntax ----------------------------------------------------------------------------------------------
+// Each pattern is written so that every character has one reading (a tag starts with a letter, an interval
+// with a digit): no backtracking blow-up on the 64 KiB a consistency token may be.
+
+/** MariaDB `domain-server-seq[,…]`. */
+const MARIADB_GTID = '\\d{1,10}-\\d{1,10}-\\d{1,20}';
+const MARIADB_GTID_LIST = `${MARIADB_GTID}(?:,${MARIADB_GTID})*`;
+
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+/** A MySQL GTID tag (8.3+): a letter or underscore, then up to 31 letters, digits or underscores. */
+const TAG = '[A-Za-z_][A-Za-z0-9_]{0,31}';
+const INTERVAL = '\\d{1,20}(?:-\\d{1,20})?';
+/** One uuid_set: the uuid, then its untagged intervals and/or tagged groups, e.g. `uuid:1-5:7:tag_a:1-3:tag_b:9`. */
+const UUID_SET = `${UUID}(?:(?::${INTERVAL})+(?::${TAG}(?::${INTERVAL})+)*|(?::${TAG}(?::${INTERVAL})+)+)`;
+/** The whole gtid-set grammar of MySQL 8.4, tags included: `uuid:1-5[:7…][:tag:1-3…][,uuid…]`. */
+const MYSQL_GTID_SET = `${UUID_SET}(?:,${UUID_SET})*`;
+
+/** Which flavour's notation a GTID position is in: only MySQL's has colons. */
+export function gtidFlavor(gtid: string): Flavor {
+  return gtid.includes(':') ? 'mysql' : 'mariadb';
+}
+
+// Limits as decimal strings, compared as such: BigInt is not something every k6 runtime has.
+const UINT32_MAX = '4294967295';
+const UINT64_MAX = '18446744073709551615';
+const GNO_MAX = '9223372036854775807';
+
+/** -1, 0 or 1 as the decimal digit strings a and b compare as numbers (leading zeros allowed). */
+function compareDecimal(a: string, b: string): number {
+  const x = a.replace(/^0+(?=\d)/, '');
+  const y = b.replace(/^0+(?=\d)/, '');
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+const isDecimal = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s);
+
+/** Domain and server id are 32-bit unsigned, seq_no 64-bit unsigned, and a list holds each domain once. */
+function mariadbGtidProblem(list: string): string | undefined {
+  const domains = new Set<string>();
+  for (const gtid of list.split(',')) {
+    const [domain, server, seq, ...rest] = gtid.split('-');
+    if (!isDecimal(domain) || !isDecimal(server) || !isDecimal(seq) || rest.length > 0) return 'not a GTID';
+    if (compareDecimal(domain, UINT32_MAX) > 0) return `domain id of ${gtid} is over 2^32-1`;
+    if (compareDecimal(server, UINT32_MAX) > 0) return `server id of ${gtid} is over 2^32-1`;
+    if (compareDecimal(seq, UINT64_MAX) > 0) return `sequence number of ${gtid} is over 2^64-1`;
+    const key = domain.replace(/^0+(?=\d)/, '');
+    if (domains.has(key)) return `domain ${key} appears twice`;
+    domains.add(key);
+  }
+  return undefined;
+}
+
+/** Transaction numbers are 1 … 2^63-1, and an interval does not end before it starts. */
+function mysqlGtidProblem(set: string): string | undefined {
+  for (const uuidSet of set.split(',')) {
+    for (const part of uuidSet.split(':').slice(1)) {
+      if (!/^\d/.test(part)) continue; // a tag
+      const [start, end = start, ...rest] = part.split('-');
+      if (!isDecimal(start) || !isDecimal(end) || rest.length > 0) return 'not a GTID';
+      if (compareDecimal(start, '1') < 0 || compareDecimal(end, GNO_MAX) > 0) {
+        return `interval ${part} is outside 1 … 2^63-1`;
+      }
+      if (compareDecimal(end, start) < 0) return `interval ${part} ends before it starts`;
+    }
+  }
+  return undefined;
+}
+
 const mariadb: Dialect = {
   flavor: 'mariadb',
   showReplicaStatus: 'SHOW SLAVE STATUS',
@@ -99,6 +182,10 @@ const mariadb: Dialect = {
   waitForGtid: 'SELECT MASTER_GTID_WAIT(?, ?) AS waited',
   gtidWaitReached: reachedWhenZero,
   sourceGtidPosition: 'SELECT @@GLOBAL.gtid_binlog_pos AS gtid',
+  unparsableGtidErrno: 1941,
+  gtidPattern: MARIADB_GTID_LIST,
+  gtidRangeProblem: mariadbGtidProblem,
+  groupReplication: false,
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
   monitorGrants: 'REPLICATION CLIENT, SLAVE MONITOR',
   replicationGrants: 'REPLICATION SLAVE',
@@ -145,6 +232,10 @@ const mysql: Dialect = {
   waitForGtid: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS waited',
   gtidWaitReached: reachedWhenZero,
   sourceGtidPosition: 'SELECT @@GLOBAL.gtid_executed AS gtid',
+  unparsableGtidErrno: 1772,
+  gtidPattern: MYSQL_GTID_SET,
+  gtidRangeProblem: mysqlGtidProblem,
+  groupReplication: true,
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
   monitorGrants: 'REPLICATION CLIENT',
   replicationGrants: 'REPLICATION SLAVE',

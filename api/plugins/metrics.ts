@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin';
 import { type ApiMetrics, createApiMetrics } from '../metrics.ts';
 import { NO_READ_LABELS } from '../read/consistency.ts';
-import { poolStats } from './mysql-pool.ts';
+import { openPools, poolStats } from './mysql-pool.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,11 +36,8 @@ export const metricsPlugin = fp(
     });
 
     app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-      for (const name of ['writer', 'reader', 'gtidWaitPool', 'grBeforePool', 'routerSplitPool'] as const) {
-        const pool = app[name];
-        if (!pool) continue;
+      for (const [label, pool] of openPools(app)) {
         const s = poolStats(pool);
-        const label = name.replace(/Pool$/, '');
         metrics.poolConnections.set({ pool: label, state: 'total' }, s.total);
         metrics.poolConnections.set({ pool: label, state: 'idle' }, s.idle);
         metrics.poolConnections.set({ pool: label, state: 'busy' }, s.total - s.idle);

@@ -1,71 +1,78 @@
 /**
- * One mysql2 pool as a Fastify plugin: decorates the instance under `name` and ends the pool on close. The
- * writer, the reader and the MySQL-only strategy pools are each one registration of this plugin.
+ * The API's mysql2 pools as one Fastify plugin: opens every pool of api/pools.ts, decorates the instance with
+ * them, and ends each on close.
  */
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createPool, type Pool } from 'mysql2/promise';
-
-export type PoolName = 'writer' | 'reader' | 'gtidWaitPool' | 'grBeforePool' | 'routerSplitPool';
+import { STRATEGY_POOLS } from '../../common/strategies.ts';
+import type { PoolLabel } from '../db.ts';
+import type { AllPoolSettings, PoolSettings, StrategyPools } from '../pools.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     writer: Pool;
     reader: Pool;
-    /** Replica connections for gtid-wait's waits alone (read/gtid-wait.ts). */
-    gtidWaitPool: Pool;
-    /** Only on MySQL: reader connections with group_replication_consistency=BEFORE. */
-    grBeforePool: Pool | null;
-    /** Only with CQRS_ROUTER_SPLIT_URL: connections to Router's split port with wait_for_my_writes. */
-    routerSplitPool: Pool | null;
+    /** Each strategy's own connections; null where this API has none (api/pools.ts says why). */
+    strategyPools: StrategyPools;
   }
 }
 
-export interface MysqlPoolOptions {
-  name: PoolName;
-  /** null registers the decorator as null: the optional pools exist only where their server feature does. */
-  url: string | null;
-  size: number;
-  /** Statements run once on every new connection, before it serves any query. */
-  sessionSql?: readonly string[];
+export interface MysqlPoolsOptions {
+  settings: AllPoolSettings;
 }
 
-export const mysqlPool = fp<MysqlPoolOptions>(
-  async (app, opts) => {
-    if (opts.url === null) {
-      app.decorate(opts.name, null);
-      return;
-    }
-    const pool = createPool({
-      uri: opts.url,
-      connectionLimit: opts.size,
-      // Bounded: under overload the API answers 503 instead of queueing without limit.
-      queueLimit: opts.size * 100,
-      // An outage must become a 503 quickly, not hang a request for the 10 s default. Calls have a shorter
-      // deadline of their own (api/db.ts); this one only ends connection attempts nobody waits for any more.
-      connectTimeout: 2000,
-      enableKeepAlive: true,
-      timezone: 'Z',
-      supportBigNumbers: true,
-      // No call-site stack captured per query (mysql2's promise wrapper otherwise builds an Error for every
-      // call, ~5% of the API's CPU on the read path); errors keep their code and message.
-      trace: false,
+export const mysqlPools = fp<MysqlPoolsOptions>(
+  async (app, { settings }) => {
+    const open = (label: PoolLabel, s: PoolSettings & { url: string }): Pool => {
+      const pool = createPool({
+        uri: s.url,
+        connectionLimit: s.size,
+        // Bounded: under overload the API answers 503 instead of queueing without limit.
+        queueLimit: s.size * 100,
+        // An outage must become a 503 quickly, not hang a request for the 10 s default. Calls have a shorter
+        // deadline of their own (api/db.ts); this one only ends connection attempts nobody waits for any more.
+        connectTimeout: 2000,
+        enableKeepAlive: true,
+        timezone: 'Z',
+        supportBigNumbers: true,
+        // No call-site stack captured per query (mysql2's promise wrapper otherwise builds an Error for every
+        // call, ~5% of the API's CPU on the read path); errors keep their code and message.
+        trace: false,
+      });
+      const sessionSql = ['SET time_zone = "+00:00"', ...(s.sessionSql ?? [])];
+      pool.pool.on('connection', (conn) => {
+        for (const sql of sessionSql) {
+          // Queued before any query of the borrower, so every connection is set up when it is first used.
+          conn.query(sql, (err) => {
+            if (err) app.log.error({ pool: label, err: err.message }, 'session setup failed');
+          });
+        }
+      });
+      app.addHook('onClose', async () => {
+        await pool.end();
+      });
+      return pool;
+    };
+    app.decorate('writer', open('writer', settings.writer));
+    app.decorate('reader', open('reader', settings.reader));
+    const own = STRATEGY_POOLS.map((label) => {
+      const s = settings[label];
+      return [label, s.url === null ? null : open(label, { ...s, url: s.url })] as const;
     });
-    const sessionSql = ['SET time_zone = "+00:00"', ...(opts.sessionSql ?? [])];
-    pool.pool.on('connection', (conn) => {
-      for (const sql of sessionSql) {
-        // Queued before any query of the borrower, so every connection is set up when it is first used.
-        conn.query(sql, (err) => {
-          if (err) app.log.error({ pool: opts.name, err: err.message }, 'session setup failed');
-        });
-      }
-    });
-    app.decorate(opts.name, pool);
-    app.addHook('onClose', async () => {
-      await pool.end();
-    });
+    app.decorate('strategyPools', Object.fromEntries(own) as StrategyPools);
   },
   { name: 'mysql-pool', fastify: '5.x' },
 );
+
+/** Every pool this API has open, with its /metrics label. */
+export function openPools(app: FastifyInstance): [PoolLabel, Pool][] {
+  const own = STRATEGY_POOLS.flatMap((label) => {
+    const pool = app.strategyPools[label];
+    return pool ? [[label, pool] as [PoolLabel, Pool]] : [];
+  });
+  return [['writer', app.writer], ['reader', app.reader], ...own];
+}
 
 /** Connection counts of a mysql2 pool. mysql2 has no public stats API, so this reads its internal lists. */
 export function poolStats(pool: Pool): { total: number; idle: number; waiting: number } {

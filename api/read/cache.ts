@@ -4,11 +4,21 @@
  * Write-through entries get the API's own clock at the SET minus the row's write time (`cache-set`); read-through
  * entries keep the lag and basis of the replica read that found the row.
  */
+import type { Redis } from 'ioredis';
 import type { Visibility } from '../../common/visibility.ts';
 import { isVisibilityBasis } from '../../common/visibility.ts';
 import { describe } from '../errors.ts';
+import type { WarnLog } from '../log-limit.ts';
+import type { ApiMetrics } from '../metrics.ts';
 import { cacheKeys, type User } from '../users/sql.ts';
-import type { ReadDeps } from './execute.ts';
+
+/** What the cache's writes need; execute.ts's ReadDeps has all of it. */
+export interface CacheDeps {
+  redis: Redis;
+  metrics: ApiMetrics;
+  cacheTtlS: number;
+  log: WarnLog;
+}
 
 /**
  * What one cached user's visibility comes from: known already (a read-through), or the row's write time in µs
@@ -39,10 +49,7 @@ export function decodeCached(json: string): { user: User; visibility: Visibility
 }
 
 /** Write-through / read-through: store a user under every key it is looked up by. Never fails the request. */
-export async function cacheUsers(
-  deps: Pick<ReadDeps, 'redis' | 'metrics' | 'cacheTtlS' | 'log'>,
-  entries: readonly CacheEntry[],
-): Promise<void> {
+export async function cacheUsers(deps: CacheDeps, entries: readonly CacheEntry[]): Promise<void> {
   if (entries.length === 0) return;
   try {
     // A plain pipeline: one write, one round trip; the two keys need no transaction between them.

@@ -7,11 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Dialect } from '../../common/dialect.ts';
-import type { ReadSource, Strategy } from '../../common/strategies.ts';
+import { type ReadSource, type Strategy, usesInput } from '../../common/strategies.ts';
 import { VISIBILITY_HEADERS } from '../../common/visibility.ts';
 import { CLIENT_ID_PATTERN } from '../schemas.ts';
+import type { Lookup } from '../users/sql.ts';
 import { type CacheEntry, cacheUsers } from './cache.ts';
-import { executeRead, type Lookup, type ReadDeps, type ReadOutcome } from './execute.ts';
+import { executeRead, type ReadDeps, type ReadOutcome } from './execute.ts';
 import { WaitPool } from './gtid-wait.ts';
 import { chooseStrategy, planRead } from './plan.ts';
 import { StickyWindows } from './sticky.ts';
@@ -42,7 +43,7 @@ export interface ConsistencyOptions {
   defaultStrategy: Strategy;
   stickyWindowMs: number;
   gtidWaitTimeoutMs: number;
-  /** Connections of `app.gtidWaitPool` (gtid-wait.ts). */
+  /** Connections of gtid-wait's own pool (gtid-wait.ts). */
   gtidWaitPoolSize: number;
   cacheTtlS: number;
 }
@@ -54,7 +55,10 @@ interface ReadRequestParts {
 
 export interface Consistency {
   readonly dialect: Dialect;
-  /** What reads run on (pools, deadlines, metrics, the rate-limited log); tests swap single members. */
+  /**
+   * What reads and writes run on (pools, deadlines, metrics, the rate-limited log); tests swap single
+   * members. Writes (api/write/) take the part they need.
+   */
   readonly deps: ReadDeps;
   readonly sticky: StickyWindows;
   strategyOf(request: ReadRequestParts): Strategy;
@@ -74,14 +78,16 @@ export interface Consistency {
 export const consistencyPlugin = fp<ConsistencyOptions>(
   async (app, opts) => {
     const sticky = new StickyWindows(opts.stickyWindowMs);
+    const waitConnections = app.strategyPools.gtidWait;
+    // api/pools.ts opens it wherever there is a reader.
+    if (!waitConnections) throw new Error('gtid-wait has no pool of its own');
     // Once per app: the log is the app's rate-limited one, not the request's (an outage would repeat a line
     // per request).
     const deps: ReadDeps = {
       writer: app.writer,
       reader: app.reader,
-      gtidWait: new WaitPool(app.gtidWaitPool, opts.gtidWaitPoolSize),
-      grBeforePool: app.grBeforePool,
-      routerSplitPool: app.routerSplitPool,
+      gtidWait: new WaitPool(waitConnections, opts.gtidWaitPoolSize),
+      strategyPools: app.strategyPools,
       redis: app.redis,
       dialect: opts.dialect,
       metrics: app.metrics,
@@ -119,7 +125,8 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
         const strategy = strategyOf(request);
         const plan = planRead(strategy, {
           token: token ?? request.headers['x-consistency-token'],
-          stickyPinned: strategy === 'sticky' && sticky.pinned(clientId(request), Date.now()),
+          // Only for a strategy that reads it: finding the client may mean parsing its cookie.
+          stickyPinned: usesInput(strategy, 'write-window') && sticky.pinned(clientId(request), Date.now()),
         });
         const labels: ReadLabels = { strategy, source: 'none' };
         request.readLabels = labels;

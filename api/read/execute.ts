@@ -4,60 +4,53 @@
  * the primary if it did, and when the row it found became visible there (common/visibility.ts).
  */
 
-import type { Redis } from 'ioredis';
 import type { Pool } from 'mysql2/promise';
-import type { Dialect } from '../../common/dialect.ts';
-import type { ReadSource } from '../../common/strategies.ts';
+import type { ReadFallback, ReadSource, StrategyPool } from '../../common/strategies.ts';
 import type { Visibility } from '../../common/visibility.ts';
-import { type DbCalls, type PoolLabel, withConnection } from '../db.ts';
+import { type PoolLabel, withConnection } from '../db.ts';
 import { ClientError, DbTimeoutError, describe, isOutage, onDb, type UnavailableError } from '../errors.ts';
-import type { WarnLog } from '../log-limit.ts';
-import type { ApiMetrics } from '../metrics.ts';
-import type { User } from '../users/sql.ts';
-import { cacheUsers, decodeCached } from './cache.ts';
-import { type WaitPool, waitThenRead } from './gtid-wait.ts';
+import { requireOwnPool, type StrategyPools } from '../pools.ts';
+import type { Lookup, User } from '../users/sql.ts';
+import { type CacheDeps, cacheUsers, decodeCached } from './cache.ts';
+import { type WaitDeps, waitThenRead } from './gtid-wait.ts';
 import type { ReadPlan } from './plan.ts';
-import { type Found, type Lookup, selectPrimary, selectReplica } from './select.ts';
-
-export type { Lookup } from './select.ts';
-
-/**
- * Why a read left its strategy's source for the primary: the GTID wait timed out (`timeout`), every wait
- * connection stayed busy for the whole wait timeout (`wait_busy`), the replica did not answer in time or at
- * all (`replica_unavailable`), or Redis did not (`cache_unavailable`).
- */
-export type Fallback = 'timeout' | 'wait_busy' | 'replica_unavailable' | 'cache_unavailable';
+import { type Found, selectPrimary, selectReplica } from './select.ts';
 
 export interface ReadOutcome {
   users: User[];
   source: ReadSource;
   /** Milliseconds spent waiting for the replica to reach the client's GTID. */
   waitMs?: number;
-  fallback?: Fallback;
+  fallback?: ReadFallback;
   /** When the first user became visible on the source that answered; undefined when nothing was found. */
   visibility?: Visibility;
 }
 
-export interface ReadDeps {
+/** Everything a read runs on; gtid-wait.ts and cache.ts each say which part of it they need. */
+export interface ReadDeps extends WaitDeps, CacheDeps {
   writer: Pool;
   reader: Pool;
-  /** gtid-wait's own connections to the replica (gtid-wait.ts). */
-  gtidWait: WaitPool;
-  grBeforePool: Pool | null;
-  routerSplitPool: Pool | null;
-  redis: Redis;
-  dialect: Dialect;
-  metrics: ApiMetrics;
-  /** The deadline of each pool's calls (db.ts). */
-  calls: DbCalls;
-  gtidWaitTimeoutMs: number;
-  cacheTtlS: number;
-  log: WarnLog;
+  /** Each strategy's own connections (api/pools.ts); gtid-wait's are also inside `gtidWait`. */
+  strategyPools: StrategyPools;
 }
 
-/** `router-split` on an API started without Router: a client error, for its reads and its writes alike. */
-export const routerSplitMissing = () =>
-  new ClientError(400, 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API');
+/**
+ * Why each target may leave its source for the primary. The registry's `fallbacks` (common/strategies.ts) says
+ * the same per strategy, and a test holds the two together.
+ */
+export const TARGET_FALLBACKS: { readonly [T in ReadPlan['target']]: readonly ReadFallback[] } = {
+  replica: [],
+  primary: [],
+  'replica-after-gtid': ['timeout', 'wait_busy', 'replica_unavailable'],
+  cache: ['cache_unavailable', 'replica_unavailable'],
+  'own-pool': [],
+};
+
+/** The strategy pool a plan reads on, if any: the registry's `pool` must name it. */
+export function planPool(plan: ReadPlan): StrategyPool | null {
+  if (plan.target === 'own-pool') return plan.pool;
+  return plan.target === 'replica-after-gtid' ? 'gtidWait' : null;
+}
 
 /** The primary read: the `primary` plan, and every fallback when the replica or the cache cannot answer. */
 export const readPrimary = (deps: ReadDeps, lookup: Lookup) =>
@@ -83,26 +76,12 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
       return readAfterGtid(deps, plan.token, lookup);
     case 'cache':
       return readThroughCache(deps, lookup);
-    case 'gr-before':
-      if (!deps.grBeforePool) {
-        throw new ClientError(
-          400,
-          `strategy gr-before needs MySQL Group Replication; this API runs on ${deps.dialect.flavor}`,
-        );
-      }
-      return {
-        ...(await readReplica(deps, deps.grBeforePool, 'grBefore', 'reader', lookup)),
-        source: 'replica',
-      };
-    case 'router-split':
-      if (!deps.routerSplitPool) {
-        throw routerSplitMissing();
-      }
-      // Router decides per statement; from here the read is indistinguishable from a replica read.
-      return {
-        ...(await readReplica(deps, deps.routerSplitPool, 'routerSplit', 'router', lookup)),
-        source: 'replica',
-      };
+    case 'own-pool': {
+      // The pool's session setup makes the read consistent (common/mysql-strategies.ts); from here on it is a
+      // replica read (Router decides per statement which server answers).
+      const own = requireOwnPool(deps.strategyPools, plan.pool, deps.dialect.flavor);
+      return { ...(await readReplica(deps, own.pool, own.label, own.dependency, lookup)), source: 'replica' };
+    }
   }
 }
 
@@ -115,7 +94,7 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
   try {
     result = await waitThenRead(deps, token, lookup);
   } catch (err) {
-    if (isUnparsableGtid(deps.dialect, err))
+    if (isUnparsableGtid(deps, err))
       throw new ClientError(400, `x-consistency-token is not a GTID the server accepts: ${describe(err)}`);
     if (!isOutage(err)) throw err;
     const busy = err instanceof DbTimeoutError && err.phase === 'acquire' && deps.gtidWait.full;
@@ -128,13 +107,11 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
 }
 
 /**
- * The server refused to parse the token (MariaDB 1941 "Could not parse GTID list", MySQL 1772 "Malformed GTID
- * set specification"). The schema's range check (read/token.ts) should have caught it first; this keeps any
- * token it misses a client error rather than a 500.
+ * The server refused to parse the token. The schema's range check (read/token.ts) should have caught it
+ * first; this keeps any token it misses a client error rather than a 500.
  */
-function isUnparsableGtid(dialect: Dialect, err: unknown): boolean {
-  const errno = (err as { errno?: unknown } | null)?.errno;
-  return errno === (dialect.flavor === 'mariadb' ? 1941 : 1772);
+function isUnparsableGtid(deps: ReadDeps, err: unknown): boolean {
+  return (err as { errno?: unknown } | null)?.errno === deps.dialect.unparsableGtidErrno;
 }
 
 async function readThroughCache(deps: ReadDeps, lookup: Lookup): Promise<ReadOutcome> {

@@ -7,10 +7,14 @@
  * longer than that, and the client-side deadline on the wait is the timeout plus one database deadline.
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { acquire, bounded, settle } from '../db.ts';
+import type { Dialect } from '../../common/dialect.ts';
+import type { ReadFallback } from '../../common/strategies.ts';
+import { acquire, bounded, type DbCalls, settle } from '../db.ts';
 import { DbTimeoutError } from '../errors.ts';
-import type { Fallback, ReadDeps } from './execute.ts';
-import { type Found, type Lookup, selectReplica } from './select.ts';
+import type { WarnLog } from '../log-limit.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import type { Lookup } from '../users/sql.ts';
+import { type Found, selectReplica } from './select.ts';
 
 export class WaitPool {
   /** Connections of `pool` in use right now (all of them are gtid-wait's). */
@@ -26,14 +30,24 @@ export class WaitPool {
   }
 }
 
-export type WaitResult = { found: Found; waitMs: number } | { fallback: Fallback; waitMs: number };
+/** What a wait runs on; execute.ts's ReadDeps has all of it. */
+export interface WaitDeps {
+  gtidWait: WaitPool;
+  gtidWaitTimeoutMs: number;
+  calls: DbCalls;
+  dialect: Dialect;
+  metrics: ApiMetrics;
+  log: WarnLog;
+}
+
+export type WaitResult = { found: Found; waitMs: number } | { fallback: ReadFallback; waitMs: number };
 
 /**
  * Waits for `token` on a wait connection, then reads the lookup there (no second checkout). Resolves with the
  * rows, or with why the primary has to answer; rejects with the replica's own error (an outage, or a token
  * the server cannot parse) for the caller to map.
  */
-export async function waitThenRead(deps: ReadDeps, token: string, lookup: Lookup): Promise<WaitResult> {
+export async function waitThenRead(deps: WaitDeps, token: string, lookup: Lookup): Promise<WaitResult> {
   const { gtidWait: waits, gtidWaitTimeoutMs: budgetMs } = deps;
   const call = deps.calls.gtidWait;
   const started = performance.now();

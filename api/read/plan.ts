@@ -1,17 +1,22 @@
 /**
  * Where a read goes, decided from the strategy and the request alone (no I/O), so the routing rules are
- * unit-testable. `executeRead` (execute.ts) carries a plan out.
+ * unit-testable. `executeRead` (execute.ts) carries a plan out. This switch is the one place written per
+ * strategy; everything else about a strategy is its entry in common/strategies.ts.
  */
-import type { Strategy } from '../../common/strategies.ts';
+import type { Strategy, StrategyPool } from '../../common/strategies.ts';
 
 export type ReadPlan =
   | { target: 'replica' }
   | { target: 'primary' }
   | { target: 'replica-after-gtid'; token: string }
   | { target: 'cache' }
-  | { target: 'gr-before' }
-  | { target: 'router-split' };
+  /**
+   * A replica-side read on the strategy's own connections, which their session setup makes consistent.
+   * gtid-wait's pool serves its waits only (replica-after-gtid), never a plain read.
+   */
+  | { target: 'own-pool'; pool: Exclude<StrategyPool, 'gtidWait'> };
 
+/** The request inputs of common/strategies.ts `inputs`; a strategy's plan reads only those it declares. */
 export interface ReadContext {
   /** The client's consistency token (the GTID of its last write), if it sent one. */
   token: string | undefined;
@@ -35,9 +40,9 @@ export function planRead(strategy: Strategy, ctx: ReadContext): ReadPlan {
     case 'cache':
       return { target: 'cache' };
     case 'gr-before':
-      return { target: 'gr-before' };
+      return { target: 'own-pool', pool: 'grBefore' };
     case 'router-split':
-      return { target: 'router-split' };
+      return { target: 'own-pool', pool: 'routerSplit' };
   }
 }
 
@@ -48,18 +53,4 @@ export function chooseStrategy(
   fallback: Strategy,
 ): Strategy {
   return header ?? query ?? fallback;
-}
-
-/** Tokens travel in a header, where MySQL's multi-line GTID sets cannot go: strip the whitespace. */
-export function normaliseToken(gtid: string | null | undefined): string | undefined {
-  const t = (gtid ?? '').replace(/\s+/g, '');
-  return t === '' ? undefined : t;
-}
-
-/**
- * Where a write goes. Only `router-split` differs: MySQL Router waits for a session's own writes, so the
- * write has to go through the same Router connections as the reads that follow it.
- */
-export function writeTarget(strategy: Strategy): 'writer' | 'router-split' {
-  return strategy === 'router-split' ? 'router-split' : 'writer';
 }

@@ -1,16 +1,14 @@
 /** The user lookups' statements on one connection: the primary's, and every replica-side source's. */
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { Visibility } from '../../common/visibility.ts';
-import { replicaVisibility, toUser, type User, type UserRow, type VisibleUserRow } from '../users/sql.ts';
-
-export interface Lookup {
-  /** On the primary. */
-  sql: string;
-  /** Everywhere else: the same rows plus their visibility columns (users/sql.ts). */
-  replicaSql: string;
-  params: (string | number)[];
-  cacheKey: string;
-}
+import {
+  type Lookup,
+  replicaVisibility,
+  toUser,
+  type User,
+  type UserRow,
+  type VisibleUserRow,
+} from '../users/sql.ts';
 
 export interface Found {
   users: User[];

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ConsistencyQuery, ReadHeaders, UserList } from '../schemas.ts';
 import { userLookups } from '../users/sql.ts';
-import { cacheable, createUser } from './users.ts';
+import { cacheable, createUser } from '../write/create-user.ts';
 
 export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,7 +16,7 @@ export const compatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const email = `compat-${randomUUID()}@example.test`;
       const strategy = app.consistency.strategyOf(request);
-      const created = await createUser(app, email, 'compat', strategy);
+      const created = await createUser(app.consistency.deps, email, 'compat', strategy);
       await app.consistency.afterWrite(request, reply, cacheable(created));
       // Under gtid-wait the read waits for this very write, as a client sending the token back would.
       const { users } = await app.consistency.readThrough(

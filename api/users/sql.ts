@@ -1,10 +1,10 @@
 /**
- * The users table's SQL, parameterised only (values never enter the SQL text). Every statement goes through
+ * The users table's SQL and row mapping, shared by the read side (api/read/) and the write side (api/write/);
+ * it imports neither. Parameterised only (values never enter the SQL text): every statement goes through
  * mysql2 `execute`, i.e. server-side prepared statements cached per connection.
  */
 import { type Dialect, epochUs } from '../../common/dialect.ts';
 import type { Visibility } from '../../common/visibility.ts';
-import type { Lookup } from '../read/execute.ts';
 
 export const INSERT_USER = 'INSERT INTO users (email, name) VALUES (?, ?)';
 
@@ -103,6 +103,16 @@ export const cacheKeys = {
   byId: (id: number | string) => `cqrs:user:id:${id}`,
   byEmail: (email: string) => `cqrs:user:email:${collationKey(email)}`,
 };
+
+/** One way of looking users up, as every read source runs it (api/read/select.ts). */
+export interface Lookup {
+  /** On the primary. */
+  sql: string;
+  /** Everywhere else: the same rows plus their visibility columns. */
+  replicaSql: string;
+  params: (string | number)[];
+  cacheKey: string;
+}
 
 /** The lookups the read routes serve: each statement with the cache key its answer is stored under. */
 export const userLookups = {

@@ -4,8 +4,8 @@
  */
 import { type Connection, createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createUserHooks } from '../../api/routes/users.ts';
 import { cacheKeys } from '../../api/users/sql.ts';
+import { createUserHooks } from '../../api/write/create-user.ts';
 import { type ApiFixture, startApiFixture, uniqueEmail } from './fixture.ts';
 
 let fx: ApiFixture;

@@ -450,6 +450,23 @@ describe('well-formed but hostile values', () => {
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).message).toMatch(/MySQL Group Replication/);
   });
+
+  it('router-split without Router is a 400 for its reads and its writes, and writes nothing', async () => {
+    const strategy = { 'x-read-consistency': 'router-split' };
+    const read = await send({ name: 'router read', path: '/users/1', headers: strategy });
+    expect(read.status).toBe(400);
+    expect(JSON.parse(read.body).message).toMatch(/MySQL Router; set CQRS_ROUTER_SPLIT_URL/);
+    const address = uniqueEmail('router');
+    const write = await send(
+      post('router write', JSON.stringify({ email: address, name: 'r' }), {
+        headers: { ...json, ...strategy },
+      }),
+    );
+    expect(write.status).toBe(400);
+    expect(JSON.parse(write.body).message).toMatch(/MySQL Router/);
+    const [rows] = await writer.execute<RowDataPacket[]>('SELECT id FROM users WHERE email = ?', [address]);
+    expect(rows).toEqual([]);
+  });
 });
 
 describe('k6 API probe rows', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, normaliseToken, planRead, writeTarget } from '../../api/read/plan.ts';
+import { chooseStrategy, planRead } from '../../api/read/plan.ts';
 import { StickyWindows } from '../../api/read/sticky.ts';
+import { normaliseToken, writeTarget } from '../../api/write/create-user.ts';
 import { STRATEGIES } from '../../common/strategies.ts';
 
 describe('planRead', () => {
@@ -10,8 +11,8 @@ describe('planRead', () => {
     expect(planRead('eventual', none)).toEqual({ target: 'replica' });
     expect(planRead('primary', none)).toEqual({ target: 'primary' });
     expect(planRead('cache', none)).toEqual({ target: 'cache' });
-    expect(planRead('gr-before', none)).toEqual({ target: 'gr-before' });
-    expect(planRead('router-split', none)).toEqual({ target: 'router-split' });
+    expect(planRead('gr-before', none)).toEqual({ target: 'own-pool', pool: 'grBefore' });
+    expect(planRead('router-split', none)).toEqual({ target: 'own-pool', pool: 'routerSplit' });
   });
 
   it('gtid-wait waits only when the client has a token', () => {
@@ -90,6 +91,6 @@ describe('StickyWindows', () => {
 
 describe('writeTarget', () => {
   it('sends router-split writes through Router and every other write to the writer', () => {
-    for (const s of STRATEGIES) expect(writeTarget(s)).toBe(s === 'router-split' ? 'router-split' : 'writer');
+    for (const s of STRATEGIES) expect(writeTarget(s)).toBe(s === 'router-split' ? 'routerSplit' : 'writer');
   });
 });
