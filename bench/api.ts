@@ -19,7 +19,7 @@ import { createPool, type ResultSetHeader } from 'mysql2/promise';
 import { INSERT_USER, SELECT_USER_BY_ID, selectCreatedUser } from '../api/users/sql.ts';
 import { DIALECTS } from '../common/dialect.ts';
 import { mysqlUrl } from '../common/endpoints.ts';
-import type { Strategy } from '../common/strategies.ts';
+import { LOCAL_STACK_STRATEGIES, type Strategy, usesInput } from '../common/strategies.ts';
 import { BENCH_VARS } from '../config/bench.ts';
 import { pick, readEnv } from '../config/env.ts';
 import { readRegistry } from '../stack/processes.ts';
@@ -126,13 +126,12 @@ export default async function benchApi(): Promise<void> {
     // Cache: warm every seeded id first, so the run measures hits.
     await http('warmup', read('cache'), WARMUP_SECONDS * 2);
     const strategies: Result[] = [];
-    for (const [strategy, headers] of [
-      ['eventual', {}],
-      ['primary', {}],
-      ['gtid-wait', { 'x-consistency-token': token }],
-      ['sticky', { 'x-client-id': 'bench-reader-without-writes' }],
-      ['cache', {}],
-    ] as [Strategy, Record<string, string>][]) {
+    // Every strategy the local stack can serve, from the registry, with the request input its plan reads.
+    const inputs = (s: Strategy): Record<string, string> => ({
+      ...(usesInput(s, 'token') ? { 'x-consistency-token': token } : {}),
+      ...(usesInput(s, 'write-window') ? { 'x-client-id': 'bench-reader-without-writes' } : {}),
+    });
+    for (const [strategy, headers] of LOCAL_STACK_STRATEGIES.map((s) => [s, inputs(s)] as const)) {
       strategies.push(await measure(() => http(`API GET /users/:id (${strategy})`, read(strategy, headers))));
     }
 

@@ -9,7 +9,14 @@ import type { Flavor } from '../common/dialect.ts';
 import { parseGoDsn, passwordOf, redact } from '../common/dsn.ts';
 // Ports and host only: no credential reaches a bundle (the DSNs come from __ENV, see `requiredBy`).
 import { DEFAULT_API_URL } from '../common/stack-defaults.ts';
-import { isStrategy, MYSQL_ONLY_STRATEGIES, STRATEGIES, type Strategy } from '../common/strategies.ts';
+import {
+  isStrategy,
+  LOCAL_STACK_STRATEGIES,
+  SQL_PROBE_STRATEGIES,
+  type SqlProbeStrategy,
+  STRATEGIES,
+  type Strategy,
+} from '../common/strategies.ts';
 import { formatDuration, parseDurationMs, plainDecimal } from './duration.ts';
 
 /**
@@ -150,11 +157,11 @@ const thresholdOverrides: Parser<Record<string, string[]>> = {
 
 export const PROFILES = ['smoke', 'load', 'stress', 'spike', 'soak'] as const;
 export type ProfileName = (typeof PROFILES)[number];
-/** How the SQL probe reads after its write, a subset of the registry; the API scenarios cover the rest. */
-export const SQL_STRATEGIES = ['eventual', 'primary', 'gtid-wait'] as const satisfies readonly Strategy[];
-export type SqlStrategy = (typeof SQL_STRATEGIES)[number];
+/** How the SQL probe reads after its write (the registry's `sqlProbe`); the API scenarios cover the rest. */
+export const SQL_STRATEGIES = SQL_PROBE_STRATEGIES;
+export type SqlStrategy = SqlProbeStrategy;
 /** What the API can run against the local MariaDB stack: every strategy but those that need MySQL servers. */
-const LOCAL_API_STRATEGIES = STRATEGIES.filter((s) => !MYSQL_ONLY_STRATEGIES.includes(s));
+const LOCAL_API_STRATEGIES = LOCAL_STACK_STRATEGIES;
 
 // --- the table -----------------------------------------------------------------------------------------------
 export const CONFIG_SCHEMA = {
