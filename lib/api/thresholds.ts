@@ -33,9 +33,9 @@ const BY_SCENARIO: Record<ApiScenarioName, Thresholds> = {
 export const API_REPORT_PATHS: Readonly<Record<ApiScenarioName, readonly ReportPath[]>> = {
   'api-read-after-write': ['probe', 'session', 'ledger', 'api'],
   // Reads back its own writes (read-your-writes): a miss is a stale read.
-  'api-mixed': ['probe', 'session', 'ledger', 'api'],
+  'api-mixed': ['stale', 'session', 'ledger', 'api'],
   // GET /get counts stale reads but checks no session and acknowledges nothing.
-  'api-seed-compat': ['probe', 'api'],
+  'api-seed-compat': ['stale', 'api'],
 };
 
 /** The verdicts of an API scenario: its defaults, then the user's overrides. */

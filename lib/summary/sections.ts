@@ -7,7 +7,7 @@
  * Runtime-neutral.
  */
 import type { K6MetricKind } from '../../common/metrics.ts';
-import type { SummaryData, Thresholds, TrendView } from './data.ts';
+import { count, type SummaryData, type Thresholds, type TrendView } from './data.ts';
 import {
   type ConsistencyFigures,
   ENDPOINTS,
@@ -34,11 +34,11 @@ import { mdTable, ms, num, pct } from './format.ts';
 export type { MetricNeed } from './figures.ts';
 
 /**
- * What a scenario's workload does, as far as the report is concerned: read-after-write probes (or reads
- * counted stale), heartbeat sampling, session checks, acknowledgements reconciled at the end, SQL sent from
- * k6, requests to the API.
+ * What a scenario's workload does, as far as the report is concerned: read-after-write probes that poll until
+ * the write is visible (`probe`), or reads that are only counted stale or fresh (`stale`), heartbeat
+ * sampling, session checks, acknowledgements reconciled at the end, SQL sent from k6, requests to the API.
  */
-export type ReportPath = 'probe' | 'heartbeat' | 'session' | 'ledger' | 'sql' | 'api';
+export type ReportPath = 'probe' | 'stale' | 'heartbeat' | 'session' | 'ledger' | 'sql' | 'api';
 
 export interface ReportContext extends FigureOptions {
   /** The strategies the scenario runs, one row each in the API's strategy comparison; [] for SQL. */
@@ -122,6 +122,34 @@ export const READ_AFTER_WRITE: ReportSection = {
       probeNote(f),
       '',
       lagNote(f.visibilityUpperBounds, vis?.count ?? 0, f.visibilityLagClient),
+    ].join('\n');
+  },
+};
+
+/** Reads counted stale or fresh, with no poll after a miss: no lag, timeouts or poll errors to show. */
+const STALE_METRICS = {
+  writes: PROBE_METRICS.probes,
+  reads: PROBE_METRICS.reads,
+  staleReads: PROBE_METRICS.staleReads,
+} as const;
+
+export const STALE_READS: ReportSection = {
+  title: 'Stale reads',
+  path: 'stale',
+  needs: () => needsOf(STALE_METRICS),
+  markdown: (data) => {
+    const [writes, reads, stale] = [STALE_METRICS.writes, STALE_METRICS.reads, STALE_METRICS.staleReads].map(
+      (m) => count(data, m.name),
+    ) as [number, number, number];
+    return [
+      '## Stale reads',
+      mdTable(
+        ['writes', 'reads', 'stale reads', 'stale rate'],
+        [[num(writes), num(reads), num(stale), pct(reads > 0 ? stale / reads : null)]],
+      ),
+      '',
+      'Writes: acknowledged writes. Stale rate: reads that missed a write over the reads that answered; a miss ' +
+        'is not polled again, so this workload measures no visibility lag.',
     ].join('\n');
   },
 };
@@ -265,6 +293,7 @@ export function sectionsFor(
 ): ReportSection[] {
   return [
     READ_AFTER_WRITE,
+    STALE_READS,
     REPLICA_LAG,
     SESSION_GUARANTEES,
     RECONCILIATION,
