@@ -34,6 +34,10 @@ export interface Dialect {
   setApplyDelay(seconds: number): string;
   /** Column of `showReplicaStatus` holding the configured apply delay. */
   readonly applyDelayColumn: string;
+  /** The option `setApplyDelay` sets, as the server's docs name it (for messages). */
+  readonly applyDelayOption: 'MASTER_DELAY' | 'SOURCE_DELAY';
+  /** Column of `showReplicaStatus` with the port of the source the replica is pointed at. */
+  readonly sourcePortColumn: string;
   /**
    * Run right after a write on the same session: returns the write's GTID (MariaDB) or the session's
    * tracked/executed GTID set (MySQL) in a column named `gtid`.
@@ -177,6 +181,8 @@ const mariadb: Dialect = {
     `MASTER_PASSWORD=${quote(o.password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=${int(o.connectRetrySeconds ?? 1)}`,
   setApplyDelay: (s) => `CHANGE MASTER TO MASTER_DELAY=${int(s)}`,
   applyDelayColumn: 'SQL_Delay',
+  applyDelayOption: 'MASTER_DELAY',
+  sourcePortColumn: 'Master_Port',
   lastWriteGtid: 'SELECT @@last_gtid AS gtid',
   // MASTER_GTID_WAIT returns 0 when reached, -1 on timeout.
   waitForGtid: 'SELECT MASTER_GTID_WAIT(?, ?) AS waited',
@@ -225,6 +231,8 @@ const mysql: Dialect = {
     `SOURCE_CONNECT_RETRY=${int(o.connectRetrySeconds ?? 1)}, GET_SOURCE_PUBLIC_KEY=1`,
   setApplyDelay: (s) => `CHANGE REPLICATION SOURCE TO SOURCE_DELAY=${int(s)}`,
   applyDelayColumn: 'SQL_Delay',
+  applyDelayOption: 'SOURCE_DELAY',
+  sourcePortColumn: 'Source_Port',
   // With session_track_gtids=OWN_GTID the OK packet carries the commit GTID; a client that cannot read it
   // falls back to the executed set, which over-waits but is never too early.
   lastWriteGtid: 'SELECT @@GLOBAL.gtid_executed AS gtid',

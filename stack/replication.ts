@@ -70,7 +70,7 @@ export async function replicaStatus(conn: Connection, dialect: Dialect): Promise
     ioRunning: String(row[dialect.ioRunningColumn]),
     sqlRunning: String(row[dialect.sqlRunningColumn]),
     secondsBehind: behind === null || behind === undefined ? null : Number(behind),
-    sourcePort: Number(row.Master_Port ?? row.Source_Port ?? 0) || null,
+    sourcePort: Number(row[dialect.sourcePortColumn] ?? 0) || null,
     applyDelaySeconds: Number(row[dialect.applyDelayColumn] ?? 0),
     lastError: String(row.Last_IO_Error || row.Last_SQL_Error || ''),
   };

@@ -58,6 +58,11 @@ export interface ServiceDef {
 
 export const API_ENTRY = join(PROJECT_ROOT, 'api', 'server.ts');
 const DELAY_PROXY_ENTRY = join(PROJECT_ROOT, 'stack', 'delay-proxy.ts');
+/**
+ * The Node services run from their bundle, as the CLI does (build/node-cli.mjs): no tsx start-up, and a bundle
+ * whose sources changed is rebuilt before it runs. Their argv still names the .ts entry, which `exe` matches.
+ */
+export const NODE_LAUNCHER = join(PROJECT_ROOT, 'build', 'node-cli.mjs');
 
 export function makeContext(
   cfg: StackConfig,
@@ -157,8 +162,7 @@ export const INDEPENDENT_SERVICES: ServiceDef[] = [
         name: 'delay-proxy',
         command: process.execPath,
         args: [
-          '--import',
-          'tsx',
+          NODE_LAUNCHER,
           DELAY_PROXY_ENTRY,
           String(ctx.cfg.ports.delayProxy),
           String(ctx.cfg.ports.primary),
@@ -238,7 +242,7 @@ export function dependentServices(cfg: StackConfig): ServiceDef[] {
         startDaemon({
           name: 'api',
           command: process.execPath,
-          args: ['--import', 'tsx', API_ENTRY],
+          args: [NODE_LAUNCHER, API_ENTRY],
           env: {
             ...process.env,
             ...toEnv(ctx.endpoints),

@@ -65,6 +65,15 @@ describe('dialect', () => {
     expect(mysql.gtidRangeProblem(`${u}:000`)).toMatch(/outside/);
   });
 
+  it.each(Object.values(DIALECTS))('$flavor: names the apply-delay option its statement sets', (d) => {
+    expect(d.setApplyDelay(3)).toContain(`${d.applyDelayOption}=3`);
+  });
+
+  it('names the replica status column with the source port', () => {
+    expect(DIALECTS.mariadb.sourcePortColumn).toBe('Master_Port');
+    expect(DIALECTS.mysql.sourcePortColumn).toBe('Source_Port');
+  });
+
   it('tells the flavour from VERSION()', () => {
     expect(flavorFromVersion('10.11.6-MariaDB-0+deb12u1-log')).toBe('mariadb');
     expect(flavorFromVersion('8.4.3')).toBe('mysql');

@@ -78,7 +78,8 @@ describe('npm start with a stand-in k6', () => {
       ...portEnv(ports),
     };
     const before = projectReports();
-    const run = await execa('npx', ['tsx', 'run/experiment.ts'], {
+    // The shipped path: npm start runs the experiment through the launcher (build/node-cli.mjs), not tsx.
+    const run = await execa('node', ['build/node-cli.mjs', 'run/experiment.ts'], {
       cwd: PROJECT_ROOT,
       env: {
         ...stackEnv,
@@ -140,7 +141,7 @@ describe('npm start with a stand-in k6', () => {
     expect(Object.keys(stackEnv).length, 'runs after the first test, on its stack').toBeGreaterThan(0);
     const marker = join(work, 'k6-running');
     // Its own process group, so the signal reaches every process in it, as Ctrl-C does in a terminal.
-    const run = execa(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['run/experiment.ts'], {
+    const run = execa('node', ['build/node-cli.mjs', 'run/experiment.ts'], {
       cwd: PROJECT_ROOT,
       env: {
         ...stackEnv,

@@ -11,13 +11,14 @@ import { processesMentioning } from '../helpers/processes.ts';
 import { freePorts, portEnv } from '../kit/stack.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const dirs: string[] = [];
 
-async function cli(args: string[], env: Record<string, string> = {}) {
+/** `npm run stack:<command> -- <args>`, the path users take (npm prints its banner on stdout only). */
+async function cli([command, ...args]: string[], env: Record<string, string> = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), 'cqrs-err-'));
   dirs.push(stateDir);
-  const res = await execa(tsx, [join(root, 'stack/cli.ts'), ...args], {
+  const res = await execa('npm', ['run', `stack:${command}`, '--', ...args], {
+    cwd: root,
     reject: false,
     env: { ...portEnv(await freePorts()), CQRS_STACK_DIR: stateDir, CQRS_STACK_API: '0', ...env },
   });
