@@ -60,6 +60,13 @@ export const EXPERIMENT_VARS = {
     'a folder path',
     'Folder under which each run gets a folder named for its test id',
   ),
+  /** Where npm start bundles the scenarios before running them (tests point it at a temp folder). */
+  bundleDir: envVar(
+    'CQRS_BUNDLE_DIR',
+    z.string().default('dist'),
+    'a folder path',
+    'Folder npm start bundles the scenarios into (relative to the project, or absolute)',
+  ),
 } as const;
 
 export const K6_BINARY_VARS = {

@@ -32,10 +32,12 @@ export interface Settings {
   remoteWrite: boolean;
   /** Absolute: CQRS_REPORT_DIR resolved against the project (where k6 has always written `reports/`). */
   reportRoot: string;
+  /** Absolute: CQRS_BUNDLE_DIR resolved against the project. */
+  bundleRoot: string;
 }
 
 export function experimentSettings(env: Env): Settings {
-  const { reportDir, ...rest } = readEnv(EXPERIMENT_VARS, env);
+  const { reportDir, bundleDir, ...rest } = readEnv(EXPERIMENT_VARS, env);
   const durationSpec = CONFIG_SCHEMA.durationMs;
   if (durationSpec.parser.parse(rest.duration) === undefined) {
     throw ConfigError.invalid(EXPERIMENT_VARS.duration.name, durationSpec.parser.expected, rest.duration);
@@ -49,7 +51,7 @@ export function experimentSettings(env: Env): Settings {
       reportDir,
     );
   }
-  return { ...rest, reportRoot };
+  return { ...rest, reportRoot, bundleRoot: resolve(PROJECT_ROOT, bundleDir) };
 }
 
 /** A path as the user best recognises it: relative inside the project, absolute elsewhere. */
@@ -72,14 +74,16 @@ export interface K6Placement {
  * only a relative folder without '..' (lib/config.ts). Inside the project k6 runs at the project root, as it
  * always has; elsewhere (a temp folder, say) it runs in the folder's parent and gets the bundle's full path.
  */
-export function k6Placement(root: string): K6Placement {
+export function k6Placement(root: string, bundleRoot: string = join(PROJECT_ROOT, 'dist')): K6Placement {
   const rel = displayPath(root);
-  if (rel !== root) return { cwd: PROJECT_ROOT, reportDir: rel, script: (s) => join('dist', `${s}.js`) };
-  return {
-    cwd: dirname(root),
-    reportDir: basename(root),
-    script: (s) => join(PROJECT_ROOT, 'dist', `${s}.js`),
+  const cwd = rel !== root ? PROJECT_ROOT : dirname(root);
+  // A bundle below k6's working directory is named relative to it (`dist/x.js`, as by hand), else in full.
+  const script = (s: string) => {
+    const file = join(bundleRoot, `${s}.js`);
+    const fromCwd = relative(cwd, file);
+    return fromCwd.startsWith('..') || isAbsolute(fromCwd) ? file : fromCwd;
   };
+  return rel !== root ? { cwd, reportDir: rel, script } : { cwd, reportDir: basename(root), script };
 }
 
 const log = (line: string) => console.log(line);
@@ -183,10 +187,10 @@ async function main(): Promise<number> {
   const cfg = loadStackConfig();
   const up = await stackUp(cfg, log);
   log('build: bundling scenarios');
-  await bundleScenarios();
+  await bundleScenarios({ outDir: settings.bundleRoot });
 
   const base = `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
-  const placement = k6Placement(settings.reportRoot);
+  const placement = k6Placement(settings.reportRoot, settings.bundleRoot);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...toEnv(up.endpoints),

@@ -87,6 +87,7 @@ describe('npm start with a stand-in k6', () => {
         CQRS_EXP_LAGS: '0,5ms',
         CQRS_EXP_DURATION: '1s',
         CQRS_REPORT_DIR: reportRoot,
+        CQRS_BUNDLE_DIR: join(work, 'dist'),
       },
       reject: false,
       all: true,
@@ -119,8 +120,10 @@ describe('npm start with a stand-in k6', () => {
     expect(projectReports()).toEqual(before);
     const dir = join(reportRoot, `${reportPrefix}-read-after-write-lag5ms`);
     expect(readFileSync(join(dir, 'args.txt'), 'utf8')).toMatch(
-      /^run --tag testid=exp-\S+ --tag lag=5ms \S+\/dist\/sql-read-after-write\.js$/m,
+      // k6 runs in the report folder's parent (the temp folder), which holds CQRS_BUNDLE_DIR too.
+      /^run --tag testid=exp-\S+ --tag lag=5ms dist\/sql-read-after-write\.js$/m,
     );
+    expect(existsSync(join(work, 'dist', 'sql-read-after-write.js'))).toBe(true);
     const env = readFileSync(join(dir, 'env.txt'), 'utf8');
     expect(env).toContain(`CQRS_WRITER_DSN=writer:writer-secret@tcp(127.0.0.1:${ports.primary})/cqrs`);
     expect(env).toContain(
@@ -149,6 +152,7 @@ describe('npm start with a stand-in k6', () => {
         CQRS_EXP_LAGS: '50ms',
         CQRS_EXP_DURATION: '1s',
         CQRS_REPORT_DIR: reportRoot,
+        CQRS_BUNDLE_DIR: join(work, 'dist'),
         FAKE_K6_HANG: marker,
       },
       reject: false,

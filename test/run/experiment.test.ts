@@ -23,6 +23,7 @@ describe('npm start (experiment)', () => {
       duration: '10s',
       remoteWrite: false,
       reportRoot: join(PROJECT_ROOT, 'reports'),
+      bundleRoot: join(PROJECT_ROOT, 'dist'),
     });
     expect(experimentSettings({ CQRS_EXP_LAGS: '20ms, 200ms', CQRS_EXP_DURATION: '1m' })).toMatchObject({
       lags: ['20ms', '200ms'],
@@ -65,6 +66,9 @@ describe('npm start (experiment)', () => {
     const outside = k6Placement('/tmp/x/reports');
     expect(outside).toMatchObject({ cwd: '/tmp/x', reportDir: 'reports' });
     expect(outside.script('sql-replica-lag')).toBe(join(PROJECT_ROOT, 'dist/sql-replica-lag.js'));
+    // CQRS_BUNDLE_DIR elsewhere: named in full; below k6's folder: relative to it.
+    expect(k6Placement(join(PROJECT_ROOT, 'reports'), '/tmp/b').script('x')).toBe('/tmp/b/x.js');
+    expect(k6Placement('/tmp/x/reports', '/tmp/x/dist').script('x')).toBe('dist/x.js');
     for (const root of [
       join(PROJECT_ROOT, 'reports'),
       join(PROJECT_ROOT, 'a/b'),
