@@ -44,7 +44,7 @@ export default async function benchApi(): Promise<void> {
   const writer = pool(mysqlUrl(stack.endpoints.writer));
   const reader = pool(mysqlUrl(stack.endpoints.reader));
   const http = (label: string, spec: RequestSpec, seconds = cfg.seconds, connections = cfg.connections) =>
-    httpLoad(loadGen, label, url, spec, seconds, connections);
+    httpLoad(loadGen, { label, url, spec, seconds, connections });
   try {
     await seed(writer, reader, SEED_USERS);
     const registry = readRegistry(stack.stateDir);

@@ -1,16 +1,10 @@
 /** HTTP load from autocannon (Node, in this process), latencies from its per-response timings. */
 import autocannon from 'autocannon';
-import type { RequestSpec } from './requests.ts';
+import type { LoadRun } from './requests.ts';
 import { freshEmail, randomId, userBody } from './requests.ts';
 import { newHistogram, type Result, summarise } from './result.ts';
 
-export async function autocannonRun(
-  label: string,
-  url: string,
-  spec: RequestSpec,
-  seconds: number,
-  connections: number,
-): Promise<Result> {
+export async function autocannonRun({ label, url, spec, seconds, connections }: LoadRun): Promise<Result> {
   const request = () =>
     spec.method === 'GET'
       ? {

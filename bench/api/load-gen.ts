@@ -5,7 +5,7 @@
  */
 import { which } from '../../stack/binaries.ts';
 import { autocannonRun } from './autocannon.ts';
-import type { RequestSpec } from './requests.ts';
+import type { LoadRun } from './requests.ts';
 import type { Result } from './result.ts';
 import { wrk } from './wrk.ts';
 
@@ -26,15 +26,6 @@ export function chooseLoadGen(wanted: LoadGen | undefined): LoadGen {
 }
 
 /** HTTP load over `connections` concurrent keep-alive connections. */
-export function httpLoad(
-  gen: LoadGen,
-  label: string,
-  url: string,
-  spec: RequestSpec,
-  seconds: number,
-  connections: number,
-): Promise<Result> {
-  return gen === 'wrk'
-    ? wrk(label, url, spec, seconds, connections)
-    : autocannonRun(label, url, spec, seconds, connections);
+export function httpLoad(gen: LoadGen, run: LoadRun): Promise<Result> {
+  return gen === 'wrk' ? wrk(run) : autocannonRun(run);
 }

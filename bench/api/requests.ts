@@ -6,6 +6,15 @@ export type RequestSpec =
   | { method: 'GET'; pathPrefix: string; randomIdUpTo: number; headers: Record<string, string> }
   | { method: 'POST'; path: string; emailTag: string; headers: Record<string, string> };
 
+/** One load run: `spec` sent to `url` over `connections` keep-alive connections for `seconds`. */
+export interface LoadRun {
+  readonly label: string;
+  readonly url: string;
+  readonly spec: RequestSpec;
+  readonly seconds: number;
+  readonly connections: number;
+}
+
 export const userBody = (email: string) => JSON.stringify({ email, name: 'bench' });
 
 /** 1..upTo: the seeded users' ids. */

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emailPrefix, type RequestSpec } from './requests.ts';
+import { emailPrefix, type LoadRun, type RequestSpec } from './requests.ts';
 import type { Result } from './result.ts';
 
 const lua = (s: string) => JSON.stringify(s); // a JSON string literal is a valid Lua string literal here
@@ -40,13 +40,7 @@ end
 }
 
 /** One thread: wrk's event loop is far cheaper than what it drives, and a second thread would take a core. */
-export async function wrk(
-  label: string,
-  url: string,
-  spec: RequestSpec,
-  seconds: number,
-  connections: number,
-): Promise<Result> {
+export async function wrk({ label, url, spec, seconds, connections }: LoadRun): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'cqrs-bench-wrk-'));
   try {
     const script = join(dir, 'bench.lua');
