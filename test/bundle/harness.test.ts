@@ -108,7 +108,36 @@ interface Sample {
   value: number;
   tags: Record<string, string>;
 }
-type Mod = Record<string, (...args: unknown[]) => unknown>;
+type Exported = (...args: unknown[]) => unknown;
+/**
+ * A bundle's exports. Reading one the bundle does not have throws, naming it: a test that calls `probe` on a
+ * bundle without one must fail, not quietly do nothing.
+ */
+type Mod = Readonly<
+  Record<
+    | 'setup'
+    | 'teardown'
+    | 'probe'
+    | 'mixed'
+    | 'write'
+    | 'read'
+    | 'heartbeatWrite'
+    | 'heartbeatSample'
+    | 'flushLedger'
+    | 'handleSummary'
+    | 'options',
+    Exported
+  >
+> & { readonly [name: string]: Exported | undefined };
+
+function strictExports(mod: Record<string, unknown>, scenario: string): Mod {
+  return new Proxy(mod, {
+    get(target, name) {
+      if (typeof name === 'string' && !(name in target)) throw new Error(`${scenario} exports no ${name}`);
+      return target[name as string];
+    },
+  }) as Mod;
+}
 
 const built = useBuiltBundles('cqrs-harness-');
 
@@ -131,7 +160,7 @@ async function load(
     __fail: undefined,
     __ENV: { CQRS_TEST_ID: 'h1', ...DSNS, ...env },
   });
-  return { mod: mod as Mod, samples, aborts };
+  return { mod: strictExports(mod, scenario), samples, aborts };
 }
 
 /** What the scenario logged at error level (each line once). */
@@ -159,11 +188,11 @@ const values = (samples: Sample[], name: string) =>
 describe('SQL scenario lifecycle on stubbed k6 modules', () => {
   it('read-after-write: fresh reads, lag samples, reconciliation with 0 missing, report files', async () => {
     const { mod, samples } = await load('sql-read-after-write');
-    const run = mod.setup?.() as { runId: string; runner: string };
+    const run = mod.setup() as { runId: string; runner: string };
     expect(run).toMatchObject({ runId: 'h1', runner: '3', scenario: 'sql-read-after-write' });
-    for (let i = 0; i < 3; i++) mod.probe?.(run);
-    mod.flushLedger?.();
-    mod.teardown?.(run);
+    for (let i = 0; i < 3; i++) mod.probe(run);
+    mod.flushLedger();
+    mod.teardown(run);
     expect(total(samples, 'probe_writes')).toBe(3);
     expect(total(samples, 'acked_writes')).toBe(3);
     expect(total(samples, 'ledger_flushed')).toBe(3);
@@ -188,7 +217,7 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
         'reader:reconcile_acks',
       ]),
     );
-    const files = mod.handleSummary?.({ metrics: {}, setup_data: run }) as Record<string, string>;
+    const files = mod.handleSummary({ metrics: {}, setup_data: run }) as Record<string, string>;
     expect(Object.keys(files)).toContain('reports/h1/consistency.runner-3.md');
     expect(
       Object.keys(files)
@@ -203,10 +232,10 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
       CQRS_PROBE_TIMEOUT: '5ms',
       CQRS_CATCHUP_TIMEOUT: '0',
     });
-    const run = mod.setup?.();
-    for (let i = 0; i < 2; i++) mod.probe?.(run);
-    mod.flushLedger?.();
-    mod.teardown?.(run);
+    const run = mod.setup();
+    for (let i = 0; i < 2; i++) mod.probe(run);
+    mod.flushLedger();
+    mod.teardown(run);
     expect(total(samples, 'stale_reads')).toBe(2);
     expect(total(samples, 'visibility_timeouts')).toBe(2);
     expect(values(samples, 'visibility_lag')).toEqual([]);
@@ -224,8 +253,8 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
       CQRS_SQL_STRATEGY: 'gtid-wait',
       CQRS_PROBE_TIMEOUT: '500ms',
     });
-    const run = mod.setup?.();
-    mod.probe?.(run);
+    const run = mod.setup();
+    mod.probe(run);
     expect(waits).toEqual([0.5]);
     expect(total(samples, 'stale_reads')).toBe(0);
     expect(total(samples, 'db_errors')).toBe(0);
@@ -239,8 +268,8 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
       CQRS_PROBE_FRACTION: '0',
       CQRS_READ_RATIO: '0.5',
     });
-    const prun = primary.mod.setup?.();
-    for (let i = 0; i < 80; i++) primary.mod.mixed?.(prun);
+    const prun = primary.mod.setup();
+    for (let i = 0; i < 80; i++) primary.mod.mixed(prun);
     const readBacks = primary.samples.filter((s) => s.name === 'sql_reads' && s.tags.endpoint === 'writer');
     expect(readBacks.length).toBeGreaterThan(0);
     expect(total(primary.samples, 'ryw_violations')).toBe(0);
@@ -253,8 +282,8 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
       CQRS_PROBE_FRACTION: '0',
       CQRS_READ_RATIO: '0.5',
     });
-    const grun = gtid.mod.setup?.();
-    for (let i = 0; i < 80; i++) gtid.mod.mixed?.(grun);
+    const grun = gtid.mod.setup();
+    for (let i = 0; i < 80; i++) gtid.mod.mixed(grun);
     const ownReads = gtid.samples.filter((s) => s.name === 'db_queries' && s.tags.op === 'gtid_wait');
     expect(waits.length).toBeGreaterThan(0);
     expect(ownReads).toHaveLength(waits.length);
@@ -265,21 +294,21 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     const { mod, samples } = await load('sql-write-load', {
       CQRS_WRITER_DSN: 'writer:pw@tcp(broken-ledger:1)/cqrs',
     });
-    const run = mod.setup?.();
-    mod.write?.(run);
-    mod.teardown?.(run);
+    const run = mod.setup();
+    mod.write(run);
+    mod.teardown(run);
     expect(total(samples, 'reconcile_errors')).toBe(1);
     expect(values(samples, 'reconcile_missing_writer')).toEqual([]);
   });
 
   it('replica-lag: heartbeat written and sampled (µs → ms), Seconds_Behind read, background writes ledgered', async () => {
     const { mod, samples } = await load('sql-replica-lag');
-    const run = mod.setup?.();
-    mod.heartbeatWrite?.();
-    mod.heartbeatSample?.(run);
-    mod.write?.(run);
-    mod.flushLedger?.();
-    mod.teardown?.(run);
+    const run = mod.setup();
+    mod.heartbeatWrite();
+    mod.heartbeatSample(run);
+    mod.write(run);
+    mod.flushLedger();
+    mod.teardown(run);
     expect(values(samples, 'heartbeat_lag')).toEqual([1.5]);
     expect(values(samples, 'replica_seconds_behind')).toEqual([0]);
     expect(total(samples, 'reconcile_checked')).toBe(1);
@@ -288,17 +317,17 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
 
   it('read-load seeds rows in setup and reads them; mixed runs every branch without errors', async () => {
     const read = await load('sql-read-load');
-    const run = read.mod.setup?.() as { maxId: number };
+    const run = read.mod.setup() as { maxId: number };
     expect(run.maxId).toBe(200);
-    for (let i = 0; i < 20; i++) read.mod.read?.(run);
+    for (let i = 0; i < 20; i++) read.mod.read(run);
     expect(total(read.samples, 'sql_reads')).toBe(20);
     expect(total(read.samples, 'monotonic_violations')).toBe(0);
 
     const mixed = await load('sql-mixed', { CQRS_PROBE_FRACTION: '0.3', CQRS_READ_RATIO: '0.5' });
-    const mrun = mixed.mod.setup?.();
-    for (let i = 0; i < 60; i++) mixed.mod.mixed?.(mrun);
-    mixed.mod.flushLedger?.();
-    mixed.mod.teardown?.(mrun);
+    const mrun = mixed.mod.setup();
+    for (let i = 0; i < 60; i++) mixed.mod.mixed(mrun);
+    mixed.mod.flushLedger();
+    mixed.mod.teardown(mrun);
     expect(total(mixed.samples, 'probe_writes')).toBeGreaterThan(0);
     expect(total(mixed.samples, 'sql_writes')).toBeGreaterThan(0);
     expect(total(mixed.samples, 'sql_reads')).toBeGreaterThan(0);
@@ -326,10 +355,10 @@ describe('SQL scenario lifecycle on stubbed k6 modules', () => {
     const ledger: number[] = [];
     Object.assign(globalThis, { __ledgerStatements: ledger });
     const { mod, samples } = await load('sql-write-load');
-    const run = mod.setup?.();
-    for (let i = 0; i < 130; i++) mod.write?.(run);
-    mod.flushLedger?.();
-    mod.teardown?.(run);
+    const run = mod.setup();
+    for (let i = 0; i < 130; i++) mod.write(run);
+    mod.flushLedger();
+    mod.teardown(run);
     expect(ledger).toEqual([64, 64, 2]);
     expect(total(samples, 'reconcile_checked')).toBe(130);
   });
@@ -352,7 +381,7 @@ describe('SQL scenarios fail fast and say why once', () => {
       __fail: (dsn: string) =>
         dsn.startsWith('writer:') ? denied : dsn.startsWith('monitor:') ? refused : '',
     });
-    expect(() => mod.setup?.()).toThrow(/aborted/);
+    expect(() => mod.setup()).toThrow(/aborted/);
     expect(aborts).toEqual([
       'sql-replica-lag: 2 of 3 endpoints failed the setup check (writer, replica monitor); no load was sent',
     ]);
@@ -363,7 +392,7 @@ describe('SQL scenarios fail fast and say why once', () => {
     expect(errorLines().join('\n')).not.toContain('wrong-password');
     expect(samples.filter((s) => s.name === 'db_queries')).toEqual([]);
     // k6 still calls handleSummary, with no setup data: no reports that would overwrite an earlier run's.
-    expect(mod.handleSummary?.({ metrics: {} })).toEqual({
+    expect(mod.handleSummary({ metrics: {} })).toEqual({
       stdout: 'sql-replica-lag: setup did not finish, so no load ran and no report was written\n',
     });
   });
@@ -371,17 +400,17 @@ describe('SQL scenarios fail fast and say why once', () => {
   it('checks the replica monitor only where it is used (heartbeat sampling)', async () => {
     const { mod, aborts } = await load('sql-write-load');
     Object.assign(globalThis, { __fail: (dsn: string) => (dsn.startsWith('monitor:') ? refused : '') });
-    expect(mod.setup?.()).toMatchObject({ runId: 'h1' });
+    expect(mod.setup()).toMatchObject({ runId: 'h1' });
     expect(aborts).toEqual([]);
   });
 
   it('refuses a run id that earlier rows hold, naming them, unless CQRS_REUSE_TEST_ID=1', async () => {
     const first = await load('sql-write-load');
-    const run = first.mod.setup?.();
-    for (let i = 0; i < 3; i++) first.mod.write?.(run);
-    first.mod.flushLedger?.();
+    const run = first.mod.setup();
+    for (let i = 0; i < 3; i++) first.mod.write(run);
+    first.mod.flushLedger();
     // The same in-memory database (it lives as long as the bundle instance): a second run with id h1.
-    expect(() => first.mod.setup?.()).toThrow(/aborted/);
+    expect(() => first.mod.setup()).toThrow(/aborted/);
     expect(first.aborts).toEqual([
       'sql-write-load: CQRS_TEST_ID=h1 is already used (runner 3): the writer holds 3 probe_rows and 3 probe_acks rows of it; choose a new CQRS_TEST_ID, or set CQRS_REUSE_TEST_ID=1 to add this run to it',
     ]);
@@ -389,14 +418,14 @@ describe('SQL scenarios fail fast and say why once', () => {
 
   it('with CQRS_REUSE_TEST_ID=1 a run adds to the id with fresh keys: no duplicate, all reconciled', async () => {
     const { mod, samples } = await load('sql-write-load', { CQRS_REUSE_TEST_ID: '1' });
-    const first = mod.setup?.() as { seqBase: number };
-    mod.write?.(first);
-    mod.flushLedger?.();
-    const again = mod.setup?.() as { seqBase: number };
+    const first = mod.setup() as { seqBase: number };
+    mod.write(first);
+    mod.flushLedger();
+    const again = mod.setup() as { seqBase: number };
     expect(again.seqBase).toBeGreaterThan(1e12);
-    mod.write?.(again);
-    mod.flushLedger?.();
-    mod.teardown?.(again);
+    mod.write(again);
+    mod.flushLedger();
+    mod.teardown(again);
     expect(total(samples, 'iteration_errors')).toBe(0);
     // The earlier run's acknowledgement is in this run's reconciliation too, as the setup line says.
     expect(total(samples, 'reconcile_checked')).toBe(2);
@@ -408,12 +437,13 @@ describe('SQL scenarios fail fast and say why once', () => {
     for (const scenario of SQL_SCENARIOS) {
       errors.mockClear();
       const { mod, samples } = await load(scenario);
-      const run = mod.setup?.();
+      const run = mod.setup();
       // Every endpoint goes away after setup.
       Object.assign(globalThis, { __fail: () => refused });
       const names = execs(mod);
       for (const name of names)
-        for (let i = 0; i < 20; i++) expect(() => mod[name]?.(run), `${scenario} ${name}`).not.toThrow();
+        for (let i = 0; i < 20; i++)
+          expect(() => (mod[name] as Exported)(run), `${scenario} ${name}`).not.toThrow();
       const counted = samples.filter((s) => s.name === 'iteration_errors' && s.value > 0);
       expect(counted.length, scenario).toBe(20 * names.length);
       expect(new Set(counted.map((s) => s.tags.kind)), scenario).toEqual(new Set(['db-unreachable']));
@@ -422,7 +452,7 @@ describe('SQL scenarios fail fast and say why once', () => {
         errorLines().filter((l) => l.startsWith('iteration error [db-unreachable] (vu 1)')),
         scenario,
       ).toHaveLength(3);
-      mod.flushLedger?.();
+      mod.flushLedger();
       expect(errorLines().at(-1), scenario).toMatch(
         /^iteration errors not logged \(vu 1, last \d+ s\): db-unreachable \d+$/,
       );
@@ -433,10 +463,10 @@ describe('SQL scenarios fail fast and say why once', () => {
   it('a reader that dies mid-run: its probes count, as error-probes, outside the stale rate and the timeouts', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const { mod, samples } = await load('sql-read-after-write');
-    const run = mod.setup?.();
-    for (let i = 0; i < 3; i++) mod.probe?.(run);
+    const run = mod.setup();
+    for (let i = 0; i < 3; i++) mod.probe(run);
     Object.assign(globalThis, { __fail: (dsn: string) => (dsn.startsWith('reader:') ? refused : '') });
-    for (let i = 0; i < 2; i++) mod.probe?.(run);
+    for (let i = 0; i < 2; i++) mod.probe(run);
     expect(total(samples, 'probe_writes')).toBe(5);
     expect(total(samples, 'acked_writes')).toBe(5);
     expect(total(samples, 'probe_reads')).toBe(3);
@@ -478,7 +508,7 @@ describe('SQL bundles: the report reads what the thresholds keep, and lists only
     for (const scenario of SQL_SCENARIOS) {
       const { mod } = await load(scenario);
       const thresholds = thresholdsOf(mod);
-      const read = summaryKeysRead((d) => mod.handleSummary?.(d), { runId: 'h1', runner: '0' });
+      const read = summaryKeysRead((d) => mod.handleSummary(d), { runId: 'h1', runner: '0' });
       const tagged = [...read].filter((k) => k.includes('{'));
       expect(tagged, scenario).toContain('db_errors{endpoint:reader}');
       expect(
@@ -506,7 +536,7 @@ describe('SQL bundles: the report reads what the thresholds keep, and lists only
       ]),
     );
     expect(thresholds['db_query_duration{endpoint:writer}']).toEqual(['max>=0']);
-    const files = mod.handleSummary?.({ metrics, setup_data: { runId: 'h1', runner: '0' } }) as Record<
+    const files = mod.handleSummary({ metrics, setup_data: { runId: 'h1', runner: '0' } }) as Record<
       string,
       string
     >;

@@ -12,9 +12,8 @@ import { K6_METRICS } from '../../common/metrics.ts';
 import { count, type SummaryData } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
 import { findK6 } from '../../run/k6-binary.ts';
-import { type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
+import { describeWithK6Bin, type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
 
-const K6_BIN = process.env.K6_BIN;
 const M = K6_METRICS;
 /** A JS stack frame as k6 prints it, inside a logfmt message (`\tat fn (file:…)`) or on its own line. */
 const STACK_FRAME = /\\tat |\n\s+at \S/;
@@ -22,11 +21,7 @@ const STACK_FRAME = /\\tat |\n\s+at \S/;
 /** k6's log lines (logfmt), without the summary text handleSummary printed. */
 const logLines = (r: K6Run) => r.output.split('\n').filter((l) => l.startsWith('time='));
 
-if (!K6_BIN) {
-  describe('k6 fail-fast end-to-end', () => {
-    it.skip('skipped: K6_BIN is not set (point it at a k6 with xk6-sql + MySQL driver; see build/xk6/README.md)', () => {});
-  });
-} else {
+describeWithK6Bin('k6 fail-fast end-to-end', (K6_BIN) => {
   const k6 = useK6Runs(async () => (await findK6({ ...process.env, K6_BIN })).path, { api: true });
 
   /** A run long enough that finishing in a few seconds proves it did not run its duration. */
@@ -36,7 +31,7 @@ if (!K6_BIN) {
     return { ...r, ms: Date.now() - started };
   }
 
-  describe('k6 fail-fast end-to-end', () => {
+  describe('runs', () => {
     it('a bad writer password: one line naming the writer and what it said, exit 108, within seconds', async () => {
       const writer = k6.stack.endpoints.writer;
       const r = await timed('sql-write-load', {
@@ -187,4 +182,4 @@ if (!K6_BIN) {
       expect(r.output.length, r.output.slice(0, 2000)).toBeLessThan(100_000);
     }, 180_000);
   });
-}
+});

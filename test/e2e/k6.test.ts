@@ -10,18 +10,13 @@ import { count, type SummaryData, trend } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
 import { findK6 } from '../../run/k6-binary.ts';
 import { SQL_SCENARIOS } from '../helpers/bundles.ts';
-import { type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
+import { describeWithK6Bin, type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
 
-const K6_BIN = process.env.K6_BIN;
 const M = K6_METRICS;
 /** The heartbeat bound at the default 10 Hz: ±max(2 ms, one beat interval / 10). */
 const HEARTBEAT_BOUND_MS = 10;
 
-if (!K6_BIN) {
-  describe('k6 end-to-end', () => {
-    it.skip('skipped: K6_BIN is not set (point it at a k6 with xk6-sql + MySQL driver; see build/xk6/README.md)', () => {});
-  });
-} else {
+describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
   const k6 = useK6Runs(async () => (await findK6({ ...process.env, K6_BIN })).path, { api: true });
   const run = k6.run;
 
@@ -34,7 +29,7 @@ if (!K6_BIN) {
     expect(count(s, M.reconcileChecked.name), r.output).toBe(acked);
   }
 
-  describe('k6 end-to-end', () => {
+  describe('runs', () => {
     it('runs the config smoke check', async () => {
       const r = await run('smoke-config');
       expect(r.exitCode, r.output).toBe(0);
@@ -160,4 +155,4 @@ if (!K6_BIN) {
       }
     }, 120_000);
   });
-}
+});

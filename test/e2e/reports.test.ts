@@ -11,19 +11,13 @@ import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
 import { thresholdsFor } from '../../lib/thresholds.ts';
 import { findK6 } from '../../run/k6-binary.ts';
 import { junitCaseNames, verdictNames } from '../helpers/bundles.ts';
-import { useK6Runs } from '../helpers/k6-e2e.ts';
+import { describeWithK6Bin, useK6Runs } from '../helpers/k6-e2e.ts';
 
-const K6_BIN = process.env.K6_BIN;
-
-if (!K6_BIN) {
-  describe('k6 reports end-to-end', () => {
-    it.skip('skipped: K6_BIN is not set (point it at a k6 with xk6-sql + MySQL driver; see build/xk6/README.md)', () => {});
-  });
-} else {
+describeWithK6Bin('k6 reports end-to-end', (K6_BIN) => {
   const k6 = useK6Runs(async () => (await findK6({ ...process.env, K6_BIN })).path);
   const run = k6.run;
 
-  describe('k6 reports end-to-end', () => {
+  describe('runs', () => {
     it('counts failed writer statements per endpoint: the Endpoints table shows them', async () => {
       await k6.stack.setLag('0');
       // The writer login on the replica, which is read_only: every INSERT fails (error 1290).
@@ -123,4 +117,4 @@ if (!K6_BIN) {
       );
     }, 120_000);
   });
-}
+});

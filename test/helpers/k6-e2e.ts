@@ -7,12 +7,26 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { bundleScenarios } from '../../build/bundle.ts';
 import { toEnv } from '../../common/endpoints.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
 import { startTestStack, type TestStack } from '../kit/stack.ts';
+
+/** A k6 with xk6-sql and the MySQL driver, for the suites that run the SQL bundles; CI has none. */
+export const K6_BIN = process.env.K6_BIN;
+
+/**
+ * A suite that needs K6_BIN. Without it every test of the suite is listed as skipped (the summary reporter
+ * names each one), under a title that says why; nothing of the suite's set-up runs.
+ */
+export function describeWithK6Bin(name: string, suite: (k6Bin: string) => void): void {
+  const title = K6_BIN
+    ? name
+    : `${name} (skipped: K6_BIN is not set; point it at a k6 with xk6-sql + MySQL driver, see build/xk6/README.md)`;
+  describe.skipIf(!K6_BIN)(title, () => suite(K6_BIN ?? ''));
+}
 
 export interface K6Run {
   exitCode: number;

@@ -15,7 +15,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 export default class SummaryLineReporter implements Reporter {
   private before: TreeSnapshot | undefined;
 
-  onInit(): void {
+  // Per run, not per process: in watch mode, edits between runs are the developer's, not the tests'.
+  onTestRunStart(): void {
     this.before = snapshotTree(ROOT);
   }
 
