@@ -18,14 +18,26 @@ import { startTestStack, type TestStack } from '../kit/stack.ts';
 export const K6_BIN = process.env.K6_BIN;
 
 /**
- * A suite that needs K6_BIN. Without it every test of the suite is listed as skipped (the summary reporter
+ * A suite that needs a binary. Without one every test of the suite is listed as skipped (the summary reporter
  * names each one), under a title that says why; nothing of the suite's set-up runs.
  */
+export function describeWithBinary(
+  name: string,
+  bin: string | undefined,
+  missing: string,
+  suite: (bin: string) => void,
+): void {
+  describe.skipIf(!bin)(bin ? name : `${name} (skipped: ${missing})`, () => suite(bin ?? ''));
+}
+
+/** A suite that runs the SQL bundles: it needs K6_BIN. */
 export function describeWithK6Bin(name: string, suite: (k6Bin: string) => void): void {
-  const title = K6_BIN
-    ? name
-    : `${name} (skipped: K6_BIN is not set; point it at a k6 with xk6-sql + MySQL driver, see build/xk6/README.md)`;
-  describe.skipIf(!K6_BIN)(title, () => suite(K6_BIN ?? ''));
+  describeWithBinary(
+    name,
+    K6_BIN,
+    'K6_BIN is not set; point it at a k6 with xk6-sql + MySQL driver, see build/xk6/README.md',
+    suite,
+  );
 }
 
 export interface K6Run {
