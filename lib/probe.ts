@@ -63,7 +63,7 @@ export function runProbe(
 
   let first: Sighting | null = null;
   let clientLag: number | null = null;
-  let fresh = false;
+  let fresh: boolean;
   let polls = 0;
   try {
     let immediate: Sighting;

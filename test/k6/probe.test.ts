@@ -53,6 +53,8 @@ describe('read-after-write probe on the fake replicated store', () => {
         timedOut: false,
       });
     expect(outcomes[0]?.writeMs).toBe(WRITE_MS);
+    // Each probe's own write, also for those that start later on the clock.
+    expect(outcomes.map((o) => o.writeMs)).toEqual([WRITE_MS, WRITE_MS, WRITE_MS, WRITE_MS]);
   });
 
   it('counts exactly the stale reads of a mixed lag script', () => {
@@ -81,6 +83,14 @@ describe('read-after-write probe on the fake replicated store', () => {
       });
     // Two probes: write, immediate read, 8 × (1 + 0.25), ledger write.
     expect(clock.now()).toBe(2 * (WRITE_MS + READ_MS + 8 * 1.25 + WRITE_MS));
+  });
+
+  it('starts no poll at the deadline itself', () => {
+    // Polls are checked at 0.25 + 1.25·k ms after the ack; with a 10.25 ms timeout the check at k = 8 is exactly
+    // at the deadline, so it is the end: 8 polls, as with a 10 ms timeout.
+    const { outcomes, clock } = probeRun(frozen, 1, 10.25);
+    expect(outcomes[0]).toMatchObject({ timedOut: true, polls: 8 });
+    expect(clock.now()).toBe(WRITE_MS + READ_MS + 8 * 1.25 + WRITE_MS);
   });
 
   it('counts a write first seen after the timeout as a timeout, never as a lag above it', () => {
@@ -152,22 +162,23 @@ describe('read-after-write probe on the fake replicated store', () => {
   });
 
   it('an immediate read that fails makes an error-probe: acknowledged and ledgered, neither stale nor timed out', () => {
-    const clock = new VirtualClock();
-    const store = new FakeReplicatedStore(clock);
+    const clock = new VirtualClock(1000);
+    const store = new FakeReplicatedStore(clock, { writeLatencyMs: WRITE_MS });
     const down = new Error('reader down');
     store.readAfterWrite = () => {
       throw down;
     };
     const o = runProbe(store, clock, key(0), opts);
     expect(o).toMatchObject({ readError: 'immediate', error: down, stale: false, timedOut: false, polls: 0 });
+    expect(o).toMatchObject({ tag: 'run:0:1:0', id: 1, writeMs: WRITE_MS, basis: null });
     expect(o.visibilityLagMs).toBeNull();
     expect(o.clientLagMs).toBeNull();
     expect(store.acks('writer', { runId: 'run', runner: '0' }).get(1)?.acked).toBe(1);
   });
 
   it('a poll that fails after a stale read ends the probe: stale (the read answered), not timed out', () => {
-    const clock = new VirtualClock();
-    const store = new FakeReplicatedStore(clock, { replicas: [constantLag(50)] });
+    const clock = new VirtualClock(1000);
+    const store = new FakeReplicatedStore(clock, { writeLatencyMs: WRITE_MS, replicas: [constantLag(50)] });
     let polls = 0;
     store.poll = () => {
       if (++polls === 3) throw new Error('replica killed');
@@ -175,6 +186,14 @@ describe('read-after-write probe on the fake replicated store', () => {
     };
     const o = runProbe(store, clock, key(0), opts);
     expect(o).toMatchObject({ readError: 'poll', stale: true, timedOut: false, polls: 3 });
+    expect(o).toMatchObject({
+      tag: 'run:0:1:0',
+      id: 1,
+      writeMs: WRITE_MS,
+      visibilityLagMs: null,
+      clientLagMs: null,
+      basis: null,
+    });
     expect(String(o.error)).toContain('replica killed');
     expect(store.acks('writer', { runId: 'run', runner: '0' }).get(1)?.acked).toBe(1);
   });

@@ -53,6 +53,37 @@ describe('reconciliation', () => {
     });
   });
 
+  it('lists a VU whose row the writer lost but the reader still has (a gap on the writer alone)', () => {
+    const { clock, store, probe } = world();
+    probe(A, 1, 0);
+    store.loseOnWriterOnly(probe(A, 2, 0));
+    probe(A, 2, 1);
+    expect(reconcile(store, clock, A, opts)).toEqual({
+      acked: 3,
+      missingWriter: 1,
+      missingReader: 0,
+      catchupMs: 0,
+      vusWithGaps: [2],
+    });
+  });
+
+  it('lists the VUs with gaps in numeric order, from either side, and no others', () => {
+    const { clock, store, probe } = world();
+    store.neverReplicate(probe(A, 10, 0)); // the reader lacks it
+    probe(A, 3, 0);
+    store.loseOnWriterOnly(probe(A, 9, 0)); // the writer lacks it
+    store.loseOnWriter(probe(A, 2, 0)); // both lack it
+    probe(A, 1, 0);
+    const r = reconcile(store, clock, A, { catchupTimeoutMs: 0, pollIntervalMs: 100 });
+    expect(r).toEqual({
+      acked: 5,
+      missingWriter: 2,
+      missingReader: 2,
+      catchupMs: null,
+      vusWithGaps: [2, 9, 10],
+    });
+  });
+
   it('waits a bounded time for the reader, then reports what never replicated', () => {
     const { clock, store, probe } = world();
     probe(A, 1, 0);
@@ -66,6 +97,18 @@ describe('reconciliation', () => {
       catchupMs: null,
       vusWithGaps: [1],
     });
+    expect(clock.now() - started).toBe(10_000);
+  });
+
+  it('measures the catch-up wait from the start of reconciliation, however late in the run that is', () => {
+    const { clock, store, probe } = world(frozenUntil(3_603_000));
+    probe(A, 1, 0);
+    clock.sleep(3_600_000 - clock.now()); // teardown after an hour-long run
+    const r = reconcile(store, clock, A, opts);
+    expect(r).toMatchObject({ acked: 1, missingReader: 0, catchupMs: 3000 });
+    store.neverReplicate(probe(A, 1, 1));
+    const started = clock.now();
+    expect(reconcile(store, clock, A, opts)).toMatchObject({ acked: 2, missingReader: 1, catchupMs: null });
     expect(clock.now() - started).toBe(10_000);
   });
 

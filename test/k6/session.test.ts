@@ -37,6 +37,40 @@ describe('session guarantees', () => {
     expect(s.observe('heartbeat', 1, 9)).toBe(false);
   });
 
+  it('keeps the high-water mark through a violation: 10, 0, 5 is two violations, both against 10', () => {
+    const s = new SessionChecker(3, 10);
+    expect([10, 0, 5].map((v, i) => s.observe('max_id', v, i * 10))).toEqual([false, true, true]);
+    expect(s.counts).toEqual({ 'read-your-writes': 0, 'monotonic-reads': 2 });
+    expect(s.examples.map((e) => [e.atMs, e.detail])).toEqual([
+      [10, 'max_id went back from 10 (seen at 0.000ms) to 0'],
+      [20, 'max_id went back from 10 (seen at 0.000ms) to 5'],
+    ]);
+    // Reaching the mark again is no violation, and going above it moves it (with its time).
+    expect(s.observe('max_id', 10, 30)).toBe(false);
+    expect(s.observe('max_id', 11, 40)).toBe(false);
+    expect(s.observe('max_id', 10, 50)).toBe(true);
+    expect(s.examples[2]?.detail).toBe('max_id went back from 11 (seen at 40.000ms) to 10');
+  });
+
+  it('remembers the newest 10 000 acknowledgements, forgetting the oldest first', () => {
+    const s = new SessionChecker(1, 0);
+    for (let i = 0; i < 10_000; i++) s.acknowledged(`t${i}`, i);
+    // At the cap nothing is forgotten yet.
+    expect(s.readOwnWrite('t0', false, 20_000)).toBe(true);
+    s.acknowledged('t10000', 10_000);
+    // The 10 001st forgets only the oldest: the newest (what a long run checks next) is still counted.
+    expect(s.readOwnWrite('t0', false, 20_000)).toBe(false);
+    expect(s.readOwnWrite('t1', false, 20_000)).toBe(true);
+    expect(s.readOwnWrite('t10000', false, 20_000)).toBe(true);
+    expect(s.readOwnWrite('t9999', false, 20_000)).toBe(true);
+    s.acknowledged('t10001', 10_001);
+    expect(s.readOwnWrite('t1', false, 20_000)).toBe(false);
+    expect(s.readOwnWrite('t2', false, 20_000)).toBe(true);
+    expect(s.readOwnWrite('t10001', false, 20_000)).toBe(true);
+    expect(s.counts['read-your-writes']).toBe(6);
+    expect(s.examples).toEqual([]);
+  });
+
   it('keeps only the first examples but counts every violation', () => {
     const logged: string[] = [];
     const s = new SessionChecker(1, 2, (l) => logged.push(l));

@@ -118,6 +118,14 @@ export class FakeReplicatedStore implements ProbeTarget, HeartbeatSource, Reconc
     if (row) row.onWriter = false;
     this.dropped.add(tag);
   }
+  /**
+   * The writer forgets an acknowledged row that had already replicated (a failover to a primary that lacked it,
+   * a delete with the binlog off): the replicas keep it.
+   */
+  loseOnWriterOnly(tag: string): void {
+    const row = this.rows.get(tag);
+    if (row) row.onWriter = false;
+  }
   /** The row stays on the writer but never reaches any replica. */
   neverReplicate(tag: string): void {
     this.dropped.add(tag);
