@@ -8,7 +8,7 @@ import type { Pool } from 'mysql2/promise';
 import type { ReadFallback, ReadSource, StrategyPool } from '../../common/strategies.ts';
 import type { Visibility } from '../../common/visibility.ts';
 import { type PoolLabel, withConnection } from '../db.ts';
-import { ClientError, DbTimeoutError, describe, isOutage, onDb, type UnavailableError } from '../errors.ts';
+import { ClientError, describe, isOutage, onDb, type UnavailableError } from '../errors.ts';
 import { requireOwnPool, type StrategyPools } from '../pools.ts';
 import type { Lookup, User } from '../users/sql.ts';
 import { type CacheDeps, cacheUsers, decodeCached } from './cache.ts';
@@ -96,9 +96,11 @@ async function readAfterGtid(deps: ReadDeps, token: string, lookup: Lookup): Pro
   } catch (err) {
     if (isUnparsableGtid(deps, err))
       throw new ClientError(400, `x-consistency-token is not a GTID the server accepts: ${describe(err)}`);
+    // Only an outage of the replica (refused, lost, past a deadline) is a fallback; anything else (a missing
+    // privilege, a bug) is the error itself. A wait connection that never came while all were busy is not an
+    // error: waitThenRead already answered wait_busy for it.
     if (!isOutage(err)) throw err;
-    const busy = err instanceof DbTimeoutError && err.phase === 'acquire' && deps.gtidWait.full;
-    result = { fallback: busy ? 'wait_busy' : 'replica_unavailable', waitMs: 0 };
+    result = { fallback: 'replica_unavailable', waitMs: 0 };
   }
   const { waitMs } = result;
   if ('found' in result) return { ...result.found, source: 'replica', waitMs };

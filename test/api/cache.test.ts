@@ -1,11 +1,13 @@
 /**
- * The cache: its entries' format (api/read/cache.ts), its keys against the real column collation, and a Redis
- * outage's log (rate-limited) and metrics (every one counted).
+ * The cache: its entries' format (api/read/cache.ts), its keys against the real column collation, the
+ * read-through fill on a miss (exact entry, both keys, the TTL), and a Redis outage's log (rate-limited) and
+ * metrics (every one counted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCached } from '../../api/read/cache.ts';
 import { User } from '../../api/schemas.ts';
 import { cacheKeys, collationKey } from '../../api/users/sql.ts';
+import { VISIBILITY_HEADERS } from '../../common/visibility.ts';
 import { type ApiFixture, eventually, startApiFixture, uniqueEmail } from './fixture.ts';
 
 const user = { id: 3, email: 'a@b.co', name: 'Ann', created_at: '2026-01-01T00:00:00.000Z' };
@@ -76,6 +78,63 @@ describe('with a real stack', () => {
     expect(upper.json()).toHaveLength(1);
     const again = await read(`email=${encodeURIComponent(stored.toLowerCase())}`);
     expect(again.headers['x-read-source']).toBe('cache');
+  });
+
+  it('fills both keys on a miss with the replica row and its visibility, for the TTL; a miss it cannot find fills none', async () => {
+    const created = await post(uniqueEmail('fill'));
+    expect(created.statusCode, created.body).toBe(201);
+    const user = created.json<{ id: number; email: string }>();
+    const keys = [cacheKeys.byId(user.id), cacheKeys.byEmail(user.email)];
+    // The write-through filled them: start from a miss.
+    expect(await fx.app.redis.exists(...keys)).toBe(2);
+    await fx.app.redis.del(...keys);
+    const onReplica = () =>
+      fx.app.inject({
+        method: 'GET',
+        url: `/users/${user.id}`,
+        headers: { 'x-read-consistency': 'eventual' },
+      });
+    expect(await eventually(async () => (await onReplica()).statusCode === 200)).toBe(true);
+
+    const miss = await fx.app.inject({
+      method: 'GET',
+      url: `/users/${user.id}`,
+      headers: { 'x-read-consistency': 'cache' },
+    });
+    expect(miss.statusCode, miss.body).toBe(200);
+    expect(miss.headers['x-read-source']).toBe('replica');
+    const visibility = {
+      lagUs: Number(miss.headers[VISIBILITY_HEADERS.lagUs]),
+      basis: miss.headers[VISIBILITY_HEADERS.basis],
+    };
+    expect(Number.isInteger(visibility.lagUs)).toBe(true);
+    const stored = JSON.stringify({ ...miss.json(), visibility });
+    expect(await fx.app.redis.mget(...keys)).toEqual([stored, stored]);
+    for (const key of keys) {
+      const ttl = await fx.app.redis.ttl(key);
+      expect(ttl).toBeGreaterThan(fx.config.cacheTtlS - 5);
+      expect(ttl).toBeLessThanOrEqual(fx.config.cacheTtlS);
+    }
+    // The next read is the entry, with the visibility of the read that filled it.
+    const hit = await fx.app.inject({
+      method: 'GET',
+      url: `/users?email=${encodeURIComponent(user.email)}`,
+      headers: { 'x-read-consistency': 'cache' },
+    });
+    expect(hit.headers['x-read-source']).toBe('cache');
+    expect(hit.json()).toEqual([miss.json()]);
+    expect(hit.headers[VISIBILITY_HEADERS.lagUs]).toBe(String(visibility.lagUs));
+    expect(hit.headers[VISIBILITY_HEADERS.basis]).toBe(visibility.basis);
+
+    // A user nobody has: not found, and no entry to hide it once it exists.
+    const absent = user.id + 1_000_000;
+    const notFound = await fx.app.inject({
+      method: 'GET',
+      url: `/users/${absent}`,
+      headers: { 'x-read-consistency': 'cache' },
+    });
+    expect(notFound.statusCode).toBe(404);
+    expect(await fx.app.redis.exists(cacheKeys.byId(absent))).toBe(0);
   });
 
   it('logs a Redis outage a few times, not once per request, and counts every failed read', async () => {

@@ -135,6 +135,8 @@ const CASES: Case[] = [
     headers: { 'x-consistency-token': `0-1-1${',0-1-1'.repeat(1000)}` },
   },
   { name: 'client id with spaces', path: '/users/1', headers: { 'x-client-id': 'a b c' } },
+  { name: 'unknown strategy on /get', path: '/get?consistency=strong' },
+  { name: 'unknown query parameter on /get', path: '/get?debug=1' },
   { name: 'missing email query', path: '/users' },
   { name: 'bad email query', path: '/users?email=nope' },
   { name: 'unknown query parameter', path: '/users/1?debug=1' },
@@ -382,10 +384,70 @@ function send(c: Case): Promise<Answer> {
   });
 }
 
+/**
+ * Every method and path the app serves, as `GET /users/:id`, from Fastify's route tree (printRoutes). HEAD,
+ * which Fastify adds beside each GET, is left out.
+ */
+function servedRoutes(): string[] {
+  const routes: string[] = [];
+  const parents: string[] = [];
+  for (const line of fx.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!m) continue;
+    parents.length = (m[1] ?? '').length / 4;
+    parents.push(m[2] ?? '');
+    for (const method of m[3]?.split(', ') ?? []) {
+      if (method !== 'HEAD') routes.push(`${method} ${parents.join('')}`);
+    }
+  }
+  return routes.sort();
+}
+
+/** The served route a case is aimed at; none for raw bytes (refused by the parser) and unknown routes. */
+function routeOf(c: Case, served: readonly string[]): string | undefined {
+  if (c.raw) return undefined;
+  const target = `${c.method ?? 'GET'} ${(c.path ?? '/users').split('?')[0]}`;
+  return served.find((r) => new RegExp(`^${r.replace(/:[^/]+/g, '[^/]+')}$`).test(target));
+}
+
+/** The routes that take no input at all: nothing to refuse. */
+const NO_INPUT = ['GET /healthz', 'GET /metrics', 'GET /readyz'];
+
 describe('bad input', () => {
-  it('has at least 30 distinct cases', () => {
+  it('aims distinct cases at every route that takes input, and each route answers a well-formed request', async () => {
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
     expect(CASES.length).toBeGreaterThanOrEqual(30);
+    const served = servedRoutes();
+    const aimed = new Set(CASES.flatMap((c) => routeOf(c, served) ?? []));
+    expect(served.filter((r) => !aimed.has(r))).toEqual(NO_INPUT);
+
+    // So the cases' 4xx come from what is wrong with them: the same routes take a well-formed request.
+    const address = uniqueEmail('ok');
+    const created = await send(post('well-formed user', JSON.stringify({ email: address, name: 'ok' })));
+    expect(created.status, created.body).toBe(201);
+    const { id } = JSON.parse(created.body) as { id: number };
+    const runId = `ok-${Date.now()}`;
+    const controls: [string, Case, number][] = [
+      ['GET /users/:id', { name: 'by id', path: `/users/${id}?consistency=primary` }, 200],
+      [
+        'GET /users',
+        { name: 'by email', path: `/users?email=${encodeURIComponent(address)}&consistency=primary` },
+        200,
+      ],
+      ['GET /get', { name: 'compat', path: '/get?consistency=primary' }, 200],
+      ['POST /probe-acks', ackPost('acks', ackBody({ runId })), 204],
+      [
+        'GET /probe-acks/:runId/:runner',
+        { name: 'ack report', path: `/probe-acks/${runId}/0?endpoint=writer` },
+        200,
+      ],
+      ...NO_INPUT.map((r): [string, Case, number] => [r, { name: r, path: r.split(' ')[1] }, 200]),
+    ];
+    expect(['POST /users', ...controls.map(([r]) => r)].sort()).toEqual(served);
+    for (const [route, c, status] of controls) {
+      const res = await send(c);
+      expect(res.status, `${route}: ${res.body}`).toBe(status);
+    }
   });
 
   it.each(CASES)('$name → 4xx with a JSON error', async (c) => {
@@ -407,9 +469,24 @@ describe('bad input', () => {
     expect(opts.http?.connectionsCheckingInterval).toBeLessThanOrEqual(1000);
   });
 
-  it('still serves after all of it', async () => {
+  it('still serves after all of it at once, and none of it wrote a user', async () => {
+    // Every case again, together: run alone, this test still has all of it to survive.
+    const answers = await Promise.all(CASES.map(async (c) => [c.name, (await send(c)).status] as const));
+    expect(answers.filter(([, status]) => !(status >= 400 && status < 500))).toEqual([]);
     const res = await send({ name: 'health', path: '/healthz' });
     expect(res.status).toBe(200);
+    // The pools too: a write and its read back.
+    const address = uniqueEmail('after');
+    const created = await send(post('after', JSON.stringify({ email: address, name: 'after' })));
+    expect(created.status, created.body).toBe(201);
+    const { id } = JSON.parse(created.body) as { id: number };
+    const read = await send({
+      name: 'read back',
+      path: `/users/${id}`,
+      headers: { 'x-read-consistency': 'primary' },
+    });
+    expect(read.status, read.body).toBe(200);
+    expect(JSON.parse(read.body)).toMatchObject({ id, email: address });
     const rows = await writer.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM users WHERE email LIKE ?', [
       'bad-%',
     ]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, planRead } from '../../api/read/plan.ts';
+import { chooseStrategy, planRead, type ReadContext, type ReadPlan } from '../../api/read/plan.ts';
 import { StickyWindows } from '../../api/read/sticky.ts';
 import { normaliseToken, writeTarget } from '../../api/write/create-user.ts';
-import { STRATEGIES } from '../../common/strategies.ts';
+import { STRATEGIES, type Strategy } from '../../common/strategies.ts';
 
 describe('planRead', () => {
   const none = { token: undefined, stickyPinned: false };
@@ -34,8 +34,27 @@ describe('planRead', () => {
     expect(planRead('cache', both)).toEqual({ target: 'cache' });
   });
 
-  it('has a plan for every strategy in the shared vocabulary', () => {
-    for (const s of STRATEGIES) expect(planRead(s, none).target).toBeTruthy();
+  /** Each strategy's plan for every token and pin; the type makes a new strategy come with its row here. */
+  const EXPECTED: { readonly [S in Strategy]: (ctx: ReadContext) => ReadPlan } = {
+    eventual: () => ({ target: 'replica' }),
+    primary: () => ({ target: 'primary' }),
+    'gtid-wait': ({ token }) =>
+      token === undefined ? { target: 'replica' } : { target: 'replica-after-gtid', token },
+    sticky: ({ stickyPinned }) => (stickyPinned ? { target: 'primary' } : { target: 'replica' }),
+    cache: () => ({ target: 'cache' }),
+    'gr-before': () => ({ target: 'own-pool', pool: 'grBefore' }),
+    'router-split': () => ({ target: 'own-pool', pool: 'routerSplit' }),
+  };
+  const contexts: ReadContext[] = [undefined, '0-1-7'].flatMap((token) =>
+    [false, true].map((stickyPinned) => ({ token, stickyPinned })),
+  );
+
+  it('has the expected plan for every strategy in the shared vocabulary, whatever the token and pin', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual([...STRATEGIES].sort());
+    for (const s of STRATEGIES) {
+      for (const ctx of contexts)
+        expect(planRead(s, ctx), `${s} ${JSON.stringify(ctx)}`).toEqual(EXPECTED[s](ctx));
+    }
   });
 });
 
