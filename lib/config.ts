@@ -82,7 +82,8 @@ const int = (min: number, max: number): Parser<number> => ({
 const fraction: Parser<number> = {
   expected: 'a number in 0..1',
   parse: (raw) => {
-    const n = /^\d*(\.\d+)?$/.test(raw) && raw !== '' && raw !== '.' ? Number(raw) : Number.NaN;
+    // The pattern takes '' (Number('') is 0) but not '.'.
+    const n = /^\d*(\.\d+)?$/.test(raw) && raw !== '' ? Number(raw) : Number.NaN;
     return n >= 0 && n <= 1 ? n : undefined;
   },
   // Not String(n): 0.0000001 would come out as 1e-7, which `parse` rejects.
@@ -108,11 +109,10 @@ const httpUrl: Parser<string> = {
   // A URL may carry user:password.
   show: redact,
 };
-/** Ids end up in file paths, row tags and metric tags: keep them to a safe alphabet. */
-const ident = (maxLen: number, allowEmpty: boolean): Parser<string> => ({
-  expected: `${allowEmpty ? 'empty or ' : ''}1..${maxLen} characters of A-Z a-z 0-9 . _ -`,
-  parse: (raw) =>
-    (raw === '' && allowEmpty) || new RegExp(`^[A-Za-z0-9._-]{1,${maxLen}}$`).test(raw) ? raw : undefined,
+/** Ids end up in file paths, row tags and metric tags: keep them to a safe alphabet (empty: generated). */
+const ident = (maxLen: number): Parser<string> => ({
+  expected: `empty or 1..${maxLen} characters of A-Z a-z 0-9 . _ -`,
+  parse: (raw) => (raw === '' || new RegExp(`^[A-Za-z0-9._-]{1,${maxLen}}$`).test(raw) ? raw : undefined),
   show: asTyped,
 });
 const reportDir: Parser<string> = {
@@ -209,13 +209,13 @@ export const CONFIG_SCHEMA = {
   ),
   testId: v(
     'CQRS_TEST_ID',
-    ident(64, true),
+    ident(64),
     '',
     'Run id: scopes probe rows, names the report folder (generated when empty)',
   ),
   runner: v(
     'CQRS_RUNNER',
-    ident(32, true),
+    ident(32),
     '',
     'Runner instance; defaults to the k6-operator instance_id tag, else 0',
   ),
@@ -266,8 +266,8 @@ export const CONFIG_SCHEMA = {
 type Schema = typeof CONFIG_SCHEMA;
 export type Config = { readonly [K in keyof Schema]: Schema[K] extends VarSpec<infer T> ? T : never };
 
-const families = (spec: VarSpec<unknown>, quote = ''): string =>
-  (spec.requiredBy ?? []).map((f) => `${quote}${f}-*${quote}`).join(', ');
+const families = (list: readonly ScenarioFamily[], quote = ''): string =>
+  list.map((f) => `${quote}${f}-*${quote}`).join(', ');
 
 /**
  * Reads and validates every variable; throws one ConfigError naming the first bad one. `family` is who reads
@@ -285,7 +285,7 @@ export function loadConfig(
       if (spec.requiredBy.includes(family)) {
         const { message } = ConfigError.invalid(spec.name, spec.parser.expected, '');
         throw new ConfigError(
-          `${message} (${families(spec)} scenarios need it: npm start passes it; by hand, load .stack/stack.env)`,
+          `${message} (${families(spec.requiredBy)} scenarios need it: npm start passes it; by hand, load .stack/stack.env)`,
         );
       }
       out[key] = '';
@@ -332,7 +332,7 @@ export function configPasswords(config: Config): string[] {
 export function configTableMarkdown(): string {
   const rows = Object.values(CONFIG_SCHEMA).map((s: VarSpec<unknown>) => {
     const def = s.requiredBy
-      ? `(none; ${families(s, '`')} need it)`
+      ? `(none; ${families(s.requiredBy, '`')} need it)`
       : s.default === ''
         ? '(empty)'
         : `\`${redact(s.default)}\``;

@@ -14,6 +14,16 @@ import {
 
 type Key = keyof typeof CONFIG_SCHEMA;
 
+/** The error `fn` throws (the test fails if it throws none). */
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error, got none');
+}
+
 const CONFIG_KEY = {
   CQRS_WRITER_DSN: 'writerDsn',
   CQRS_READER_DSN: 'readerDsn',
@@ -46,14 +56,27 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
     bad: [['m:x@unix(/tmp/s)/d', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true']],
   },
   apiUrl: {
-    good: [['https://api.example:8443/', 'https://api.example:8443']],
-    bad: [['api:8080', 'an http(s):// URL']],
+    good: [
+      ['https://api.example:8443/', 'https://api.example:8443'],
+      ['https://api.example:8443//', 'https://api.example:8443'],
+      ['http://h', 'http://h'],
+      ['http://h/v1/x?y=1', 'http://h/v1/x?y=1'],
+    ],
+    bad: [
+      ['api:8080', 'an http(s):// URL'],
+      ['http://', 'an http(s):// URL'],
+      ['ftp+http://h', 'an http(s):// URL'],
+      ['httpx://h', 'an http(s):// URL'],
+      ['http://h v', 'an http(s):// URL'],
+      ['http://h/a b', 'an http(s):// URL'],
+    ],
   },
   profile: { good: [['stress', 'stress']], bad: [['heavy', 'one of smoke|load|stress|spike|soak']] },
   durationMs: {
     good: [
       ['1m30s', 90_000],
       ['5s', 5000],
+      ['1s', 1000],
     ],
     bad: [
       ['500ms', 'a duration like 500ms, 2s or 1m30s (at least 1000ms)'],
@@ -61,15 +84,27 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
     ],
   },
   rate: {
-    good: [['250', 250]],
+    good: [
+      ['250', 250],
+      ['1', 1],
+      ['100000', 100_000],
+    ],
     bad: [
       ['0', 'an integer in 1..100000'],
+      ['100001', 'an integer in 1..100000'],
       ['2.5', 'an integer in 1..100000'],
+      // Number() reads both, the parser neither.
+      ['1e3', 'an integer in 1..100000'],
+      ['0x10', 'an integer in 1..100000'],
+      ['', 'an integer in 1..100000'],
     ],
   },
   vus: { good: [['1', 1]], bad: [['many', 'an integer in 1..10000']] },
   probeTimeoutMs: {
-    good: [['250ms', 250]],
+    good: [
+      ['250ms', 250],
+      ['1ms', 1],
+    ],
     bad: [['0', 'a duration like 500ms, 2s or 1m30s (at least 1ms)']],
   },
   pollIntervalMs: {
@@ -94,23 +129,58 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
   },
   apiStrategy: { good: [['sticky', 'sticky']], bad: [['fast', `one of ${ALL_STRATEGIES}`]] },
   testId: {
-    good: [['exp-2026.11.26_a', 'exp-2026.11.26_a']],
-    bad: [['../etc', 'empty or 1..64 characters of A-Z a-z 0-9 . _ -']],
+    good: [
+      ['exp-2026.11.26_a', 'exp-2026.11.26_a'],
+      ['Z'.repeat(64), 'Z'.repeat(64)],
+      ['', ''],
+    ],
+    bad: [
+      ['../etc', 'empty or 1..64 characters of A-Z a-z 0-9 . _ -'],
+      ['a'.repeat(65), 'empty or 1..64 characters of A-Z a-z 0-9 . _ -'],
+      ['a b', 'empty or 1..64 characters of A-Z a-z 0-9 . _ -'],
+      ['a:b', 'empty or 1..64 characters of A-Z a-z 0-9 . _ -'],
+    ],
   },
   runner: {
-    good: [['3', '3']],
+    good: [
+      ['3', '3'],
+      ['a'.repeat(32), 'a'.repeat(32)],
+    ],
     bad: [['a'.repeat(33), 'empty or 1..32 characters of A-Z a-z 0-9 . _ -']],
   },
   heartbeatHz: { good: [['100', 100]], bad: [['0', 'an integer in 1..1000']] },
-  writeRate: { good: [['0', 0]], bad: [['-1', 'an integer in 0..100000']] },
+  writeRate: {
+    good: [
+      ['0', 0],
+      ['100000', 100_000],
+    ],
+    bad: [
+      ['-1', 'an integer in 0..100000'],
+      ['100001', 'an integer in 0..100000'],
+    ],
+  },
   readRatio: {
     good: [
       ['0.75', 0.75],
       ['1', 1],
       // String() writes this as 1e-7, which the parser rejects: the echo must not.
       ['0.0000001', 1e-7],
+      ['.5', 0.5],
+      ['0', 0],
+      ['1.0', 1],
     ],
-    bad: [['1.5', 'a number in 0..1']],
+    bad: [
+      ['1.5', 'a number in 0..1'],
+      ['1.0001', 'a number in 0..1'],
+      ['', 'a number in 0..1'],
+      ['.', 'a number in 0..1'],
+      ['0.', 'a number in 0..1'],
+      ['-0.5', 'a number in 0..1'],
+      // Number() reads these, the parser does not.
+      ['1e-1', 'a number in 0..1'],
+      ['0x0', 'a number in 0..1'],
+      ['0.5.5', 'a number in 0..1'],
+    ],
   },
   probeFraction: { good: [['0', 0]], bad: [['10%', 'a number in 0..1']] },
   maxOpenConns: { good: [['4', 4]], bad: [['0', 'an integer in 1..64']] },
@@ -118,10 +188,16 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
   payloadBytes: { good: [['255', 255]], bad: [['256', 'an integer in 0..255']] },
   violationLogLimit: { good: [['0', 0]], bad: [['x', 'an integer in 0..1000']] },
   reportDir: {
-    good: [['out/k6/', 'out/k6']],
+    good: [
+      ['out/k6/', 'out/k6'],
+      ['out//', 'out'],
+      ['a/..b/c..', 'a/..b/c..'],
+    ],
     bad: [
       ['/tmp', 'a relative directory without ".." segments'],
       ['a/../b', 'a relative directory without ".." segments'],
+      ['..', 'a relative directory without ".." segments'],
+      ['', 'a relative directory without ".." segments'],
     ],
   },
   reuseTestId: { good: [['1', '1']], bad: [['yes', 'one of 0|1']] },
@@ -135,10 +211,10 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
         '{"stale_read_ratio":"rate<0.5"}',
         'a JSON object like {"stale_read_ratio":["rate<0.5"]} (metric → array of threshold expressions)',
       ],
-      [
-        '[1]',
+      ...['[1]', '{', '5', '"x"', 'null', '{"a":[1]}', '{"a":["x",null]}'].map((raw): [string, string] => [
+        raw,
         'a JSON object like {"stale_read_ratio":["rate<0.5"]} (metric → array of threshold expressions)',
-      ],
+      ]),
     ],
   },
 };
@@ -202,10 +278,12 @@ describe('k6 config', () => {
     });
     it(`${spec.name}: rejects bad values with a one-line error naming it`, () => {
       for (const [raw, expected] of bad) {
-        const shown = redact(raw);
-        const message = `invalid ${spec.name}; reason: expected ${expected}, got ${JSON.stringify(shown)}`;
-        expect(() => loadConfig({ [spec.name]: raw })).toThrow(new ConfigError(message));
-        expect(message).not.toContain('\n');
+        const error = thrown(() => loadConfig({ [spec.name]: raw }));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error.message).toBe(
+          `invalid ${spec.name}; reason: expected ${expected}, got ${JSON.stringify(redact(raw))}`,
+        );
+        expect(error.message.split('\n')).toHaveLength(1);
       }
     });
     it(`${spec.name}: echoes each value in a form that parses back to it`, () => {
@@ -256,6 +334,23 @@ describe('k6 config', () => {
     expect(describeConfig(withUrlCreds)).toContain('CQRS_API_URL=https://bob:***@api.example');
     expect(describeConfig(withUrlCreds)).toContain('CQRS_WRITER_DSN=w:***@tcp(db:3306)/app');
     expect(configPasswords(withUrlCreds).sort()).toEqual(['Sup3r@Secr3tTail', 'pa55']);
+  });
+
+  it('writes the docs table: a header, then one row per variable with its default, what it accepts and help', () => {
+    const lines = configTableMarkdown().split('\n');
+    expect(lines).toHaveLength(Object.keys(CONFIG_SCHEMA).length + 2);
+    expect(lines.slice(0, 3)).toEqual([
+      '| variable | default | accepts | what it does |',
+      '| --- | --- | --- | --- |',
+      // A `|` inside a cell is escaped.
+      '| `CQRS_FLAVOR` | `mariadb` | one of mariadb\\|mysql | SQL dialect of the servers |',
+    ]);
+    expect(lines).toContain(
+      '| `CQRS_WRITER_DSN` | (none; `sql-*` need it) | a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true | Writer (primary) endpoint |',
+    );
+    expect(lines).toContain(
+      '| `CQRS_TEST_ID` | (empty) | empty or 1..64 characters of A-Z a-z 0-9 . _ - | Run id: scopes probe rows, names the report folder (generated when empty) |',
+    );
   });
 
   it('no lab password is a default (they would end up in every bundle)', () => {

@@ -179,6 +179,62 @@ describe('SqlStore (the xk6-sql side of the store interfaces)', () => {
     ]);
   });
 
+  it.each(['mariadb', 'mysql'] as const)(
+    'gtid-wait (%s): a load write is one INSERT, no GTID round trip; only a write read back asks for its GTID',
+    (flavor) => {
+      const dialect = dialectFor(flavor);
+      const calls: Call[] = [];
+      const gtid = flavor === 'mysql' ? '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9' : '0-1-99';
+      const writer = stubDb('writer', calls, (sql) => (sql === dialect.lastWriteGtid ? [{ gtid }] : []));
+      const store = new SqlStore(writer, stubDb('reader', calls), null, {
+        ...opts,
+        dialect,
+        strategy: 'gtid-wait',
+        ackBatch: 1000,
+      });
+      const statements = () => calls.map((c) => [c.endpoint, c.kind, c.op, c.sql]);
+      const insert = ['writer', 'exec', 'insert', SQL.insertProbe];
+      const lastGtid = ['writer', 'query', 'last_gtid', dialect.lastWriteGtid];
+
+      // What sql-write-load, sql-replica-lag and sql-read-load send per iteration: the INSERT alone.
+      for (let seq = 0; seq < 3; seq++) expect(store.writeAndRecord({ ...key, seq })).toEqual({ id: 42 });
+      expect(statements()).toEqual([insert, insert, insert]);
+      // sql-mixed's own write, read back later: the INSERT, then its GTID on the same session.
+      calls.length = 0;
+      expect(store.writeAndRecord(key, true)).toEqual({ id: 42, gtid });
+      expect(statements()).toEqual([insert, lastGtid]);
+      // The probe's write always carries its GTID.
+      calls.length = 0;
+      expect(store.write(key)).toEqual({ id: 42, gtid });
+      expect(statements()).toEqual([['writer', 'exec', 'probe_insert', SQL.insertProbe], lastGtid]);
+      expect(store.pendingAcks).toBe(4);
+    },
+  );
+
+  it('gtid-wait: a write whose GTID the server does not give reads the reader without waiting', () => {
+    const calls: Call[] = [];
+    const store = new SqlStore(
+      stubDb('writer', calls, () => [{ gtid: null }]),
+      stubDb('reader', calls, (sql) => (sql === SQL.pointRead ? [{ id: 42 }] : [])),
+      null,
+      { ...opts, strategy: 'gtid-wait' },
+    );
+    const ack = store.writeAndRecord(key, true);
+    expect(ack).toEqual({ id: 42, gtid: '' });
+    expect(store.readBack(ack)).toBe(true);
+    expect(calls.map((c) => [c.endpoint, c.op])).toEqual([
+      ['writer', 'insert'],
+      ['writer', 'last_gtid'],
+      ['reader', 'point_read'],
+    ]);
+    // No row at all (not even NULL) is no GTID either.
+    const empty = new SqlStore(stubDb('writer', []), stubDb('reader', []), null, {
+      ...opts,
+      strategy: 'gtid-wait',
+    });
+    expect(empty.write(key)).toEqual({ id: 42, gtid: '' });
+  });
+
   it('reads a write back by id through the strategy: reader, writer, or reader after the GTID wait', () => {
     for (const [strategy, expected] of [
       [
