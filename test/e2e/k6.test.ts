@@ -68,7 +68,7 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
     }
 
     for (const lagMs of [5, 50]) {
-      it(`visibility lag p50 − injected ${lagMs} ms is within [0, 2] ms, with sub-millisecond values`, async () => {
+      it(`visibility lag p50 − injected ${lagMs} ms is within [0, 3] ms, with sub-millisecond values`, async () => {
         await k6.stack.setLag(`${lagMs}ms`);
         try {
           const r = await run('sql-read-after-write');
@@ -76,7 +76,8 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
           const lag = (r.figures as ConsistencyFigures).visibilityLag;
           const excess = (lag?.p50 as number) - lagMs;
           expect(excess, r.output).toBeGreaterThanOrEqual(0);
-          expect(excess, r.output).toBeLessThanOrEqual(2);
+          // The bound docs/k6-scenarios.md states (test/measurement/lag-bounds.test.ts says why 3 ms).
+          expect(excess, r.output).toBeLessThanOrEqual(3);
           // A whole-millisecond client clock could only give whole values.
           expect(
             [lag?.p50, lag?.avg, lag?.max].some((v) => !Number.isInteger(v)),
