@@ -157,11 +157,6 @@ const thresholdOverrides: Parser<Record<string, string[]>> = {
 
 export const PROFILES = ['smoke', 'load', 'stress', 'spike', 'soak'] as const;
 export type ProfileName = (typeof PROFILES)[number];
-/** How the SQL probe reads after its write (the registry's `sqlProbe`); the API scenarios cover the rest. */
-export const SQL_STRATEGIES = SQL_PROBE_STRATEGIES;
-export type SqlStrategy = SqlProbeStrategy;
-/** What the API can run against the local MariaDB stack: every strategy but those that need MySQL servers. */
-const LOCAL_API_STRATEGIES = LOCAL_STACK_STRATEGIES;
 
 // --- the table -----------------------------------------------------------------------------------------------
 export const CONFIG_SCHEMA = {
@@ -189,16 +184,16 @@ export const CONFIG_SCHEMA = {
     'Give up waiting for a write to become visible',
   ),
   pollIntervalMs: v('CQRS_POLL_INTERVAL', durationMs(0), '1ms', 'Pause between visibility polls'),
-  sqlStrategy: v<SqlStrategy>(
+  sqlStrategy: v<SqlProbeStrategy>(
     'CQRS_SQL_STRATEGY',
-    oneOf(SQL_STRATEGIES),
+    oneOf(SQL_PROBE_STRATEGIES),
     'eventual',
     'How the SQL probe reads after writing',
   ),
   apiStrategies: v(
     'CQRS_API_STRATEGIES',
     strategyList,
-    LOCAL_API_STRATEGIES.join(','),
+    LOCAL_STACK_STRATEGIES.join(','),
     'Strategies api-read-after-write compares: one k6 scenario each, in this order',
   ),
   apiStrategy: v<Strategy>(

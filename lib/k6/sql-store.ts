@@ -11,7 +11,7 @@ import {
   replicaBeatFromRow,
 } from '../../common/heartbeat.ts';
 import { ackValues, insertAcks } from '../../common/ledger-sql.ts';
-import type { SqlStrategy } from '../config.ts';
+import type { SqlProbeStrategy } from '../../common/strategies.ts';
 import { type DecodedRow, numberCell, stringCell } from '../decode.ts';
 import { ACK_BATCH, AckLedger } from '../ledger.ts';
 import { ackChecks } from '../reconcile.ts';
@@ -50,7 +50,7 @@ export function sightingFromRows(rows: readonly DecodedRow[], onWriter: boolean)
 
 export interface SqlStoreOptions {
   readonly dialect: Dialect;
-  readonly strategy: SqlStrategy;
+  readonly strategy: SqlProbeStrategy;
   readonly payloadBytes: number;
   /** Upper bound of one GTID wait, in seconds, fractions allowed (the server functions take seconds). */
   readonly gtidWaitSeconds: number;
