@@ -1,4 +1,5 @@
 import type { Flavor } from './dialect.ts';
+import { remoteWriteEnv, remoteWriteUrl } from './k6-output.ts';
 import { httpUrl, redisUrl, type StackPortName } from './stack-defaults.ts';
 
 /** One MySQL endpoint with the credentials of the role that uses it. */
@@ -28,6 +29,8 @@ export interface StackEndpoints {
   apiUrl: string;
   prometheusUrl: string;
   remoteWriteUrl: string;
+  /** Where stack:up starts Grafana when it is installed (stack/grafana.ts). */
+  grafanaUrl: string;
   delayProxyControlUrl: string;
 }
 
@@ -63,7 +66,8 @@ export function stackEndpoints(layout: StackLayout): StackEndpoints {
     redisUrl: redisUrl(layout.ports.redis, layout.redisPassword, layout.host),
     apiUrl: http(layout.ports.api),
     prometheusUrl: http(layout.ports.prometheus),
-    remoteWriteUrl: `${http(layout.ports.prometheus)}/api/v1/write`,
+    remoteWriteUrl: remoteWriteUrl(http(layout.ports.prometheus)),
+    grafanaUrl: http(layout.ports.grafana),
     delayProxyControlUrl: http(layout.ports.delayProxyControl),
   };
 }
@@ -94,6 +98,8 @@ export function toEnv(e: StackEndpoints): Record<string, string> {
     CQRS_REDIS_URL: e.redisUrl,
     CQRS_API_URL: e.apiUrl,
     CQRS_PROMETHEUS_URL: e.prometheusUrl,
-    K6_PROMETHEUS_RW_SERVER_URL: e.remoteWriteUrl,
+    // The remote-write output's settings (common/k6-output.ts), so `k6 run -o experimental-prometheus-rw` by
+    // hand after sourcing the env file sends what npm start sends.
+    ...remoteWriteEnv({ prometheusUrl: e.prometheusUrl }),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The single registry of metric names. k6 scenarios create their custom metrics from `K6_METRICS`, the API
  * registers its prom-client series from `API_METRICS`, and dashboards and tests derive Prometheus series names
- * from both. Runtime-neutral: no imports.
+ * from both. Runtime-neutral.
  */
+import { trendStatSuffix } from './k6-output.ts';
 
 export type K6MetricKind = 'counter' | 'gauge' | 'rate' | 'trend';
 
@@ -150,7 +151,7 @@ export function remoteWriteSeries(def: K6MetricDef, trendStat = 'p(99)'): string
     case 'rate':
       return `${base}_rate`;
     case 'trend':
-      return `${base}_${trendStat.replace(/[()]/g, '').replace('.', '')}`;
+      return `${base}_${trendStatSuffix(trendStat)}`;
   }
 }
 

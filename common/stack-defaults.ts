@@ -13,6 +13,7 @@ export const STACK_DEFAULT_PORTS = {
   exporterPrimary: 29104,
   exporterReplica: 29105,
   api: 28080,
+  grafana: 23000,
 } as const;
 
 export type StackPortName = keyof typeof STACK_DEFAULT_PORTS;

@@ -46,9 +46,15 @@ export const EXPERIMENT_VARS = {
   ),
   remoteWrite: envVar(
     'CQRS_EXP_REMOTE_WRITE',
+    flag('1'),
+    FLAG_EXPECTED,
+    "0 keeps the runs' metrics off the stack's Prometheus (on by default: -o experimental-prometheus-rw)",
+  ),
+  webDashboard: envVar(
+    'CQRS_EXP_WEB_DASHBOARD',
     flag('0'),
     FLAG_EXPECTED,
-    "1 sends metrics to the stack's Prometheus (-o experimental-prometheus-rw)",
+    "1 also saves k6's own web-dashboard report of each run (k6-dashboard.html in its report folder)",
   ),
   /**
    * The same variable the k6 side reads for where handleSummary writes; npm start resolves it (relative to

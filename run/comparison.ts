@@ -4,7 +4,7 @@
  * `generator` column, with a footnote under the table. Runtime-neutral.
  */
 import type { ConsistencyFigures, GeneratorFigures } from '../lib/summary/figures.ts';
-import { ms, num, pct } from '../lib/summary/format.ts';
+import { freshAfter, ms, num, pct } from '../lib/summary/format.ts';
 
 export interface ComparisonRow {
   readonly scenario: string;
@@ -22,6 +22,8 @@ const HEADER = [
   'vis p50',
   'vis p95',
   'vis p99',
+  'fresh 99%',
+  'fresh 99.9%',
   'timeouts',
   'hb lag p50',
   'hb lag p95',
@@ -63,6 +65,8 @@ function cells(r: ComparisonRow): string[] {
     probed ? ms(f.visibilityLag?.p50) : '-',
     probed ? ms(f.visibilityLag?.p95) : '-',
     probed ? ms(f.visibilityLag?.p99) : '-',
+    probed ? freshAfter(f.freshness, f.freshness?.t99Ms ?? null) : '-',
+    probed ? freshAfter(f.freshness, f.freshness?.t999Ms ?? null) : '-',
     probed ? num(f.visibilityTimeouts) : '-',
     f.heartbeatLag ? ms(f.heartbeatLag.p50) : '-',
     f.heartbeatLag ? ms(f.heartbeatLag.p95) : '-',

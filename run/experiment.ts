@@ -11,7 +11,14 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
 import { ConfigError } from '../common/config-error.ts';
-import { toEnv } from '../common/endpoints.ts';
+import { type StackEndpoints, toEnv } from '../common/endpoints.ts';
+import {
+  k6OutputSettings,
+  type RunTags,
+  tagArgs,
+  WEB_DASHBOARD_FILE,
+  webDashboardEnv,
+} from '../common/k6-output.ts';
 import { type Env, readEnv } from '../config/env.ts';
 import { EXPERIMENT_VARS } from '../config/run.ts';
 import { CONFIG_SCHEMA } from '../lib/config.ts';
@@ -23,6 +30,7 @@ import { oneLine } from '../stack/errors.ts';
 import { loadStackConfig, setLag, stackUp } from '../stack/index.ts';
 import { type ComparisonRow, comparisonTable } from './comparison.ts';
 import { findK6, K6NotFoundError } from './k6-binary.ts';
+import { grafanaRunLink, prometheusGraphLink, watchQueries } from './links.ts';
 
 const SCENARIOS = ['sql-read-after-write', 'sql-replica-lag'] as const;
 
@@ -30,6 +38,7 @@ export interface Settings {
   lags: string[];
   duration: string;
   remoteWrite: boolean;
+  webDashboard: boolean;
   /** Absolute: CQRS_REPORT_DIR resolved against the project (where k6 has always written `reports/`). */
   reportRoot: string;
   /** Absolute: CQRS_BUNDLE_DIR resolved against the project. */
@@ -88,6 +97,17 @@ export function k6Placement(root: string, bundleRoot: string = join(PROJECT_ROOT
 
 const log = (line: string) => console.log(line);
 
+/** Grafana's consistency dashboard when the stack runs a Grafana that answers, else Prometheus's graph page. */
+async function watchLink(e: StackEndpoints, testIds: readonly string[], fromMs: number): Promise<string> {
+  const grafana = await fetch(`${e.grafanaUrl}/api/health`, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  return grafana
+    ? grafanaRunLink(e.grafanaUrl, testIds, fromMs)
+    : prometheusGraphLink(e.prometheusUrl, watchQueries(testIds));
+}
+
 /**
  * A report folder that already holds files belongs to an earlier run with the same test id: k6 would
  * overwrite its reports (and its rows would make this run's writes fail). Refused unless CQRS_REUSE_TEST_ID=1,
@@ -114,22 +134,46 @@ export function reportListing(dirs: readonly string[]): string[] {
 interface K6Run {
   k6: string;
   scenario: string;
-  lag: string;
-  /** The run's report folder: k6 writes into it only if it exists. */
+  /** The run's report folder, named for its test id: k6 writes into it only if it exists. */
   dir: string;
   placement: K6Placement;
   env: Record<string, string>;
-  remoteWrite: boolean;
+  /** The run's `k6 run` arguments before the script (k6RunArgs). */
+  args: readonly string[];
 }
 
-async function runK6({ k6, scenario, lag, dir, placement, env, remoteWrite }: K6Run): Promise<number> {
-  const testId = basename(dir);
+export interface RunOutput {
+  /** Stream to this Prometheus (remote-write), else only the tags. */
+  readonly prometheusUrl?: string;
+  /** Save k6's web-dashboard report to this file. */
+  readonly webDashboardFile?: string;
+}
+
+/**
+ * The `k6 run` arguments and extra environment of one run: its tags always (so its summary and any output
+ * carry them), the remote-write output when streaming (common/k6-output.ts, as every way of running gets it),
+ * and k6's web-dashboard export on request.
+ */
+export function k6RunArgs(tags: RunTags, out: RunOutput): { args: string[]; env: Record<string, string> } {
+  const stream = out.prometheusUrl ? k6OutputSettings({ prometheusUrl: out.prometheusUrl }, tags) : undefined;
+  return {
+    args: ['run', ...(stream ? stream.args : tagArgs(tags))],
+    env: {
+      ...(stream?.env ?? {}),
+      ...(out.webDashboardFile ? webDashboardEnv(out.webDashboardFile) : {}),
+    },
+  };
+}
+
+async function runK6({ k6, scenario, dir, placement, env, args }: K6Run): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const logFile = createWriteStream(join(dir, 'k6.log'));
-  const args = ['run', '--tag', `testid=${testId}`, '--tag', `lag=${lag}`];
-  if (remoteWrite) args.push('-o', 'experimental-prometheus-rw');
-  args.push(placement.script(scenario));
-  const child = execa(k6, args, { cwd: placement.cwd, env, reject: false, all: true });
+  const child = execa(k6, [...args, placement.script(scenario)], {
+    cwd: placement.cwd,
+    env,
+    reject: false,
+    all: true,
+  });
   child.all?.pipe(logFile);
   const started = Date.now();
   // k6's own progress goes to the log file; a tick here shows the run is alive.
@@ -189,7 +233,8 @@ async function main(): Promise<number> {
   log('build: bundling scenarios');
   await bundleScenarios({ outDir: settings.bundleRoot });
 
-  const base = `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const startedAt = new Date();
+  const base = `exp-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const placement = k6Placement(settings.reportRoot, settings.bundleRoot);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -206,9 +251,16 @@ async function main(): Promise<number> {
   const dirs = settings.lags.flatMap((lag) => SCENARIOS.map((s) => reportDir(testIdOf(s, lag))));
   // Before any run: a refusal should not come halfway through the experiment.
   for (const dir of dirs) refuseUsedReportDir(dir, env);
+  const strategy = k6Shown('sqlStrategy', env);
   log(
     `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${k6Shown('profile', env)}, ` +
-      `strategy ${k6Shown('sqlStrategy', env)})`,
+      `strategy ${strategy})`,
+  );
+  const testIds = dirs.map((d) => basename(d));
+  log(
+    settings.remoteWrite
+      ? `watch: ${await watchLink(up.endpoints, testIds, startedAt.getTime())}`
+      : 'watch: nothing is streamed (CQRS_EXP_REMOTE_WRITE=0); the reports below are all there is',
   );
   // Ctrl-C ends k6 too (same process group); put the stack's lag back before leaving, as the finally below
   // would, so the next manual run does not inherit an injected delay.
@@ -230,16 +282,23 @@ async function main(): Promise<number> {
         const testId = testIdOf(scenario, lag);
         const dir = reportDir(testId);
         log(
-          `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → ${displayPath(dir)}/`,
+          `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → ${displayPath(dir)}/ ` +
+            `(testid ${testId})`,
+        );
+        const run = k6RunArgs(
+          { testid: testId, script: scenario, strategy, lag },
+          {
+            ...(settings.remoteWrite ? { prometheusUrl: up.endpoints.prometheusUrl } : {}),
+            ...(settings.webDashboard ? { webDashboardFile: join(dir, WEB_DASHBOARD_FILE) } : {}),
+          },
         );
         const exitCode = await runK6({
           k6: k6.path,
           scenario,
-          lag,
           dir,
           placement,
-          env: { ...env, CQRS_TEST_ID: testId },
-          remoteWrite: settings.remoteWrite,
+          env: { ...env, ...run.env, CQRS_TEST_ID: testId },
+          args: run.args,
         });
         rows.push({ scenario, lag, figures: readFigures(dir, figureOptions), exitCode });
       }

@@ -7,8 +7,9 @@
 import { K6_METRICS, type K6MetricDef } from '../../common/metrics.ts';
 import type { ReadSource } from '../../common/strategies.ts';
 import { count, type SummaryData, submetric, trend } from '../summary/data.ts';
-import { mdTable, ms, num, pct } from '../summary/format.ts';
-import type { MetricNeed, ReportSection } from '../summary/sections.ts';
+import { freshAfter, mdTable, ms, num, pct } from '../summary/format.ts';
+import { type FreshnessCurve, freshnessCurve } from '../summary/freshness.ts';
+import { FRESHNESS_NOTE, type MetricNeed, type ReportSection } from '../summary/sections.ts';
 
 const M = K6_METRICS;
 const OFFLOADED: readonly ReadSource[] = ['replica', 'cache'];
@@ -25,6 +26,7 @@ function strategySubmetrics(strategy: string) {
     clientReads: key(M.apiReads),
     offloaded: OFFLOADED.map((source) => key(M.apiReads, { source })),
     lag: key(M.visibilityLag),
+    timeouts: key(M.visibilityTimeouts),
     readDuration: key(M.apiReadDuration),
     errors: key(M.apiErrors),
   } satisfies Record<string, MetricNeed | MetricNeed[]>;
@@ -36,6 +38,8 @@ export interface StrategyRow {
   readonly staleRate: number | null;
   readonly lagP50: number | null;
   readonly lagP95: number | null;
+  /** The t-visibility curve of this strategy's probes (lib/summary/freshness.ts). */
+  readonly freshness: FreshnessCurve | null;
   readonly readP95: number | null;
   /** Share of client reads not served by the primary; null without reads. */
   readonly offload: number | null;
@@ -56,6 +60,7 @@ export function strategyRows(data: SummaryData, strategies: readonly string[]): 
       staleRate: immediate > 0 ? stale / immediate : null,
       lagP50: lag?.p50 ?? null,
       lagP95: lag?.p95 ?? null,
+      freshness: freshnessCurve(data, { lag: k.lag.key, timeouts: k.timeouts.key }),
       readP95: trend(data, k.readDuration.key)?.p95 ?? null,
       offload: clientReads > 0 ? offloaded / clientReads : null,
       errors: count(data, k.errors.key),
@@ -74,6 +79,8 @@ export const STRATEGY_COMPARISON: ReportSection = {
       pct(r.staleRate),
       ms(r.lagP50),
       ms(r.lagP95),
+      freshAfter(r.freshness, r.freshness?.t99Ms ?? null),
+      freshAfter(r.freshness, r.freshness?.t999Ms ?? null),
       ms(r.readP95),
       pct(r.offload),
       num(r.errors),
@@ -81,11 +88,24 @@ export const STRATEGY_COMPARISON: ReportSection = {
     return [
       '## Strategy comparison',
       mdTable(
-        ['strategy', 'reads', 'stale rate', 'lag p50', 'lag p95', 'read p95', 'primary offload', 'errors'],
+        [
+          'strategy',
+          'reads',
+          'stale rate',
+          'lag p50',
+          'lag p95',
+          '99% fresh after',
+          '99.9% fresh after',
+          'read p95',
+          'primary offload',
+          'errors',
+        ],
         rows,
       ),
       '',
       'Primary offload: share of client reads served by the replica or the cache (X-Read-Source).',
+      '',
+      FRESHNESS_NOTE,
     ].join('\n');
   },
 };

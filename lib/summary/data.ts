@@ -30,8 +30,23 @@ export const K6_BUILTIN_METRICS = {
   vusMax: 'vus_max',
 } as const;
 
-/** Trend stats the scenarios ask k6 to keep (options.summaryTrendStats). */
-export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
+/**
+ * Percentiles kept beyond the usual ones so a trend's distribution can be drawn: the t-visibility curve
+ * (freshness.ts) runs through these points.
+ */
+export const CURVE_PERCENTILES = [1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9] as const;
+
+/** The summary key of a kept percentile. */
+export const percentileStat = (p: number): string => (p === 50 ? 'med' : `p(${p})`);
+
+/** Trend stats the scenarios ask k6 to keep (options.summaryTrendStats); `med` is p(50). */
+export const SUMMARY_TREND_STATS = [
+  'avg',
+  'min',
+  'max',
+  'count',
+  ...CURVE_PERCENTILES.map((p) => percentileStat(p)),
+];
 
 export interface TrendView {
   readonly count: number;

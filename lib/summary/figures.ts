@@ -15,6 +15,7 @@ import {
   trend,
 } from './data.ts';
 import { num, pct } from './format.ts';
+import { type FreshnessCurve, freshnessCurve } from './freshness.ts';
 
 const M = K6_METRICS;
 
@@ -165,6 +166,8 @@ export interface ConsistencyFigures {
   /** Probes whose server-side lag is an upper bound (no apply stamp on the replica). */
   readonly visibilityUpperBounds: number;
   readonly visibilityTimeouts: number;
+  /** The t-visibility curve, with the waits after which 99% and 99.9% of reads are fresh; null without probes. */
+  readonly freshness: FreshnessCurve | null;
   readonly heartbeatLag: TrendView | null;
   readonly secondsBehindMax: number | null;
   readonly rywViolations: number;
@@ -252,7 +255,7 @@ export function generatorWarning(g: GeneratorFigures): string | null {
   );
 }
 
-type ProbeFigures = Pick<ConsistencyFigures, keyof typeof PROBE_METRICS | 'staleRate'>;
+type ProbeFigures = Pick<ConsistencyFigures, keyof typeof PROBE_METRICS | 'staleRate' | 'freshness'>;
 
 export function probeFigures(data: SummaryData): ProbeFigures {
   const P = PROBE_METRICS;
@@ -268,6 +271,7 @@ export function probeFigures(data: SummaryData): ProbeFigures {
     visibilityLagClient: trend(data, P.visibilityLagClient.name),
     visibilityUpperBounds: count(data, P.visibilityUpperBounds.name),
     visibilityTimeouts: count(data, P.visibilityTimeouts.name),
+    freshness: freshnessCurve(data, { lag: P.visibilityLag.name, timeouts: P.visibilityTimeouts.name }),
   };
 }
 

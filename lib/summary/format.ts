@@ -8,6 +8,18 @@ export function ms(value: number | null | undefined): string {
       : `${(value / 1000).toFixed(2)} s`;
 }
 
+/**
+ * A t-visibility figure (lib/summary/freshness.ts): the wait after a write, `> timeout` when that share of
+ * reads was never fresh within the probe timeout, `n/a` without a curve.
+ */
+export function freshAfter(
+  curve: { readonly points: readonly unknown[] } | null,
+  value: number | null,
+): string {
+  if (curve === null) return 'n/a';
+  return value === null ? '> timeout' : ms(value);
+}
+
 export function pct(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value)
     ? 'n/a'

@@ -29,7 +29,7 @@ import {
   SESSION_METRICS,
   sessionFigures,
 } from './figures.ts';
-import { mdTable, ms, num, pct } from './format.ts';
+import { freshAfter, mdTable, ms, num, pct } from './format.ts';
 
 export type { MetricNeed } from './figures.ts';
 
@@ -83,6 +83,13 @@ function probeNote(f: Pick<ConsistencyFigures, 'probeErrors' | 'reads'>): string
   );
 }
 
+/** What the two wait columns are (lib/summary/freshness.ts). */
+export const FRESHNESS_NOTE =
+  'Fresh after: the wait after a write past which 99% (99.9%) of reads would have been fresh, from the ' +
+  'distribution of the lag over every probe, timed-out ones counted as never fresh (`> timeout`: more than ' +
+  '1% (0.1%) were not visible within the probe timeout). Exact without timeouts; with some, rounded up to the ' +
+  'next kept percentile.';
+
 export const READ_AFTER_WRITE: ReportSection = {
   title: 'Read after write',
   path: 'probe',
@@ -101,6 +108,8 @@ export const READ_AFTER_WRITE: ReportSection = {
           'lag p95',
           'lag p99',
           'lag max',
+          '99% fresh after',
+          '99.9% fresh after',
           'timeouts',
           'read errors',
         ],
@@ -113,6 +122,8 @@ export const READ_AFTER_WRITE: ReportSection = {
             ms(vis?.p95),
             ms(vis?.p99),
             ms(vis?.max),
+            freshAfter(f.freshness, f.freshness?.t99Ms ?? null),
+            freshAfter(f.freshness, f.freshness?.t999Ms ?? null),
             num(f.visibilityTimeouts),
             num(f.probeErrors),
           ],
@@ -120,6 +131,8 @@ export const READ_AFTER_WRITE: ReportSection = {
       ),
       '',
       probeNote(f),
+      '',
+      FRESHNESS_NOTE,
       '',
       lagNote(f.visibilityUpperBounds, vis?.count ?? 0, f.visibilityLagClient),
     ].join('\n');

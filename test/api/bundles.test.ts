@@ -101,9 +101,11 @@ describe('API scenario bundles', () => {
     const report = files['reports/t1/consistency.md'] ?? '';
     expect(report).toContain('## Strategy comparison');
     expect(report).toMatch(
-      /\| eventual \| 100 \| 80\.0% \| 52\.0 ms \| 60\.0 ms \| 2\.00 ms \| 100\.0% \| 0 \|/,
+      /\| eventual \| 100 \| 80\.0% \| 52\.0 ms \| 60\.0 ms \| 60\.0 ms \| 60\.0 ms \| 2\.00 ms \| 100\.0% \| 0 \|/,
     );
-    expect(report).toMatch(/\| primary \| 100 \| 0\.0% \| n\/a \| n\/a \| n\/a \| 0\.0% \| 3 \|/);
+    expect(report).toMatch(
+      /\| primary \| 100 \| 0\.0% \| n\/a \| n\/a \| n\/a \| n\/a \| n\/a \| 0\.0% \| 3 \|/,
+    );
   });
 
   it.each(API_SCENARIOS)(
@@ -131,14 +133,14 @@ describe('API scenario bundles', () => {
     },
   );
 
-  it('junit.xml lists the defaults and CQRS_THRESHOLDS, not the 8 keep-only thresholds per strategy', async () => {
+  it('junit.xml lists the defaults and CQRS_THRESHOLDS, not the 9 keep-only thresholds per strategy', async () => {
     const mod = await evaluate('api-read-after-write', {
       CQRS_API_STRATEGIES: 'eventual,primary',
       CQRS_TEST_ID: 't1',
       CQRS_THRESHOLDS: '{"stale_read_ratio":["rate<1"],"visibility_timeouts":[]}',
     });
     const thresholds = (mod.options as ScenarioOptions).thresholds;
-    expect(Object.keys(thresholds)).toHaveLength(6 + 2 * 8);
+    expect(Object.keys(thresholds)).toHaveLength(6 + 2 * 9);
     const metrics = Object.fromEntries(
       Object.entries(thresholds).map(([key, exprs]) => [
         key,

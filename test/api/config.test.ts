@@ -30,6 +30,7 @@ describe('api config', () => {
       apiUrl: 'http://127.0.0.1:40004',
       prometheusUrl: '',
       remoteWriteUrl: '',
+      grafanaUrl: '',
       delayProxyControlUrl: '',
     });
     const c = loadConfig({ ...env, CQRS_API_PORT: '40004', CQRS_API_DEFAULT_STRATEGY: 'gtid-wait' });

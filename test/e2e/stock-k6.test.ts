@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { K6_METRICS } from '../../common/metrics.ts';
+import { k6OutputSettings } from '../../common/k6-output.ts';
+import { K6_METRICS, remoteWriteSeries } from '../../common/metrics.ts';
 import { type ApiScenarioName, apiThresholds } from '../../lib/api/thresholds.ts';
 import { parseK6Version } from '../../run/k6-binary.ts';
 import { API_SCENARIOS, junitCaseNames, verdictNames } from '../helpers/bundles.ts';
@@ -127,6 +128,54 @@ describeWithBinary(
         });
         expect(r.output).not.toContain('max>=0');
       }, 120_000);
+
+      it("streams to the stack's Prometheus with the one output module: its counters equal the summary's", async () => {
+        const testid = `e2e-rw-${process.pid}`;
+        const tags = { testid, script: 'api-read-after-write', lag: '0' };
+        const out = k6OutputSettings({ prometheusUrl: k6.stack.endpoints.prometheusUrl }, tags);
+        const r = await k6.run('api-read-after-write', { ...out.env, CQRS_TEST_ID: testid }, out.args);
+        expect(r.exitCode, r.output).toBe(0);
+        const prom = k6.stack.endpoints.prometheusUrl;
+        const probes = r.summary?.metrics[M.probeReads.name]?.values.count ?? 0;
+        expect(probes).toBeGreaterThan(0);
+        // The stale markers end every series when the run ends, so an instant query sees nothing now: look
+        // back at each series' last value. Counters sum over the strategies' series.
+        const last = (series: string) => `last_over_time(${series}{testid="${testid}"}[5m])`;
+        const total = await promValue(prom, `sum(${last(remoteWriteSeries(M.probeReads))})`);
+        expect(total, r.output).toBe(probes);
+        // Every run tag is a label of every series, the k6 builtins' too.
+        const vus = await promSeries(prom, last('k6_vus'));
+        expect(vus[0]).toMatchObject({ script: 'api-read-after-write', lag: '0' });
+        // v1.1 has no K6_FEATURES, so it sends the trend stats (in seconds) instead of native histograms.
+        const p99 = await promValue(prom, `max(${last(remoteWriteSeries(M.apiReadDuration, 'p(99)'))})`);
+        expect(p99).toBeGreaterThan(0);
+        expect(p99).toBeLessThan(5);
+        // ...and the stale markers did end them: nothing is current any more.
+        expect(await promSeries(prom, `k6_vus{testid="${testid}"}`)).toEqual([]);
+      }, 120_000);
     });
   },
 );
+
+interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+async function promInstant(prom: string, expr: string): Promise<PromSample[]> {
+  const res = await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await res.json()) as { status: string; data?: { result: PromSample[] }; error?: string };
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+  return body.data?.result ?? [];
+}
+
+/** The labels of each series `expr` selects. */
+async function promSeries(prom: string, expr: string): Promise<Record<string, string>[]> {
+  return (await promInstant(prom, expr)).map((s) => s.metric);
+}
+
+/** The value of a one-series instant query; NaN when it selects nothing. */
+async function promValue(prom: string, expr: string): Promise<number> {
+  const [first] = await promInstant(prom, expr);
+  return first ? Number(first.value[1]) : Number.NaN;
+}

@@ -41,6 +41,7 @@ export function describeWithK6Bin(name: string, suite: (k6Bin: string) => void):
 }
 
 export interface K6Run {
+  testId: string;
   exitCode: number;
   output: string;
   summary: SummaryData | null;
@@ -54,7 +55,8 @@ export interface K6Run {
 export interface K6Runs {
   /** The test stack (set in beforeAll). */
   readonly stack: TestStack;
-  run(scenario: string, extraEnv?: Record<string, string>): Promise<K6Run>;
+  /** `extraEnv` may name the run's CQRS_TEST_ID; `extraArgs` go between `k6 run` and the script. */
+  run(scenario: string, extraEnv?: Record<string, string>, extraArgs?: readonly string[]): Promise<K6Run>;
 }
 
 /** Call at the top level of a suite; `k6` resolves the binary in beforeAll. */
@@ -81,9 +83,9 @@ export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {
       if (!stack) throw new Error('the test stack is not up (beforeAll has not run)');
       return stack;
     },
-    run: async (scenario, extraEnv = {}) => {
+    run: async (scenario, extraEnv = {}, extraArgs = []) => {
       const s = stack as TestStack;
-      const testId = `e2e-${process.pid}-${seq++}-${scenario}`;
+      const testId = extraEnv.CQRS_TEST_ID ?? `e2e-${process.pid}-${seq++}-${scenario}`;
       const env = {
         ...toEnv(s.endpoints),
         CQRS_TEST_ID: testId,
@@ -95,7 +97,7 @@ export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {
       // k6 does not create folders for handleSummary's files.
       const dir = join(work, 'reports', testId);
       mkdirSync(dir, { recursive: true });
-      const child = await execa(bin, ['run', '--quiet', join(work, 'dist', `${scenario}.js`)], {
+      const child = await execa(bin, ['run', '--quiet', ...extraArgs, join(work, 'dist', `${scenario}.js`)], {
         cwd: work,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         extendEnv: false,
@@ -108,6 +110,7 @@ export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {
       const md = join(dir, 'consistency.md');
       const junit = join(dir, 'junit.xml');
       return {
+        testId,
         exitCode: child.exitCode ?? -1,
         output: child.all ?? '',
         summary,

@@ -18,6 +18,7 @@ import {
 } from '../../lib/summary/figures.ts';
 import {
   ENDPOINTS_SECTION,
+  FRESHNESS_NOTE,
   isSubmetric,
   KEEP_EXPRESSION,
   keepThresholds,
@@ -160,6 +161,21 @@ const DISTINCT_FIGURES: ConsistencyFigures = {
   visibilityLagClient: { count: 155, avg: 45.1, p50: 44.4, p95: 77.7, p99: 93.3, max: 130.1 },
   visibilityUpperBounds: 7,
   visibilityTimeouts: 5,
+  // 160 lags and 5 timeouts: every share scaled by 160/165, so 99% is never reached within the timeout.
+  freshness: {
+    probes: 165,
+    timeouts: 5,
+    points: [
+      { lagMs: 0.01, freshShare: 0 },
+      { lagMs: 38.2, freshShare: (50 * 160) / (100 * 165) },
+      { lagMs: 66.6, freshShare: (90 * 160) / (100 * 165) },
+      { lagMs: 72.4, freshShare: (95 * 160) / (100 * 165) },
+      { lagMs: 88.6, freshShare: (99 * 160) / (100 * 165) },
+      { lagMs: 1234, freshShare: 160 / 165 },
+    ],
+    t99Ms: null,
+    t999Ms: null,
+  },
   heartbeatLag: { count: 321, avg: 12.1, p50: 9.87, p95: 23.4, p99: 31.9, max: 55.5 },
   secondsBehindMax: 4,
   rywViolations: 3,
@@ -204,6 +220,7 @@ const EMPTY_FIGURES: ConsistencyFigures = {
   visibilityLagClient: null,
   visibilityUpperBounds: 0,
   visibilityTimeouts: 0,
+  freshness: null,
   heartbeatLag: null,
   secondsBehindMax: null,
   rywViolations: 0,
@@ -421,14 +438,16 @@ describe('each section renders its own figures', () => {
   it('Read after write: probes, stale rate over answered reads, server lags, timeouts, read errors', () => {
     expect(lines(READ_AFTER_WRITE, distinct)).toEqual([
       '## Read after write',
-      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | timeouts | read errors |',
-      `| ${blank(9)} |`,
-      '| 211 | 37 | 21.4% | 38.2 ms | 72.4 ms | 88.6 ms | 1.23 s | 5 | 13 |',
+      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | 99% fresh after | 99.9% fresh after | timeouts | read errors |',
+      `| ${blank(11)} |`,
+      '| 211 | 37 | 21.4% | 38.2 ms | 72.4 ms | 88.6 ms | 1.23 s | > timeout | > timeout | 5 | 13 |',
       '',
       'Probes: acknowledged probe writes. Stale rate: stale reads over the 173 immediate reads that answered. ' +
         '13 probes had a read fail after their write was acknowledged (`probe_errors`): neither stale nor fresh ' +
         'when the immediate read failed, so left out of the stale rate; neither seen nor timed out when a poll ' +
         'failed.',
+      '',
+      FRESHNESS_NOTE,
       '',
       'Lag: server-side, 7 of 160 lags are upper bounds (no apply stamp on the replica: its time at the read ' +
         'that saw the row); client-side (ack received → first read that saw it returned, whole-ms k6 clock): ' +
@@ -439,12 +458,14 @@ describe('each section renders its own figures', () => {
   it('Read after write, empty run: n/a, no read errors, the apply-stamp basis and no client-side figure', () => {
     expect(lines(READ_AFTER_WRITE, empty)).toEqual([
       '## Read after write',
-      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | timeouts | read errors |',
-      `| ${blank(9)} |`,
-      '| 0 | 0 | n/a | n/a | n/a | n/a | n/a | 0 | 0 |',
+      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | 99% fresh after | 99.9% fresh after | timeouts | read errors |',
+      `| ${blank(11)} |`,
+      '| 0 | 0 | n/a | n/a | n/a | n/a | n/a | n/a | n/a | 0 | 0 |',
       '',
       'Probes: acknowledged probe writes. Stale rate: stale reads over the 0 immediate reads that answered. ' +
         'No probe had a read fail (`probe_errors` 0).',
+      '',
+      FRESHNESS_NOTE,
       '',
       "Lag: server-side, the replica's own apply stamp minus the primary's write time, microsecond resolution.",
     ]);

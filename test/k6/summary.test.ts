@@ -97,7 +97,10 @@ describe('consistency figures and reports', () => {
 
   it('writes a Markdown report with every section', () => {
     const md = report(data, { title: 'Consistency report: test' });
-    expect(md).toContain('| 200 | 190 | 95.0% | 51.2 ms | 54.0 ms | 58.5 ms | 61.0 ms | 2 |');
+    // 198 of 200 probes visible: 99% of them fresh after the max, 99.9% never within the timeout.
+    expect(md).toContain(
+      '| 200 | 190 | 95.0% | 51.2 ms | 54.0 ms | 58.5 ms | 61.0 ms | 61.0 ms | > timeout | 2 |',
+    );
     expect(md).toContain('| writer | 400 | 40.0 | 0.80 ms | 0.80 ms | 1.40 ms | 2.10 ms | 9.00 ms | 0 |');
     expect(md).toContain('| visibility_timeouts | count==0 | **FAIL** |');
     // Which lag the table shows, and the client-side one beside it.
@@ -334,7 +337,7 @@ describe('figures shown even when 0: dropped iterations, read errors', () => {
     expect(f.staleRate).toBeCloseTo(30 / 151, 12);
     const md = report(outage);
     expect(md).toContain(
-      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | timeouts | read errors |',
+      '| probes | stale reads | stale rate | lag p50 | lag p95 | lag p99 | lag max | 99% fresh after | 99.9% fresh after | timeouts | read errors |',
     );
     expect(md).toContain('| 201 | 30 | 19.9% |');
     expect(md).toMatch(/\| 2 \| 50 \|\n/);
@@ -513,8 +516,8 @@ describe('reports list the verdicts, never the keep-only thresholds', () => {
       'stale_read_ratio: rate<0.5',
     ];
     expect(verdictNames(plan.verdicts)).toEqual(expected);
-    // k6 gets 8 more per strategy: the submetrics the strategy comparison reads (one is a verdict here).
-    expect(Object.keys(plan.thresholds)).toHaveLength(7 + 5 * 8 - 1);
+    // k6 gets 9 more per strategy: the submetrics the strategy comparison reads (one is a verdict here).
+    expect(Object.keys(plan.thresholds)).toHaveLength(7 + 5 * 9 - 1);
     const out = files('api-read-after-write', plan, evaluated(plan, ['stale_read_ratio: rate<0.5']));
     const junit = out['reports/v1/junit.xml'] ?? '';
     expect(junitCaseNames(junit)).toEqual(expected);

@@ -11,7 +11,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CONFIG = createRequire(import.meta.url)(join(ROOT, '.dependency-cruiser.cjs')) as IConfiguration;
-const FOLDERS = ['lib', 'scenarios', 'common', 'api', 'stack', 'run', 'config', 'bench', 'build', 'test'];
+const FOLDERS = [
+  'lib',
+  'scenarios',
+  'common',
+  'api',
+  'stack',
+  'run',
+  'config',
+  'bench',
+  'build',
+  'dashboards',
+  'test',
+];
 
 async function violations(baseDir: string, folders: string[]): Promise<string[]> {
   const { output } = await cruise(

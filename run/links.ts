@@ -1,0 +1,56 @@
+/**
+ * The link `npm start` prints to watch its runs: the consistency dashboard in Grafana when the stack runs one,
+ * else Prometheus's own graph page with the same questions asked in PromQL. Pure: URLs only.
+ */
+import { K6_METRICS, nativeHistogramSeries, remoteWriteSeries } from '../common/metrics.ts';
+
+/** dashboards/consistency.json's uid (a test holds the two together). */
+export const CONSISTENCY_DASHBOARD_UID = 'cqrs-consistency';
+
+/** A Grafana link to the consistency dashboard with every given test id selected, from `fromMs` on. */
+export function grafanaRunLink(grafanaUrl: string, testIds: readonly string[], fromMs: number): string {
+  const q = new URLSearchParams();
+  for (const id of testIds) q.append('var-testid', id);
+  q.set('from', String(fromMs));
+  q.set('to', 'now');
+  q.set('refresh', '5s');
+  return `${grafanaUrl.replace(/\/+$/, '')}/d/${CONSISTENCY_DASHBOARD_UID}?${q.toString()}`;
+}
+
+/** PromQL label matcher for the runs: one id exactly, several as an anchored alternation. */
+export function testIdMatcher(testIds: readonly string[]): string {
+  if (testIds.length === 1) return `testid="${testIds[0]}"`;
+  const escaped = testIds.map((id) => id.replace(/\./g, '\\\\.'));
+  return `testid=~"${escaped.join('|')}"`;
+}
+
+/**
+ * The graph panels of the Prometheus link, by test id: stale-read rate from the counters, visibility-lag p99
+ * merged from the native histograms (any number of runners), and the replica's heartbeat lag (ms gauge).
+ */
+export function watchQueries(testIds: readonly string[]): string[] {
+  const sel = `{${testIdMatcher(testIds)}}`;
+  const M = K6_METRICS;
+  const rate = (def: (typeof M)[keyof typeof M]) =>
+    `sum by (testid) (rate(${remoteWriteSeries(def)}${sel}[30s]))`;
+  return [
+    `${rate(M.staleReads)} / ${rate(M.probeReads)}`,
+    `histogram_quantile(0.99, sum by (testid) (rate(${nativeHistogramSeries(M.visibilityLag)}${sel}[30s])))`,
+    `max by (testid) (${remoteWriteSeries(M.heartbeatLagNow)}${sel})`,
+  ];
+}
+
+/** Prometheus's graph page with one panel per query, over the last `rangeMinutes`. */
+export function prometheusGraphLink(
+  prometheusUrl: string,
+  queries: readonly string[],
+  rangeMinutes = 15,
+): string {
+  const q = new URLSearchParams();
+  queries.forEach((expr, i) => {
+    q.set(`g${i}.expr`, expr);
+    q.set(`g${i}.tab`, '0');
+    q.set(`g${i}.range_input`, `${rangeMinutes}m`);
+  });
+  return `${prometheusUrl.replace(/\/+$/, '')}/graph?${q.toString()}`;
+}
