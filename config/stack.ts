@@ -1,7 +1,8 @@
 /**
  * The local stack's variables (stack/config.ts reads them): the state folder, whether the API starts, the
- * readiness timeout, one port variable per service and one password variable per lab account. The port and
- * password variables are derived from the stack's defaults, so a new service or account gets its variable.
+ * readiness timeout, where an installed Grafana lives, one port variable per service and one password variable
+ * per lab account. The port and password variables are derived from the stack's defaults, so a new service or
+ * account gets its variable.
  */
 import { z } from 'zod';
 import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
@@ -19,6 +20,13 @@ export const STACK_VARS = {
     int(1000, 600_000).default(30_000),
     `${intExpected(1000, 600_000)} (ms)`,
     'How long one service may take to become ready',
+  ),
+  /** Resolved against the working directory; unset, stack/grafana.ts finds it from the binary on PATH. */
+  grafanaHome: envVar(
+    'CQRS_GRAFANA_HOME',
+    z.string().optional(),
+    'a folder path',
+    "Grafana's home folder (holding public/ and conf/defaults.ini), when stack:up cannot find it from the binary",
   ),
 } as const;
 

@@ -14,6 +14,7 @@ import { ConfigError } from '../common/config-error.ts';
 import { type StackEndpoints, toEnv } from '../common/endpoints.ts';
 import {
   k6OutputSettings,
+  newTestId,
   type RunTags,
   tagArgs,
   WEB_DASHBOARD_FILE,
@@ -30,7 +31,9 @@ import { oneLine } from '../stack/errors.ts';
 import { loadStackConfig, setLag, stackUp } from '../stack/index.ts';
 import { type ComparisonRow, comparisonTable } from './comparison.ts';
 import { findK6, K6NotFoundError } from './k6-binary.ts';
-import { grafanaRunLink, prometheusGraphLink, watchQueries } from './links.ts';
+import { grafanaRunLink, prometheusGraphLink, testIdPrefixMatcher, watchQueries } from './links.ts';
+import { type RunMeta, writeExperimentReport, writeRunMeta, writeRunReport } from './report/files.ts';
+import { heartbeatSeries } from './run-series.ts';
 
 const SCENARIOS = ['sql-read-after-write', 'sql-replica-lag'] as const;
 
@@ -97,15 +100,23 @@ export function k6Placement(root: string, bundleRoot: string = join(PROJECT_ROOT
 
 const log = (line: string) => console.log(line);
 
-/** Grafana's consistency dashboard when the stack runs a Grafana that answers, else Prometheus's graph page. */
-async function watchLink(e: StackEndpoints, testIds: readonly string[], fromMs: number): Promise<string> {
+/**
+ * Grafana's consistency dashboard when the stack runs a Grafana that answers, else Prometheus's graph page;
+ * either shows every run of the experiment (their test ids start with `base`).
+ */
+async function watchLink(
+  e: StackEndpoints,
+  base: string,
+  testIds: readonly string[],
+  fromMs: number,
+): Promise<string> {
   const grafana = await fetch(`${e.grafanaUrl}/api/health`, { signal: AbortSignal.timeout(1000) }).then(
     (r) => r.ok,
     () => false,
   );
   return grafana
     ? grafanaRunLink(e.grafanaUrl, testIds, fromMs)
-    : prometheusGraphLink(e.prometheusUrl, watchQueries(testIds));
+    : prometheusGraphLink(e.prometheusUrl, watchQueries(testIdPrefixMatcher(base)));
 }
 
 /**
@@ -234,7 +245,7 @@ async function main(): Promise<number> {
   await bundleScenarios({ outDir: settings.bundleRoot });
 
   const startedAt = new Date();
-  const base = `exp-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const base = newTestId('exp', startedAt);
   const placement = k6Placement(settings.reportRoot, settings.bundleRoot);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -243,6 +254,7 @@ async function main(): Promise<number> {
     CQRS_REPORT_DIR: placement.reportDir,
   };
   const rows: ComparisonRow[] = [];
+  const metas: RunMeta[] = [];
   const figureOptions = { workloadMs: workloadMs(env, settings.duration) };
   const total = settings.lags.length * SCENARIOS.length;
   const testIdOf = (scenario: string, lag: string) =>
@@ -259,7 +271,7 @@ async function main(): Promise<number> {
   const testIds = dirs.map((d) => basename(d));
   log(
     settings.remoteWrite
-      ? `watch: ${await watchLink(up.endpoints, testIds, startedAt.getTime())}`
+      ? `watch: ${await watchLink(up.endpoints, base, testIds, startedAt.getTime())}`
       : 'watch: nothing is streamed (CQRS_EXP_REMOTE_WRITE=0); the reports below are all there is',
   );
   // Ctrl-C ends k6 too (same process group); put the stack's lag back before leaving, as the finally below
@@ -292,6 +304,7 @@ async function main(): Promise<number> {
             ...(settings.webDashboard ? { webDashboardFile: join(dir, WEB_DASHBOARD_FILE) } : {}),
           },
         );
+        const runStartedMs = Date.now();
         const exitCode = await runK6({
           k6: k6.path,
           scenario,
@@ -300,7 +313,15 @@ async function main(): Promise<number> {
           env: { ...env, ...run.env, CQRS_TEST_ID: testId },
           args: run.args,
         });
-        rows.push({ scenario, lag, figures: readFigures(dir, figureOptions), exitCode });
+        const heartbeat = settings.remoteWrite
+          ? await heartbeatSeries(up.endpoints.prometheusUrl, testId, runStartedMs, Date.now())
+          : undefined;
+        const meta: RunMeta = { scenario, lag, strategy, exitCode, ...(heartbeat ? { heartbeat } : {}) };
+        metas.push(meta);
+        writeRunMeta(dir, meta);
+        const figures = readFigures(dir, figureOptions);
+        if (figures) writeRunReport(dir, meta);
+        rows.push({ scenario, lag, figures, exitCode });
       }
     }
   } finally {
@@ -311,6 +332,15 @@ async function main(): Promise<number> {
   // What exists, not what should: a run that stopped early (exit 107/108) wrote only its k6.log.
   log(`reports: ${displayPath(join(settings.reportRoot, base))}-*/`);
   for (const line of reportListing(dirs.slice(0, rows.length))) log(line);
+  const reported = dirs.flatMap((dir, i) => (rows[i]?.figures ? [{ dir, meta: metas[i] ?? {} }] : []));
+  if (reported.length > 0) {
+    const file = writeExperimentReport(
+      reported.map((r) => r.dir),
+      join(settings.reportRoot, `${base}.html`),
+      { title: `npm start ${base}: ${reported.length} runs`, meta: reported.map((r) => r.meta) },
+    );
+    log(`experiment report (opens offline): ${displayPath(file)}`);
+  }
   // Threshold failures (99) are results, not breakage; anything else is.
   return rows.some((r) => r.exitCode !== 0 && r.exitCode !== 99) ? 1 : 0;
 }

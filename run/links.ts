@@ -17,19 +17,25 @@ export function grafanaRunLink(grafanaUrl: string, testIds: readonly string[], f
   return `${grafanaUrl.replace(/\/+$/, '')}/d/${CONSISTENCY_DASHBOARD_UID}?${q.toString()}`;
 }
 
-/** PromQL label matcher for the runs: one id exactly, several as an anchored alternation. */
-export function testIdMatcher(testIds: readonly string[]): string {
-  if (testIds.length === 1) return `testid="${testIds[0]}"`;
-  const escaped = testIds.map((id) => id.replace(/\./g, '\\\\.'));
-  return `testid=~"${escaped.join('|')}"`;
+/** `.` escaped for a PromQL regex inside a double-quoted string (test ids hold no other regex character). */
+const regexLiteral = (id: string) => id.replace(/\./g, '\\\\.');
+
+/** PromQL matcher for one run's test id. */
+export function testIdMatcher(testId: string): string {
+  return `testid="${testId}"`;
+}
+
+/** PromQL matcher for every run whose test id starts with `prefix-` (npm start's runs share one). */
+export function testIdPrefixMatcher(prefix: string): string {
+  return `testid=~"${regexLiteral(prefix)}-.+"`;
 }
 
 /**
  * The graph panels of the Prometheus link, by test id: stale-read rate from the counters, visibility-lag p99
  * merged from the native histograms (any number of runners), and the replica's heartbeat lag (ms gauge).
  */
-export function watchQueries(testIds: readonly string[]): string[] {
-  const sel = `{${testIdMatcher(testIds)}}`;
+export function watchQueries(matcher: string): string[] {
+  const sel = `{${matcher}}`;
   const M = K6_METRICS;
   const rate = (def: (typeof M)[keyof typeof M]) =>
     `sum by (testid) (rate(${remoteWriteSeries(def)}${sel}[30s]))`;

@@ -27,6 +27,8 @@ export interface StackConfig {
   readyTimeoutMs: number;
   /** The OS user the database servers run as when the stack runs as root (stack/os-user.ts). */
   serverOsUser: string;
+  /** CQRS_GRAFANA_HOME, resolved; unset, stack/grafana.ts finds the home from the binary on PATH. */
+  grafanaHome?: string;
 }
 
 export function loadStackConfig(
@@ -56,6 +58,7 @@ export function loadStackConfig(
   for (const role of Object.keys(users) as (keyof StackConfig['users'])[])
     users[role].password = passwords[role];
   const e = readEnv(STACK_VARS, env);
+  const grafanaHome = overrides.grafanaHome ?? e.grafanaHome;
   return {
     stateDir: resolve(overrides.stateDir ?? e.stateDir ?? resolve(PROJECT_ROOT, '.stack')),
     host: STACK_HOST,
@@ -65,5 +68,6 @@ export function loadStackConfig(
     withApi: overrides.withApi ?? e.withApi,
     readyTimeoutMs: overrides.readyTimeoutMs ?? e.readyTimeoutMs,
     serverOsUser: overrides.serverOsUser ?? SERVER_OS_USER,
+    ...(grafanaHome ? { grafanaHome: resolve(grafanaHome) } : {}),
   };
 }

@@ -6,11 +6,13 @@ import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { findBinaries } from './binaries.ts';
 import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
+import { findGrafana, grafanaService } from './grafana.ts';
 import { adminConnection } from './mysqld.ts';
 import { serverUser } from './os-user.ts';
 import { isPortFree } from './ports.ts';
 import { isRunning, readRegistry, stopProcess, updateRegistry } from './processes.ts';
 import { bootstrapPrimary, installApplyStamps, startReplication, waitForCatchUp } from './replication.ts';
+import { secretsFile } from './secrets.ts';
 import {
   dependentServices,
   INDEPENDENT_SERVICES,
@@ -29,6 +31,8 @@ export interface UpResult {
   jsonFile: string;
   started: ServiceName[];
   reused: ServiceName[];
+  /** Set when Grafana runs (started or reused); absent when it is not installed. */
+  grafanaUrl?: string;
 }
 
 /**
@@ -64,6 +68,8 @@ async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<vo
  */
 export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<UpResult> {
   const bins = await findBinaries();
+  // Optional: absent, it is skipped with one line; a bad CQRS_GRAFANA_HOME fails here, before anything starts.
+  const grafana = findGrafana(cfg);
   mkdirSync(cfg.stateDir, { recursive: true });
   // Refuse (or close) the state folder before makeContext writes the generated secrets into it.
   const runAs = serverUser(cfg.stateDir, cfg.serverOsUser);
@@ -72,7 +78,12 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
   if (ctx.runAs.warning) log(ctx.runAs.warning);
   const registry = readRegistry(cfg.stateDir);
   const dependents = dependentServices(cfg);
-  const toStart = [...INDEPENDENT_SERVICES, ...dependents].filter((s) => !isRunning(registry[s.name]));
+  // Grafana needs no database: it starts beside the servers, so its first-start migrations overlap theirs.
+  const independent = [
+    ...INDEPENDENT_SERVICES,
+    ...('install' in grafana ? [grafanaService(grafana.install)] : []),
+  ];
+  const toStart = [...independent, ...dependents].filter((s) => !isRunning(registry[s.name]));
   await checkPorts(ctx, toStart);
 
   const started: ServiceName[] = [];
@@ -103,7 +114,8 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
     log(
       `stack: ${bins.flavor} primary :${cfg.ports.primary}, replica :${cfg.ports.replica} (state ${cfg.stateDir})`,
     );
-    await bringUpAll(INDEPENDENT_SERVICES);
+    if ('skipped' in grafana) log(grafana.skipped);
+    await bringUpAll(independent);
 
     const primary = await adminConnection(ctx.primary);
     const replica = await adminConnection(ctx.replica);
@@ -121,7 +133,12 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
     await bringUpAll(dependents);
     const files = writeEndpointFiles(ctx);
     log(`stack: up in ${Math.round(performance.now() - t0)} ms; endpoints in ${files.envFile}`);
-    return { endpoints: ctx.endpoints, ...files, started, reused };
+    if (!('install' in grafana)) return { endpoints: ctx.endpoints, ...files, started, reused };
+    const grafanaUrl = ctx.endpoints.grafanaUrl;
+    log(
+      `grafana: ${grafanaUrl} (anonymous read-only; dashboards in the CQRS folder; admin password in ${secretsFile(cfg.stateDir)})`,
+    );
+    return { endpoints: ctx.endpoints, ...files, started, reused, grafanaUrl };
   } catch (err) {
     if (started.length > 0)
       log(`stack: start failed; stopping the ${started.length} service(s) this run started`);
@@ -130,8 +147,12 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
   }
 }
 
-/** Stop order: clients of the databases first, then the replica before the primary it replicates from. */
-const STOP_ORDER: ServiceName[] = [
+/**
+ * Stop order: Grafana (a client of Prometheus) and the other clients of the databases first, then the replica
+ * before the primary it replicates from.
+ */
+export const STOP_ORDER: ServiceName[] = [
+  'grafana',
   'api',
   'exporter-primary',
   'exporter-replica',

@@ -33,7 +33,8 @@ export type ServiceName =
   | 'prometheus'
   | 'exporter-primary'
   | 'exporter-replica'
-  | 'api';
+  | 'api'
+  | 'grafana';
 
 export interface StackContext {
   cfg: StackConfig;

@@ -41,6 +41,8 @@ export async function stackStatus(cfg: StackConfig): Promise<StackStatus> {
   const ctx = makeContext(cfg, bins);
   const registry = readRegistry(cfg.stateDir);
   const names = [...INDEPENDENT_SERVICES, ...dependentServices(cfg)].map((s) => s.name);
+  // Grafana is optional: listed (and counted for health) once stack:up has started it.
+  if (registry.grafana) names.push('grafana');
   const services = names.map((name) => {
     const rec = registry[name];
     return { name, pid: rec?.pid ?? null, running: isRunning(rec) };

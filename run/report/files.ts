@@ -62,7 +62,21 @@ function readMeta(dir: string): RunMeta {
     lag: str(m.lag),
     strategy: str(m.strategy),
     exitCode: typeof m.exitCode === 'number' ? m.exitCode : undefined,
+    heartbeat: heartbeatOf(m.heartbeat),
   };
+}
+
+/** <dir>/run.json: what npm start knows of a run beyond its summary, so `npm run report` can redraw it. */
+export function writeRunMeta(dir: string, meta: RunMeta): void {
+  writeFileSync(join(dir, RUN_META_FILE), `${JSON.stringify(meta)}\n`);
+}
+
+const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+
+/** A heartbeat series as run.json holds it; undefined unless both columns are numbers of the same length. */
+function heartbeatOf(v: unknown): HeartbeatSeries | undefined {
+  if (!isObject(v) || !numbers(v.t) || !numbers(v.lagMs) || v.t.length !== v.lagMs.length) return undefined;
+  return { t: v.t, lagMs: v.lagMs };
 }
 
 const defined = (meta: RunMeta): RunMeta =>

@@ -4,13 +4,16 @@
  * that message. The bounds asserted here are the ones docs/k6-scenarios.md states ("How each number is measured").
  */
 import { describe, expect, it } from 'vitest';
-import { K6_METRICS } from '../../common/metrics.ts';
+import { k6OutputSettings } from '../../common/k6-output.ts';
+import { K6_METRICS, nativeHistogramSeries, remoteWriteSeries } from '../../common/metrics.ts';
 import { strategyRows } from '../../lib/api/report.ts';
 import { count, type SummaryData, trend } from '../../lib/summary/data.ts';
 import type { ConsistencyFigures } from '../../lib/summary/figures.ts';
 import { findK6 } from '../../run/k6-binary.ts';
+import { testIdPrefixMatcher, watchQueries } from '../../run/links.ts';
 import { SQL_SCENARIOS } from '../helpers/bundles.ts';
 import { describeWithK6Bin, type K6Run, useK6Runs } from '../helpers/k6-e2e.ts';
+import { lastOfRun, lastSampleTime, promInstant, promSeries, promValue } from '../helpers/prometheus.ts';
 
 const M = K6_METRICS;
 /** The heartbeat bound at the default 10 Hz: ±max(2 ms, one beat interval / 10). */
@@ -49,6 +52,58 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
         expectEveryAckChecked(r);
       }, 120_000);
     }
+
+    it("streams with the one output module on k6 v2.2: native histograms whose merged p50 is the summary's within one bucket", async () => {
+      await k6.stack.setLag('5ms');
+      try {
+        const base = `e2e-rw-${process.pid}`;
+        const testid = `${base}-raw`;
+        const out = k6OutputSettings(
+          { prometheusUrl: k6.stack.endpoints.prometheusUrl },
+          { testid, script: 'sql-read-after-write', strategy: 'eventual', lag: '5ms' },
+        );
+        const r = await run('sql-read-after-write', { ...out.env, CQRS_TEST_ID: testid }, out.args);
+        expect(r.exitCode, r.output).toBe(0);
+        const prom = k6.stack.endpoints.prometheusUrl;
+        const s = r.summary as SummaryData;
+        const last = (series: string) => lastOfRun(series, testid);
+        expect(await promValue(prom, `sum(${last(remoteWriteSeries(M.probeReads))})`)).toBe(
+          count(s, M.probeReads.name),
+        );
+        // Native histograms only: no trend-stat gauge of the same trend.
+        const lag = nativeHistogramSeries(M.visibilityLag);
+        expect(await promSeries(prom, last(remoteWriteSeries(M.visibilityLag, 'p(99)')))).toEqual([]);
+        const summaryLag = trend(s, M.visibilityLag.name);
+        // The histograms as of their last push (the stale markers end them after it).
+        const sel = `${lag}{testid="${testid}"}`;
+        const at = await lastSampleTime(prom, sel);
+        expect(await promValue(prom, `histogram_count(sum(${sel}))`, at)).toBe(summaryLag?.count);
+        // Schema 3: bucket bounds a factor 2^(1/8) apart, so an estimate inside the right bucket is within 9.05%.
+        const p50s = await promValue(prom, `histogram_quantile(0.5, sum(${sel}))`, at);
+        const p50 = summaryLag?.p50 ?? Number.NaN;
+        expect(Math.abs(p50s * 1000 - p50) / p50, `${p50s * 1000} ms vs ${p50} ms`).toBeLessThan(
+          2 ** (1 / 8) - 1,
+        );
+        // The link npm start prints when no Grafana runs asks three questions of every run of an experiment
+        // (test ids sharing a prefix): with a heartbeat run beside this one, each answers.
+        const hb = `${base}-hb`;
+        const rh = await run(
+          'sql-replica-lag',
+          { ...out.env, CQRS_TEST_ID: hb },
+          k6OutputSettings({ prometheusUrl: prom }, { testid: hb, lag: '5ms' }).args,
+        );
+        expect(rh.exitCode, rh.output).toBe(0);
+        for (const q of watchQueries(testIdPrefixMatcher(base))) {
+          // Asked after the runs: each range reaches back over them, the gauge through last_over_time.
+          const lookedBack = q
+            .replace(/\[30s\]/g, '[5m]')
+            .replace(/(k6_heartbeat_lag_current\{[^}]*\})/, 'last_over_time($1[5m])');
+          expect((await promInstant(prom, lookedBack)).length, lookedBack).toBeGreaterThan(0);
+        }
+      } finally {
+        await k6.stack.setLag('0');
+      }
+    }, 120_000);
 
     for (const lagMs of [0, 50]) {
       it(`heartbeat lag p50 is within ±${HEARTBEAT_BOUND_MS} ms of an injected ${lagMs} ms (10 Hz)`, async () => {

@@ -14,6 +14,7 @@ import { type ApiScenarioName, apiThresholds } from '../../lib/api/thresholds.ts
 import { parseK6Version } from '../../run/k6-binary.ts';
 import { API_SCENARIOS, junitCaseNames, verdictNames } from '../helpers/bundles.ts';
 import { describeWithBinary, useK6Runs } from '../helpers/k6-e2e.ts';
+import { lastOfRun, promSeries, promValue } from '../helpers/prometheus.ts';
 
 const M = K6_METRICS;
 const PINNED = join(resolve(import.meta.dirname, '../..'), '.cache', 'test-k6', 'k6');
@@ -138,9 +139,8 @@ describeWithBinary(
         const prom = k6.stack.endpoints.prometheusUrl;
         const probes = r.summary?.metrics[M.probeReads.name]?.values.count ?? 0;
         expect(probes).toBeGreaterThan(0);
-        // The stale markers end every series when the run ends, so an instant query sees nothing now: look
-        // back at each series' last value. Counters sum over the strategies' series.
-        const last = (series: string) => `last_over_time(${series}{testid="${testid}"}[5m])`;
+        // Counters sum over the strategies' series.
+        const last = (series: string) => lastOfRun(series, testid);
         const total = await promValue(prom, `sum(${last(remoteWriteSeries(M.probeReads))})`);
         expect(total, r.output).toBe(probes);
         // Every run tag is a label of every series, the k6 builtins' too.
@@ -156,26 +156,3 @@ describeWithBinary(
     });
   },
 );
-
-interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function promInstant(prom: string, expr: string): Promise<PromSample[]> {
-  const res = await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data?: { result: PromSample[] }; error?: string };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data?.result ?? [];
-}
-
-/** The labels of each series `expr` selects. */
-async function promSeries(prom: string, expr: string): Promise<Record<string, string>[]> {
-  return (await promInstant(prom, expr)).map((s) => s.metric);
-}
-
-/** The value of a one-series instant query; NaN when it selects nothing. */
-async function promValue(prom: string, expr: string): Promise<number> {
-  const [first] = await promInstant(prom, expr);
-  return first ? Number(first.value[1]) : Number.NaN;
-}

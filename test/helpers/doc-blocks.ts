@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { K6_METRICS, remoteWriteSeries } from '../../common/metrics.ts';
+import { K6_METRICS, nativeHistogramSeries, remoteWriteSeries } from '../../common/metrics.ts';
 import { configTableMarkdown } from '../../lib/config.ts';
 import { mdTable } from '../../lib/summary/format.ts';
 
@@ -18,7 +18,9 @@ export const DOC_BLOCKS = {
         Object.values(K6_METRICS).map((m) => [
           `\`${m.name}\``,
           m.kind + (m.isTime ? ' (ms)' : ''),
-          `\`${remoteWriteSeries(m, 'p(95)')}\``,
+          m.kind === 'trend'
+            ? `\`${nativeHistogramSeries(m)}\` (native histogram), else \`${remoteWriteSeries(m, 'p(95)')}\` …`
+            : `\`${remoteWriteSeries(m)}\``,
           m.help,
         ]),
       ),
