@@ -158,9 +158,14 @@ export function instanceVariable(): dashboard.QueryVariableBuilder {
 // ---------------------------------------------------------------------------------------------------------
 // Selectors and series names.
 
-/** `{testid=~"$testid", …}` over every k6 run label, plus `extra` matchers. */
+/**
+ * `{testid=~"$testid", …}` over every k6 run label, plus `extra` matchers. `strategy` also matches a series
+ * without the label: an API run tags only its requests and probes with a strategy, so its VUs, iterations and
+ * HTTP totals carry none, and picking one strategy must not empty those panels (they show the whole run).
+ */
 export function k6Selector(...extra: string[]): string {
-  return `{${[...K6_RUN_LABELS.map((l) => `${l}=~"$${l}"`), ...extra].join(', ')}}`;
+  const matcher = (l: K6RunLabel) => (l === 'strategy' ? `${l}=~"$${l}|"` : `${l}=~"$${l}"`);
+  return `{${[...K6_RUN_LABELS.map(matcher), ...extra].join(', ')}}`;
 }
 
 /** The exporter selector: one or all of the `instance` variable's targets. */

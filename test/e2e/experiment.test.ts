@@ -40,7 +40,7 @@ dir="$CQRS_REPORT_DIR/$CQRS_TEST_ID"
 # A run that hangs until interrupted, like a long k6 run the user stops with Ctrl-C.
 if [ -n "$FAKE_K6_HANG" ]; then touch "$FAKE_K6_HANG"; exec sleep 60; fi
 echo "$@" > "$dir/args.txt"
-env | grep '^CQRS_' | sort > "$dir/env.txt"
+env | grep -E '^(CQRS|K6)_' | sort > "$dir/env.txt"
 # One run where k6 could not keep up: 20 started, 60 dropped (dropped_iterations exists only then).
 dropped=''
 case "$CQRS_TEST_ID" in *read-after-write-lag5ms) dropped=',"dropped_iterations":{"type":"counter","values":{"count":60}}';; esac
@@ -110,18 +110,36 @@ describe('npm start with a stand-in k6', () => {
     expect(table).toContain(GENERATOR_FOOTNOTE);
 
     // Every report under CQRS_REPORT_DIR, read back from there for the table above, none in the repository.
-    const reportPrefix = new RegExp(`reports: ${reportRoot}/(exp-\\d+T\\d+)-\\*/`).exec(out)?.[1];
+    const reportPrefix = new RegExp(`reports: ${reportRoot}/(exp-\\d+T\\d+-[0-9a-z]{4})-\\*/`).exec(out)?.[1];
     expect(reportPrefix, out).toBeDefined();
-    expect(readdirSync(reportRoot).sort()).toEqual(
-      ['read-after-write-lag0', 'read-after-write-lag5ms', 'replica-lag-lag0', 'replica-lag-lag5ms'].map(
+    // Each run's folder, and the experiment's offline report beside them.
+    expect(readdirSync(reportRoot).sort()).toEqual([
+      ...['read-after-write-lag0', 'read-after-write-lag5ms', 'replica-lag-lag0', 'replica-lag-lag5ms'].map(
         (s) => `${reportPrefix}-${s}`,
       ),
-    );
+      `${reportPrefix}.html`,
+    ]);
+    expect(out).toContain(`experiment report (opens offline): ${reportRoot}/${reportPrefix}.html`);
+    // Streamed by default: the link to watch every run of the experiment (no Grafana in this stack).
+    const firstQuery = new URLSearchParams({
+      'g0.expr': `sum by (testid) (rate(k6_stale_reads_total{testid=~"${reportPrefix}-.+`,
+    });
+    expect(out).toContain(`watch: http://127.0.0.1:${ports.prometheus}/graph?${firstQuery}`);
     expect(projectReports()).toEqual(before);
     const dir = join(reportRoot, `${reportPrefix}-read-after-write-lag5ms`);
-    expect(readFileSync(join(dir, 'args.txt'), 'utf8')).toMatch(
+    expect(readFileSync(join(dir, 'args.txt'), 'utf8')).toBe(
       // k6 runs in the report folder's parent (the temp folder), which holds CQRS_BUNDLE_DIR too.
-      /^run --tag testid=exp-\S+ --tag lag=5ms dist\/sql-read-after-write\.js$/m,
+      `run -o experimental-prometheus-rw --tag testid=${reportPrefix}-read-after-write-lag5ms ` +
+        '--tag script=sql-read-after-write --tag strategy=eventual --tag lag=5ms dist/sql-read-after-write.js\n',
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({
+      scenario: 'sql-read-after-write',
+      lag: '5ms',
+      strategy: 'eventual',
+      exitCode: 0,
+    });
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(
+      `${reportPrefix}-read-after-write-lag5ms`,
     );
     expect(existsSync(join(work, 'dist', 'sql-read-after-write.js'))).toBe(true);
     const env = readFileSync(join(dir, 'env.txt'), 'utf8');
@@ -130,6 +148,8 @@ describe('npm start with a stand-in k6', () => {
       `CQRS_REPLICA_MONITOR_DSN=monitor:monitor-secret@tcp(127.0.0.1:${ports.replica})/cqrs`,
     );
     expect(env).toContain('CQRS_DURATION=1s');
+    expect(env).toContain(`K6_PROMETHEUS_RW_SERVER_URL=http://127.0.0.1:${ports.prometheus}/api/v1/write`);
+    expect(env).toContain('K6_FEATURES=native-histograms');
     expect(env).toContain('CQRS_REPORT_DIR=reports');
     expect(existsSync(join(dir, 'k6.log'))).toBe(true);
 
