@@ -176,7 +176,7 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
       }
     }, 180_000);
 
-    it('with 50 ms injected lag: stale rate ≥ 0.9 and visibility lag p50 within 50–52 ms', async () => {
+    it('with 50 ms injected lag: stale rate ≥ 0.9 and visibility lag p50 within 50–53 ms (the stated bound)', async () => {
       await k6.stack.setLag('50ms');
       try {
         const r = await run('sql-read-after-write');
@@ -184,7 +184,8 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
         const f = r.figures as ConsistencyFigures;
         expect(f.staleRate).toBeGreaterThanOrEqual(0.9);
         expect(f.visibilityLag?.p50).toBeGreaterThanOrEqual(50);
-        expect(f.visibilityLag?.p50).toBeLessThanOrEqual(52);
+        // docs/k6-scenarios.md: p50 − injected delay within [0, 3] ms.
+        expect(f.visibilityLag?.p50).toBeLessThanOrEqual(53);
         expect(f.visibilityTimeouts).toBe(0);
         expect(f.reconcile.missingReader).toBe(0);
       } finally {
