@@ -45,7 +45,8 @@ function generatorCell(g: GeneratorFigures): string {
   return `⚠ ${pct(g.startedShare)} of rate`;
 }
 
-function result(exitCode: number): string {
+/** k6's exit code in words (docs/k6-scenarios.md, "Exit codes and failures"). */
+export function runResult(exitCode: number): string {
   if (exitCode === 0) return 'ok';
   if (exitCode === 99) return 'thresholds failed';
   // docs/k6-scenarios.md, "Exit codes and failures".
@@ -56,7 +57,7 @@ function result(exitCode: number): string {
 
 function cells(r: ComparisonRow): string[] {
   const f = r.figures;
-  if (!f) return [r.scenario, r.lag, ...Array(HEADER.length - 3).fill('-'), result(r.exitCode)];
+  if (!f) return [r.scenario, r.lag, ...Array(HEADER.length - 3).fill('-'), runResult(r.exitCode)];
   const probed = f.probes > 0;
   return [
     r.scenario,
@@ -74,7 +75,7 @@ function cells(r: ComparisonRow): string[] {
     ms(f.reader.latency?.p95),
     num(f.reconcile.missingWriter + f.reconcile.missingReader),
     generatorCell(f.generator),
-    result(r.exitCode),
+    runResult(r.exitCode),
   ];
 }
 

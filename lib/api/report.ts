@@ -68,40 +68,45 @@ export function strategyRows(data: SummaryData, strategies: readonly string[]): 
   });
 }
 
+/** The strategy comparison's columns, in consistency.md and the HTML report alike. */
+export const STRATEGY_COLUMNS = [
+  'strategy',
+  'reads',
+  'stale rate',
+  'lag p50',
+  'lag p95',
+  '99% fresh after',
+  '99.9% fresh after',
+  'read p95',
+  'primary offload',
+  'errors',
+];
+
+/** One strategy's row under STRATEGY_COLUMNS. */
+export function strategyCells(r: StrategyRow): string[] {
+  return [
+    r.strategy,
+    num(r.reads),
+    pct(r.staleRate),
+    ms(r.lagP50),
+    ms(r.lagP95),
+    freshAfter(r.freshness, r.freshness?.t99Ms ?? null),
+    freshAfter(r.freshness, r.freshness?.t999Ms ?? null),
+    ms(r.readP95),
+    pct(r.offload),
+    num(r.errors),
+  ];
+}
+
 export const STRATEGY_COMPARISON: ReportSection = {
   title: 'Strategy comparison',
   path: 'api',
   needs: (ctx) => ctx.strategies.flatMap((strategy) => Object.values(strategySubmetrics(strategy)).flat()),
   markdown: (data, ctx) => {
-    const rows = strategyRows(data, ctx.strategies).map((r) => [
-      r.strategy,
-      num(r.reads),
-      pct(r.staleRate),
-      ms(r.lagP50),
-      ms(r.lagP95),
-      freshAfter(r.freshness, r.freshness?.t99Ms ?? null),
-      freshAfter(r.freshness, r.freshness?.t999Ms ?? null),
-      ms(r.readP95),
-      pct(r.offload),
-      num(r.errors),
-    ]);
+    const rows = strategyRows(data, ctx.strategies).map(strategyCells);
     return [
       '## Strategy comparison',
-      mdTable(
-        [
-          'strategy',
-          'reads',
-          'stale rate',
-          'lag p50',
-          'lag p95',
-          '99% fresh after',
-          '99.9% fresh after',
-          'read p95',
-          'primary offload',
-          'errors',
-        ],
-        rows,
-      ),
+      mdTable(STRATEGY_COLUMNS, rows),
       '',
       'Primary offload: share of client reads served by the replica or the cache (X-Read-Source).',
       '',

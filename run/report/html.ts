@@ -3,7 +3,10 @@
  * page's script inlined (assets.ts). Every text that comes from the input is escaped; the JSON is made safe
  * to sit inside a <script> element. Deterministic: the same input renders the same bytes.
  */
+
+import { STRATEGY_COLUMNS, strategyCells as strategyRow } from '../../lib/api/report.ts';
 import { freshAfter, ms, num, pct } from '../../lib/summary/format.ts';
+import { runResult } from '../comparison.ts';
 import { reportAssets } from './assets.ts';
 import { type ChartSpec, reportCharts } from './charts.ts';
 import { type MeasuredPoint, measuredPoints, type ReportInput, type RunRow, runRows } from './model.ts';
@@ -27,14 +30,9 @@ export function scriptJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** k6's exit code in words (docs/k6-scenarios.md, "Exit codes and failures"); `-` when unknown. */
+/** k6's exit code in words, as npm start's table says it; `-` when unknown. */
 export function resultText(exitCode: number | undefined): string {
-  if (exitCode === undefined) return '-';
-  if (exitCode === 0) return 'ok';
-  if (exitCode === 99) return 'thresholds failed';
-  if (exitCode === 107) return 'config or script error (k6 exit 107)';
-  if (exitCode === 108) return 'setup refused (k6 exit 108)';
-  return `k6 exit ${exitCode}`;
+  return exitCode === undefined ? '-' : runResult(exitCode);
 }
 
 function table(id: string, header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -87,37 +85,11 @@ function runCells({ run, figures: f, strategies }: RunRow): string[] {
   ];
 }
 
-const STRATEGY_HEADER = [
-  'scenario',
-  'injected lag',
-  'strategy',
-  'reads',
-  'stale rate',
-  'lag p50',
-  'lag p95',
-  '99% fresh after',
-  '99.9% fresh after',
-  'read p95',
-  'primary offload',
-  'errors',
-];
+const STRATEGY_HEADER = ['scenario', 'injected lag', ...STRATEGY_COLUMNS];
 
 function strategyCells(rows: readonly RunRow[]): string[][] {
   return rows.flatMap(({ run, strategies }) =>
-    strategies.map((s) => [
-      run.scenario,
-      run.lag,
-      s.strategy,
-      num(s.reads),
-      pct(s.staleRate),
-      ms(s.lagP50),
-      ms(s.lagP95),
-      freshAfter(s.freshness, s.freshness?.t99Ms ?? null),
-      freshAfter(s.freshness, s.freshness?.t999Ms ?? null),
-      ms(s.readP95),
-      pct(s.offload),
-      num(s.errors),
-    ]),
+    strategies.map((s) => [run.scenario, run.lag, ...strategyRow(s)]),
   );
 }
 
