@@ -1,0 +1,190 @@
+/**
+ * The k6-operator TestRuns: one per shipped experiment, and the variants the overlays run. Each is built from
+ * the project's own tables: `args` from common/k6-output.ts (remote write, run tags), the DSNs from the
+ * accounts and Router ports in settings.ts, the CQRS_* names from lib/config.ts's CONFIG_SCHEMA. A TestRun is
+ * typed loosely here and validated against the operator's real CRD schema in test/k8s.
+ */
+import type { IEnvVar, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import { k6OutputSettings, type RunTags } from '../../common/k6-output.ts';
+import { CONFIG_SCHEMA } from '../../lib/config.ts';
+import { containerSecurity, podSecurity, resources, scratch } from './pods.ts';
+import {
+  goDsnRef,
+  IMAGES,
+  K6_ENV_CONFIGMAP,
+  MEMBER_PORT,
+  memberHost,
+  PROMETHEUS_URL,
+  ROUTER_HOST,
+  ROUTER_PORTS,
+  SECRETS,
+} from './settings.ts';
+
+const S = CONFIG_SCHEMA;
+
+/** The scenarios a TestRun can run: the bundle dist/<scenario>.js. */
+export type Family = 'sql' | 'api';
+
+export interface Experiment {
+  /** The TestRun's name (metadata.name). */
+  readonly name: string;
+  /** The run's testid tag and CQRS_TEST_ID, unique across every TestRun under k8s/; the name when unset. */
+  readonly testId?: string;
+  readonly scenario: string;
+  readonly family: Family;
+  readonly parallelism: number;
+  /** The experiment's own CQRS_* settings, beside the shared ones (platform ConfigMap, DSNs). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The reader (and replica monitor) endpoint of a SQL experiment; Router's RO port unless given. */
+  readonly reader?: { readonly host: string; readonly port: number };
+  /** The run tag `strategy` (SQL scenarios; the API scenarios tag each request with its own). */
+  readonly strategy?: string;
+}
+
+/** The load shapes of the overlays: `smoke` is short and one runner; `load` four runners. */
+export const SHAPES = {
+  smoke: { parallelism: 1, env: { [S.profile.name]: 'smoke', [S.durationMs.name]: '30s' } },
+  load: {
+    parallelism: 4,
+    env: { [S.profile.name]: 'load', [S.durationMs.name]: '5m', [S.rate.name]: '200' },
+  },
+} as const;
+export type Shape = keyof typeof SHAPES;
+
+/**
+ * The four shipped experiments. Mixed load is sql-mixed, not api-mixed: the load overlay runs four runners,
+ * and the API is pinned to one replica (settings.ts), so api-mixed would measure that one pod's ceiling; sql-mixed
+ * loads the cluster itself, with its heartbeat lag alongside.
+ */
+export function shippedExperiments(shape: Shape): Experiment[] {
+  const { parallelism, env } = SHAPES[shape];
+  return [
+    {
+      name: `${shape}-sql-read-after-write`,
+      scenario: 'sql-read-after-write',
+      family: 'sql',
+      parallelism,
+      env: { ...env, [S.sqlStrategy.name]: 'eventual' },
+      strategy: 'eventual',
+    },
+    {
+      name: `${shape}-sql-replica-lag`,
+      scenario: 'sql-replica-lag',
+      family: 'sql',
+      parallelism,
+      env,
+    },
+    {
+      name: `${shape}-api-read-after-write`,
+      scenario: 'api-read-after-write',
+      family: 'api',
+      parallelism,
+      // The strategies every server has (LOCAL_STACK_STRATEGIES): the lib/config.ts default.
+      env,
+    },
+    {
+      name: `${shape}-sql-mixed`,
+      scenario: 'sql-mixed',
+      family: 'sql',
+      parallelism,
+      env: { ...env, [S.sqlStrategy.name]: 'eventual' },
+      strategy: 'eventual',
+    },
+  ];
+}
+
+/**
+ * The MySQL-only variants (smoke-sized): gr-before and router-split, each beside the eventual baseline through
+ * the API (the API opens their pools: api/pools.ts), and a replica-lag run whose reader is one member.
+ */
+export const MEMBER_PROBE_INDEX = 1;
+export function mysqlOnlyExperiments(): Record<'gr-before' | 'router-split' | 'member-lag', Experiment> {
+  const { env } = SHAPES.smoke;
+  return {
+    'gr-before': {
+      name: 'api-gr-before',
+      scenario: 'api-read-after-write',
+      family: 'api',
+      parallelism: 1,
+      env: { ...env, [S.apiStrategies.name]: 'eventual,gr-before' },
+    },
+    'router-split': {
+      name: 'api-router-split',
+      scenario: 'api-read-after-write',
+      family: 'api',
+      parallelism: 1,
+      env: { ...env, [S.apiStrategies.name]: 'eventual,router-split' },
+    },
+    'member-lag': {
+      name: `sql-replica-lag-member-${MEMBER_PROBE_INDEX}`,
+      scenario: 'sql-replica-lag',
+      family: 'sql',
+      parallelism: 1,
+      env,
+      reader: { host: memberHost(MEMBER_PROBE_INDEX), port: MEMBER_PORT },
+    },
+  };
+}
+
+/** The script ConfigMap of a scenario (one per bundle, shared by every TestRun of a kustomization). */
+export const scriptConfigMap = (scenario: string) => `k6-script-${scenario}`;
+export const bundleFile = (scenario: string) => `${scenario}.js`;
+
+const REPORTS = '/home/k6/reports';
+
+/** The run tags of an experiment: testid = its name; `script`, and `strategy` for SQL. */
+export const testIdOf = (e: Experiment): string => e.testId ?? e.name;
+
+export function runTags(e: Experiment): RunTags {
+  return { testid: testIdOf(e), script: e.scenario, ...(e.strategy ? { strategy: e.strategy } : {}) };
+}
+
+function runnerEnv(e: Experiment): IEnvVar[] {
+  const env: Record<string, string> = {
+    // Every runner of the TestRun shares the run id; each scopes its rows by its instance_id (CQRS_RUNNER).
+    [S.testId.name]: testIdOf(e),
+    ...e.env,
+  };
+  if (e.family === 'sql') {
+    const reader = e.reader ?? { host: ROUTER_HOST, port: ROUTER_PORTS.ro };
+    env[S.writerDsn.name] = goDsnRef('writer', ROUTER_HOST, ROUTER_PORTS.rw);
+    env[S.readerDsn.name] = goDsnRef('reader', reader.host, reader.port);
+    // Seconds_Behind of the server the reader lands on (SHOW REPLICA STATUS there).
+    env[S.monitorDsn.name] = goDsnRef('monitor', reader.host, reader.port);
+  }
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+export function testRun(e: Experiment): object {
+  const image = e.family === 'sql' ? IMAGES.k6Sql : IMAGES.k6Stock;
+  const output = k6OutputSettings({ prometheusUrl: PROMETHEUS_URL }, runTags(e));
+  // handleSummary writes reports/<testid>/ but creates no folder (lib/summary/index.ts): mounting a volume
+  // there makes it. (The operator's initContainers take no securityContext, so no init step does it.)
+  const mounts: IVolumeMount[] = [{ name: 'reports', mountPath: `${REPORTS}/${testIdOf(e)}` }];
+  const volumes: IVolume[] = [scratch('reports', '64Mi'), scratch('tmp')];
+  return {
+    apiVersion: 'k6.io/v1alpha1',
+    kind: 'TestRun',
+    metadata: { name: e.name, labels: { 'app.kubernetes.io/name': 'k6', 'cqrs.testid': testIdOf(e) } },
+    spec: {
+      parallelism: e.parallelism,
+      script: { configMap: { name: scriptConfigMap(e.scenario), file: bundleFile(e.scenario) } },
+      // argv, not the one-string `arguments` (quoting breaks there): the output and the run's tags.
+      args: [...output.args],
+      cleanup: 'post',
+      runner: {
+        image,
+        // K6_PROMETHEUS_RW_* come from the ConfigMap (the same common/k6-output.ts table), passwords from the Secret.
+        envFrom: [{ configMapRef: { name: K6_ENV_CONFIGMAP } }, { secretRef: { name: SECRETS.db.name } }],
+        env: runnerEnv(e),
+        resources:
+          e.family === 'sql' ? resources('1', '512Mi', '2', '1Gi') : resources('500m', '256Mi', '1', '512Mi'),
+        // grafana/k6 runs as k6 (uid 12345); the project's runner image keeps that user.
+        securityContext: podSecurity(12345),
+        containerSecurityContext: containerSecurity(12345),
+        volumes,
+        volumeMounts: [...mounts, { name: 'tmp', mountPath: '/tmp' }],
+      },
+    },
+  };
+}
