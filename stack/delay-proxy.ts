@@ -13,7 +13,10 @@ export interface DelayProxyOptions {
   listenPort: number;
   targetPort: number;
   controlPort: number;
+  /** Where both ports listen (default 127.0.0.1). */
   host?: string;
+  /** Where the target listens (default: `host`); a container's proxy listens on 0.0.0.0 and reaches 127.0.0.1. */
+  targetHost?: string;
   delayMs?: number;
 }
 
@@ -179,7 +182,7 @@ export class DelayProxy {
   }
 
   private onClient(client: Socket): void {
-    const upstream = connect(this.opts.targetPort, this.opts.host ?? '127.0.0.1');
+    const upstream = connect(this.opts.targetPort, this.opts.targetHost ?? this.opts.host ?? '127.0.0.1');
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     this.sockets.add(client).add(upstream);

@@ -105,3 +105,35 @@ describe('delay proxy', () => {
     sock.destroy();
   });
 });
+
+describe('delay proxy listening on every interface (the Compose lab)', () => {
+  it('reaches its target on the host given apart from where it listens', async () => {
+    const ports = await freePorts();
+    const echo = createServer((s) => s.pipe(s));
+    await new Promise<void>((ok) => echo.listen(ports.primary, '127.0.0.1', ok));
+    const wide = new DelayProxy({
+      listenPort: ports.delayProxy,
+      targetPort: ports.primary,
+      controlPort: ports.delayProxyControl,
+      host: '0.0.0.0',
+      targetHost: '127.0.0.1',
+    });
+    await wide.listen();
+    try {
+      const { connect } = await import('node:net');
+      const sock = connect(ports.delayProxy, '127.0.0.1');
+      let data = '';
+      sock.on('data', (b) => {
+        data += b.toString();
+      });
+      await new Promise((ok) => sock.once('connect', ok));
+      sock.write('ping');
+      await until(() => data === 'ping');
+      expect(data).toBe('ping');
+      sock.destroy();
+    } finally {
+      await wide.close();
+      echo.close();
+    }
+  });
+});
