@@ -216,3 +216,23 @@ export function ledgerFlushScenario(others: Readonly<Record<string, Scenario>>):
     maxDuration: '1m',
   } as Scenario;
 }
+
+/**
+ * The flush scenarios to add to `others`: ledgerFlushScenario, split into one per scenario of `others` when there
+ * are several, each asking for that scenario's VUs. With k6-operator parallelism each runner runs its execution
+ * segment, and k6 scales every scenario's VUs to it on its own: a sum scaled is not the sum of the scaled. Two
+ * scenarios of 3 VUs over 2 runners give runner 1 2 + 2 VUs, but one flush of 6 VUs scaled gives it 3, so one
+ * VU's acknowledgements were never flushed, hence never checked. Scaled scenario by scenario, the flushes ask
+ * each runner for exactly as many VUs as its workloads held.
+ */
+export function ledgerFlushScenarios(others: Readonly<Record<string, Scenario>>): Record<string, Scenario> {
+  const all = ledgerFlushScenario(others);
+  const entries = Object.entries(others);
+  if (entries.length <= 1) return { [LEDGER_FLUSH.scenario]: all };
+  return Object.fromEntries(
+    entries.map(([name, s]) => [
+      `${LEDGER_FLUSH.scenario}_${name}`,
+      { ...all, vus: Math.max(1, scenarioVUs(s)) },
+    ]),
+  );
+}

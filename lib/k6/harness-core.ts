@@ -10,13 +10,7 @@ import exec from 'k6/execution';
 import type { Options, Scenario } from 'k6/options';
 import type { Config } from '../config.ts';
 import { type ProbeOutcome, runProbe } from '../probe.ts';
-import {
-  LEDGER_FLUSH,
-  ledgerFlushScenario,
-  profileDurationMs,
-  profileScenario,
-  type Workload,
-} from '../profiles.ts';
+import { ledgerFlushScenarios, profileDurationMs, profileScenario, type Workload } from '../profiles.ts';
 import { type ReconcileResult, reconcile } from '../reconcile.ts';
 import { SessionChecker } from '../session.ts';
 import type { ProbeKey, ProbeTarget, ReconcileSource } from '../store.ts';
@@ -71,7 +65,7 @@ export interface LedgerFlusher {
 export interface HarnessCore {
   /** `exec` at CQRS_RATE/s (open model), bounded by CQRS_VUS, shaped by CQRS_PROFILE over CQRS_DURATION. */
   openWorkload(exec: string, extras?: WorkloadExtras): Scenario;
-  /** The scenarios plus the ledger_flush scenario, which runs `flushLedger` once in every VU at the end. */
+  /** The scenarios plus the ledger flush (ledgerFlushScenarios), which runs `flushLedger` once in every VU at the end. */
   options(scenarios: Record<string, Scenario>, thresholds: Thresholds): Options;
   /** The ledger_flush scenario's exec function: scenarios export it as `flushLedger`. */
   flushLedger(): void;
@@ -159,7 +153,7 @@ export function createHarnessCore(
         ...extras,
       }),
     options: (scenarios, thresholds) => ({
-      scenarios: { ...scenarios, [LEDGER_FLUSH.scenario]: ledgerFlushScenario(scenarios) },
+      scenarios: { ...scenarios, ...ledgerFlushScenarios(scenarios) },
       thresholds,
       summaryTrendStats: SUMMARY_TREND_STATS,
       // Reconciliation may wait for the reader to catch up.
