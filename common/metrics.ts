@@ -10,7 +10,10 @@ export type K6MetricKind = 'counter' | 'gauge' | 'rate' | 'trend';
 export interface K6MetricDef {
   readonly name: string;
   readonly kind: K6MetricKind;
-  /** Trends/gauges in milliseconds: k6 marks them as time, and remote-write converts them to seconds. */
+  /**
+   * Trends/gauges in milliseconds: k6 marks them as time. Remote write converts a time trend to seconds (its
+   * native histogram and its stats); a time gauge it sends as is, in milliseconds (common/k6-output.ts).
+   */
   readonly isTime: boolean;
   readonly help: string;
 }

@@ -32,7 +32,7 @@ export function testIdPrefixMatcher(prefix: string): string {
 
 /**
  * The graph panels of the Prometheus link, by test id: stale-read rate from the counters, visibility-lag p99
- * merged from the native histograms (any number of runners), and the replica's heartbeat lag (ms gauge).
+ * merged from the native histograms (any number of runners), and the replica's heartbeat lag, all in seconds.
  */
 export function watchQueries(matcher: string): string[] {
   const sel = `{${matcher}}`;
@@ -42,7 +42,8 @@ export function watchQueries(matcher: string): string[] {
   return [
     `${rate(M.staleReads)} / ${rate(M.probeReads)}`,
     `histogram_quantile(0.99, sum by (testid) (rate(${nativeHistogramSeries(M.visibilityLag)}${sel}[30s])))`,
-    `max by (testid) (${remoteWriteSeries(M.heartbeatLagNow)}${sel})`,
+    // The gauge is in ms (k6 sends time gauges as they are); seconds, like the two above.
+    `max by (testid) (${remoteWriteSeries(M.heartbeatLagNow)}${sel}) / 1000`,
   ];
 }
 

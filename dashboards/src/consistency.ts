@@ -3,13 +3,16 @@
  * visible, the replica lag behind it, what each strategy does to avoid stale reads (GTID waits, fallbacks,
  * primary offload), session-guarantee violations and the reconciliation at the end.
  */
+
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { API_METRICS, K6_METRICS as M } from '../../common/metrics.ts';
+import { OFFLOADED } from '../../lib/api/report.ts';
 import {
   apiBucket,
   bucketQuantile,
   datasourceVariable,
   houseDashboard,
+  INSTANCE_MATCHER,
   instanceVariable,
   k6Counter,
   k6Gauge,
@@ -29,7 +32,7 @@ import {
   worstRunner,
   ZERO_IS_GREEN,
 } from './defaults.ts';
-import { MYSQLD_EXPORTER as X } from './mysqld-exporter.ts';
+import { exporterSeries, MYSQLD_EXPORTER as X } from './mysqld-exporter.ts';
 
 const sel = k6Selector();
 const S = ['strategy'];
@@ -113,8 +116,10 @@ const visibility = () => [
   statPanel({
     title: 'Visibility lag p99 over the run',
     description:
-      `Server-side visibility lag p99 of the whole range, per strategy, from the merged native histograms ` +
-      `(increase over the range, summed over runners). Unit: seconds.`,
+      `Server-side visibility lag p99 over the time range, per strategy, from the merged native histograms ` +
+      `(increase over the range, summed over runners). Unit: seconds. increase() starts at each runner's first ` +
+      `push inside the range, so a run that starts inside it leaves out what came before that push (its first ` +
+      `second at the 1 s push interval); consistency.md has the whole run's figure.`,
     unit: UNITS.seconds,
     w: 8,
     h: 8,
@@ -171,7 +176,7 @@ const replicaLag = () => [
       },
       { expr: worstRunner(k6Gauge(M.secondsBehind), sel), legend: 'Seconds_Behind_Master (k6)' },
       {
-        expr: `max by (instance) (${X.secondsBehind}${mysql})`,
+        expr: `max by (instance) (${exporterSeries(X.secondsBehind, INSTANCE_MATCHER)})`,
         legend: 'Seconds_Behind_Master {{instance}}',
       },
       {
@@ -227,9 +232,10 @@ const strategies = () => [
   timeseriesPanel({
     title: 'Primary offload',
     description:
-      'Share of reads the primary did not serve, per strategy (0-1): API reads whose X-Read-Source is not ' +
-      'primary, and SQL load-scenario reads sent to the reader endpoint. 0 is a strategy that reads only from ' +
-      'the primary. Counters summed over runners.',
+      `Share of reads served off the primary, per strategy (0-1): API reads whose X-Read-Source is ` +
+      `${OFFLOADED.join(' or ')} (a read that failed has no source and is not offload), and SQL load-scenario ` +
+      'reads sent to the reader endpoint. 0 is a strategy that reads only from the primary. Counters summed ' +
+      'over runners.',
     unit: UNITS.share,
     min: 0,
     max: 1,
@@ -238,7 +244,7 @@ const strategies = () => [
       {
         // A strategy that never leaves the primary has no off-primary series: its offload is a real 0.
         expr:
-          `(${perSecond(k6Counter(M.apiReads), k6Selector('source!="primary"'), S)} or 0 * ` +
+          `(${perSecond(k6Counter(M.apiReads), k6Selector(`source=~"${OFFLOADED.join('|')}"`), S)} or 0 * ` +
           `${perSecond(k6Counter(M.apiReads), sel, S)}) / ${perSecond(k6Counter(M.apiReads), sel, S)}`,
         legend: 'API {{strategy}}',
       },

@@ -168,9 +168,11 @@ export function k6Selector(...extra: string[]): string {
   return `{${[...K6_RUN_LABELS.map(matcher), ...extra].join(', ')}}`;
 }
 
-/** The exporter selector: one or all of the `instance` variable's targets. */
-export const mysqlSelector = (...extra: string[]): string =>
-  `{${['instance=~"$instance"', ...extra].join(', ')}}`;
+/** The exporter matcher: one or all of the `instance` variable's targets. */
+export const INSTANCE_MATCHER = 'instance=~"$instance"';
+
+/** The exporter selector, `{instance=~"$instance", …extra}`. */
+export const mysqlSelector = (...extra: string[]): string => `{${[INSTANCE_MATCHER, ...extra].join(', ')}}`;
 
 export type TrendStat = (typeof REMOTE_WRITE_TREND_STATS)[number];
 
@@ -230,7 +232,11 @@ export const quantile = (
   labels: readonly string[] = [],
 ): string => `histogram_quantile(${q}, sum${by(labels)} (rate(${series}${selector}[$__rate_interval])))`;
 
-/** The same over the whole range: the merged distribution of the run so far. */
+/**
+ * The same over the time range: the merged distribution of what the runners observed after their first push in
+ * the range (increase() cannot see a histogram's content at its first sample; last_over_time answers NaN for
+ * native histograms on Prometheus 2.42), so a run that starts inside the range loses its first push interval.
+ */
 export const rangeQuantile = (
   q: number,
   series: string,

@@ -10,6 +10,7 @@ import {
   bucketQuantile,
   datasourceVariable,
   houseDashboard,
+  INSTANCE_MATCHER,
   instanceVariable,
   mysqlSelector,
   perSecond,
@@ -19,7 +20,7 @@ import {
   yesNo,
   ZERO_IS_GREEN,
 } from './defaults.ts';
-import { MYSQLD_EXPORTER as X } from './mysqld-exporter.ts';
+import { exporterSeries, MYSQLD_EXPORTER as X } from './mysqld-exporter.ts';
 
 const sel = mysqlSelector();
 const INSTANCE = '{{instance}}';
@@ -28,21 +29,25 @@ const NO_REPLICA = 'no replica here';
 const threads = () => [
   statPanel({
     title: 'Replica IO thread',
-    description: 'Slave_IO_Running from SHOW SLAVE STATUS, per server that replicates: Yes is running.',
+    description:
+      'Slave_IO_Running from SHOW SLAVE STATUS (Replica_IO_Running from SHOW REPLICA STATUS on MySQL 8.4), per ' +
+      'server that replicates: Yes is running.',
     unit: UNITS.none,
     w: 6,
     mappings: yesNo('yes'),
     noValue: NO_REPLICA,
-    queries: [{ expr: `${X.ioRunning}${sel}`, legend: INSTANCE }],
+    queries: [{ expr: exporterSeries(X.ioRunning, INSTANCE_MATCHER), legend: INSTANCE }],
   }),
   statPanel({
     title: 'Replica SQL thread',
-    description: 'Slave_SQL_Running from SHOW SLAVE STATUS, per server that replicates: Yes is running.',
+    description:
+      'Slave_SQL_Running from SHOW SLAVE STATUS (Replica_SQL_Running from SHOW REPLICA STATUS on MySQL 8.4), per ' +
+      'server that replicates: Yes is running.',
     unit: UNITS.none,
     w: 6,
     mappings: yesNo('yes'),
     noValue: NO_REPLICA,
-    queries: [{ expr: `${X.sqlRunning}${sel}`, legend: INSTANCE }],
+    queries: [{ expr: exporterSeries(X.sqlRunning, INSTANCE_MATCHER), legend: INSTANCE }],
   }),
   statPanel({
     title: 'Replication errors',
@@ -74,7 +79,7 @@ const lag = () => [
     unit: UNITS.seconds,
     min: 0,
     w: 8,
-    queries: [{ expr: `${X.secondsBehind}${sel}`, legend: INSTANCE }],
+    queries: [{ expr: exporterSeries(X.secondsBehind, INSTANCE_MATCHER), legend: INSTANCE }],
   }),
   timeseriesPanel({
     title: 'Heartbeat age',

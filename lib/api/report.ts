@@ -12,7 +12,8 @@ import { type FreshnessCurve, freshnessCurve } from '../summary/freshness.ts';
 import { FRESHNESS_NOTE, type MetricNeed, type ReportSection } from '../summary/sections.ts';
 
 const M = K6_METRICS;
-const OFFLOADED: readonly ReadSource[] = ['replica', 'cache'];
+/** The read sources that take load off the primary: primary offload counts these (reports and dashboards). */
+export const OFFLOADED: readonly ReadSource[] = ['replica', 'cache'];
 
 /** The submetrics one strategy's row reads, tagged with the strategy (and the read source for offload). */
 function strategySubmetrics(strategy: string) {

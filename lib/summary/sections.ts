@@ -85,10 +85,10 @@ function probeNote(f: Pick<ConsistencyFigures, 'probeErrors' | 'reads'>): string
 
 /** What the two wait columns are (lib/summary/freshness.ts). */
 export const FRESHNESS_NOTE =
-  'Fresh after: the wait after a write past which 99% (99.9%) of reads would have been fresh, from the ' +
-  'distribution of the lag over every probe, timed-out ones counted as never fresh (`> timeout`: more than ' +
-  '1% (0.1%) were not visible within the probe timeout). Exact without timeouts; with some, rounded up to the ' +
-  'next kept percentile.';
+  'Fresh after: the wait after a write past which at least 99% (99.9%) of reads would have been fresh, from ' +
+  'the distribution of the lag over every probe, timed-out ones counted as never fresh (`> timeout`: more ' +
+  'than 1% (0.1%) were not visible within the probe timeout). Never below the true wait, at most the next ' +
+  'kept percentile above it; with fewer than 100 (1000) probes it is the largest lag, which is then exact.';
 
 export const READ_AFTER_WRITE: ReportSection = {
   title: 'Read after write',

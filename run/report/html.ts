@@ -6,6 +6,7 @@
 
 import { STRATEGY_COLUMNS, strategyCells as strategyRow } from '../../lib/api/report.ts';
 import { freshAfter, ms, num, pct } from '../../lib/summary/format.ts';
+import { FRESHNESS_NOTE } from '../../lib/summary/sections.ts';
 import { runResult } from '../comparison.ts';
 import { reportAssets } from './assets.ts';
 import { type ChartSpec, reportCharts } from './charts.ts';
@@ -148,8 +149,7 @@ export function renderReport(input: ReportInput): string {
     sections.push(
       '<h2>Comparison</h2>',
       `<div class="wide">${table('runs', RUN_HEADER, rows.map(runCells))}</div>`,
-      '<p class="note">Fresh after: the wait after a write past which 99% (99.9%) of reads would have been ' +
-        'fresh, timed-out probes counted as never fresh (&gt; timeout: more than 1% (0.1%) never were). ' +
+      `<p class="note">${escapeHtml(FRESHNESS_NOTE)} ` +
         'Missing: acknowledged writes absent on the writer or the reader at the end.</p>',
     );
   }

@@ -140,7 +140,24 @@ function hasData(result: readonly PromResult[]): boolean {
  * query is judged without it.
  */
 function withoutFallback(expr: string): string {
-  return expr.replace(/\s+or\s+(?:on\s*\(\s*\)\s*)?vector\(\s*[-\d.]+\s*\)/g, '');
+  return withoutZeroFallback(expr.replace(/\s+or\s+(?:on\s*\(\s*\)\s*)?vector\(\s*[-\d.]+\s*\)/g, ''));
+}
+
+/**
+ * `A or 0 * B` answers 0 wherever B has data, so a wrong matcher in A would still pass: A is judged alone. The
+ * `0 * B` operand runs to the parenthesis that closes the group it is in, or to the end.
+ */
+function withoutZeroFallback(expr: string): string {
+  const at = /\s+or\s+0\s*\*\s*/.exec(expr);
+  if (!at) return expr;
+  let depth = 0;
+  let end = at.index + at[0].length;
+  for (; end < expr.length; end++) {
+    const c = expr[end];
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) break;
+  }
+  return withoutZeroFallback(expr.slice(0, at.index) + expr.slice(end));
 }
 
 async function pollUntil(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {

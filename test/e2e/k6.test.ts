@@ -93,6 +93,15 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
           k6OutputSettings({ prometheusUrl: prom }, { testid: hb, lag: '5ms' }).args,
         );
         expect(rh.exitCode, rh.output).toBe(0);
+        // k6 sends a time gauge as it is, in milliseconds: the largest pushed sample is at most the summary's
+        // max (pushes sample the gauge), and at a 5 ms lag it is milliseconds, not 0.005 (seconds).
+        const gaugeMax = rh.summary?.metrics[M.heartbeatLagNow.name]?.values.max ?? Number.NaN;
+        const pushedMax = await promValue(
+          prom,
+          `max(max_over_time(${remoteWriteSeries(M.heartbeatLagNow)}{testid="${hb}"}[5m]))`,
+        );
+        expect(pushedMax, `${pushedMax} vs summary max ${gaugeMax}`).toBeGreaterThan(1);
+        expect(pushedMax).toBeLessThanOrEqual(gaugeMax);
         for (const q of watchQueries(testIdPrefixMatcher(base))) {
           // Asked after the runs: each range reaches back over them, the gauge through last_over_time.
           const lookedBack = q

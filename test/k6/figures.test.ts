@@ -165,12 +165,13 @@ const DISTINCT_FIGURES: ConsistencyFigures = {
   freshness: {
     probes: 165,
     timeouts: 5,
+    // k6 interpolates between ranks: at p(q) ⌊q × 159⌋ + 1 of the 160 lags are certainly at or below.
     points: [
-      { lagMs: 0.01, freshShare: 0 },
-      { lagMs: 38.2, freshShare: (50 * 160) / (100 * 165) },
-      { lagMs: 66.6, freshShare: (90 * 160) / (100 * 165) },
-      { lagMs: 72.4, freshShare: (95 * 160) / (100 * 165) },
-      { lagMs: 88.6, freshShare: (99 * 160) / (100 * 165) },
+      { lagMs: 0.01, freshShare: 1 / 165 },
+      { lagMs: 38.2, freshShare: 80 / 165 },
+      { lagMs: 66.6, freshShare: 144 / 165 },
+      { lagMs: 72.4, freshShare: 152 / 165 },
+      { lagMs: 88.6, freshShare: 158 / 165 },
       { lagMs: 1234, freshShare: 160 / 165 },
     ],
     t99Ms: null,
