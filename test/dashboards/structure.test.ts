@@ -61,6 +61,17 @@ describe.each(dashboards.map((d) => [d.uid, d] as const))('dashboard %s', (_, d)
     }
   });
 
+  it('lays no two panels over each other', () => {
+    const boxes = panels.flatMap((p) => (p.gridPos ? [{ title: p.title, ...p.gridPos }] : []));
+    const overlaps = boxes.flatMap((a, i) =>
+      boxes
+        .slice(i + 1)
+        .filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+        .map((b) => `${a.title} / ${b.title}`),
+    );
+    expect(overlaps).toEqual([]);
+  });
+
   it('points every datasource reference at the datasource variable', () => {
     for (const { where, ref } of datasourceRefs(d)) expect(ref, where).toEqual(DATASOURCE_REF);
     const ds = d.templating.list.find((v) => v.name === 'datasource');
