@@ -25,18 +25,17 @@ import { loadStackConfig } from '../../stack/config.ts';
 import { grafanaEnv } from '../../stack/grafana.ts';
 import { parseLag } from '../../stack/lag.ts';
 import { replicaStartupOptions } from '../api/replica-setup.ts';
+import { IMAGE_PINS, PROMETHEUS_INGEST_FLAGS } from '../images.ts';
 
-/** Every image the lab pulls, pinned by tag; the two it builds are named for what they contain. */
+/** Every image the lab pulls or builds: the shared pin table (build/images.ts), the same pins k8s/ uses. */
 export const IMAGES = {
-  mysql: 'mysql:8.4.6',
-  redis: 'redis:7.4.2-alpine',
-  prometheus: 'prom/prometheus:v3.5.0',
-  grafana: 'grafana/grafana:12.1.1',
-  mysqldExporter: 'prom/mysqld-exporter:v0.17.2',
-  /** build/api/Dockerfile: the API, the delay proxy, the replica setup. */
-  api: 'mysql-cqrs-k6/api:0.1.0',
-  /** build/xk6/Dockerfile: k6 v2.2.0 with xk6-sql v1.2.1 and the MySQL driver. */
-  k6: 'mysql-cqrs-k6/k6:2.2.0-sql1.2.1',
+  mysql: IMAGE_PINS.mysql,
+  redis: IMAGE_PINS.redis,
+  prometheus: IMAGE_PINS.prometheus,
+  grafana: IMAGE_PINS.grafana,
+  mysqldExporter: IMAGE_PINS.mysqldExporter,
+  api: IMAGE_PINS.api,
+  k6: IMAGE_PINS.k6Sql,
 } as const;
 
 /** The files this module renders, relative to the repository root. */
@@ -207,6 +206,15 @@ export function prometheusConfig(): unknown {
   };
 }
 
+/**
+ * No login at all: anonymous Viewer (the local stack's setting) is the only way in. Without these the image's
+ * default admin/admin account would sit behind the login form and basic auth of every API call.
+ */
+export const GRAFANA_NO_LOGIN = {
+  GF_AUTH_DISABLE_LOGIN_FORM: 'true',
+  GF_AUTH_BASIC_ENABLED: 'false',
+} as const;
+
 /** Grafana's settings as the local stack sets them, with the image's own paths and the container's address. */
 function grafanaEnvironment(prometheusUrl: string): Record<string, string> {
   const local = grafanaEnv(loadStackConfig({}, {}), prometheusUrl);
@@ -218,6 +226,7 @@ function grafanaEnvironment(prometheusUrl: string): Record<string, string> {
     GF_SERVER_HTTP_PORT: String(PORTS.grafana),
     [GRAFANA_ENV.prometheusUrl]: prometheusUrl,
     [GRAFANA_ENV.dashboardsDir]: DEFAULT_DASHBOARDS_DIR,
+    ...GRAFANA_NO_LOGIN,
   };
 }
 
@@ -317,9 +326,7 @@ export function composeConfig(): Record<string, unknown> {
           '--config.file=/etc/prometheus/prometheus.yml',
           '--storage.tsdb.path=/prometheus',
           `--web.listen-address=0.0.0.0:${PORTS.prometheus}`,
-          '--web.enable-remote-write-receiver',
-          // Native histograms from k6's remote write; Prometheus before 3.8 only stores them with this flag.
-          '--enable-feature=native-histograms',
+          ...PROMETHEUS_INGEST_FLAGS,
           '--storage.tsdb.retention.time=7d',
         ],
         volumes: [`./${PROMETHEUS_FILE}:/etc/prometheus/prometheus.yml:ro`],
@@ -365,6 +372,7 @@ const HEADER = [
   "# dashboards, and k6 running npm start's default experiment once into ./reports/<test id>/:",
   '#   mkdir -p reports && CQRS_COMPOSE_UID=$(id -u) CQRS_COMPOSE_GID=$(id -g) docker compose up --build',
   '# Grafana http://127.0.0.1:23000, Prometheus http://127.0.0.1:29090, API http://127.0.0.1:28080 (loopback only).',
+  '# Grafana has no login: anonymous Viewer only, the login form and basic auth are off (no admin/admin account to use).',
   '# Lag by hand: curl -X PUT -d \'{"delayMs": 50}\' http://127.0.0.1:23309/delay. Tear down: docker compose down -v',
   '',
 ].join('\n');

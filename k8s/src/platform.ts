@@ -6,10 +6,11 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IJob } from 'kubernetes-models/batch/v1';
 import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import type { IConfigMap, IContainer, INamespace, IService, IServiceAccount } from 'kubernetes-models/v1';
+import { PROMETHEUS_INGEST_FLAGS } from '../../build/images.ts';
 import { remoteWriteEnv } from '../../common/k6-output.ts';
 import { DASHBOARDS, DEFAULT_DASHBOARDS_DIR, GRAFANA_ENV } from '../../dashboards/src/render.ts';
 import { containerSecurity, podSecurity, resources, scratch } from './pods.ts';
-import { MIGRATIONS_MOUNT } from './schema.ts';
+import { applySchemaScript, MIGRATIONS_MOUNT, migrationSources, schemaJobName } from './schema.ts';
 import {
   ACCOUNTS,
   API_NAME,
@@ -39,6 +40,7 @@ import {
   ROUTER_PORTS,
   ref,
   SECRETS,
+  secretKeyEnv,
 } from './settings.ts';
 
 /** One generated YAML file: its objects, and what the comment it opens with says it creates and needs. */
@@ -62,7 +64,6 @@ export const CONFIGMAPS = {
 } as const;
 
 const labels = (app: string) => ({ 'app.kubernetes.io/name': app });
-const secretEnv = { secretRef: { name: SECRETS.db.name } };
 
 const namespace: INamespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } };
 
@@ -92,52 +93,55 @@ export const innoDbCluster = {
   },
 };
 
-function schemaJob(): IJob {
+/** The label every schema Job carries, whatever its name: `kubectl wait job -l` finds the current one by it. */
+export const SCHEMA_JOB_LABELS = labels('cqrs-schema');
+
+export function schemaJob(migrations = migrationSources()): IJob {
   const keys = Object.values(ACCOUNTS).map((a) => a.passwordKey);
+  const template: NonNullable<IJob['spec']>['template'] = {
+    metadata: { labels: SCHEMA_JOB_LABELS },
+    spec: {
+      restartPolicy: 'OnFailure',
+      securityContext: podSecurity(999),
+      containers: [
+        {
+          name: 'apply-schema',
+          image: IMAGES.mysqlClient,
+          command: ['/bin/bash', '/scripts/apply-schema.sh'],
+          env: [
+            ...['rootUser', 'rootPassword'].map((key) => ({
+              name: key,
+              valueFrom: { secretKeyRef: { name: SECRETS.root.name, key } },
+            })),
+            ...keys.map((key) => ({
+              name: key,
+              valueFrom: { secretKeyRef: { name: SECRETS.db.name, key } },
+            })),
+          ],
+          resources: resources('100m', '128Mi', '500m', '256Mi'),
+          securityContext: containerSecurity(999),
+          volumeMounts: [
+            { name: 'scripts', mountPath: '/scripts', readOnly: true },
+            { name: 'migrations', mountPath: MIGRATIONS_MOUNT, readOnly: true },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'scripts', configMap: { name: CONFIGMAPS.schema } },
+        { name: 'migrations', configMap: { name: CONFIGMAPS.migrations } },
+        scratch('tmp', '1Mi'),
+      ],
+    },
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: 'cqrs-schema' },
-    spec: {
-      backoffLimit: 6,
-      ttlSecondsAfterFinished: 86_400,
-      template: {
-        metadata: { labels: labels('cqrs-schema') },
-        spec: {
-          restartPolicy: 'OnFailure',
-          securityContext: podSecurity(999),
-          containers: [
-            {
-              name: 'apply-schema',
-              image: IMAGES.mysqlClient,
-              command: ['/bin/bash', '/scripts/apply-schema.sh'],
-              env: [
-                ...['rootUser', 'rootPassword'].map((key) => ({
-                  name: key,
-                  valueFrom: { secretKeyRef: { name: SECRETS.root.name, key } },
-                })),
-                ...keys.map((key) => ({
-                  name: key,
-                  valueFrom: { secretKeyRef: { name: SECRETS.db.name, key } },
-                })),
-              ],
-              resources: resources('100m', '128Mi', '500m', '256Mi'),
-              securityContext: containerSecurity(999),
-              volumeMounts: [
-                { name: 'scripts', mountPath: '/scripts', readOnly: true },
-                { name: 'migrations', mountPath: MIGRATIONS_MOUNT, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'scripts', configMap: { name: CONFIGMAPS.schema } },
-            { name: 'migrations', configMap: { name: CONFIGMAPS.migrations } },
-            scratch('tmp', '1Mi'),
-          ],
-        },
-      },
+    metadata: {
+      name: schemaJobName(migrations, applySchemaScript(), template),
+      labels: { ...SCHEMA_JOB_LABELS },
     },
+    spec: { backoffLimit: 6, ttlSecondsAfterFinished: 86_400, template },
   };
 }
 
@@ -214,26 +218,27 @@ function exporter(): object[] {
  * (api/read/sticky.ts), so a second replica would route a client's reads without knowing its writes.
  */
 function api(): object[] {
+  const env = [
+    { name: 'CQRS_FLAVOR', value: 'mysql' },
+    { name: 'CQRS_API_HOST', value: '0.0.0.0' },
+    { name: 'CQRS_API_PORT', value: String(API_PORT) },
+    { name: 'CQRS_WRITER_URL', value: mysqlUrlRef('writer', ROUTER_HOST, ROUTER_PORTS.rw) },
+    { name: 'CQRS_READER_URL', value: mysqlUrlRef('reader', ROUTER_HOST, ROUTER_PORTS.ro) },
+    // router-split writes and reads on its own connections, so it logs in as the writer.
+    { name: 'CQRS_ROUTER_SPLIT_URL', value: mysqlUrlRef('writer', ROUTER_HOST, ROUTER_PORTS.split) },
+    // Whole seconds; Router's docs (1 s) and source (2 s) disagree on the default, so it is always set.
+    { name: 'CQRS_API_ROUTER_WAIT_TIMEOUT_S', value: '1' },
+    {
+      name: 'CQRS_REDIS_URL',
+      value: `redis://:${ref('CQRS_REDIS_PASSWORD')}@${REDIS_NAME}.${NAMESPACE}.svc.cluster.local:${REDIS_PORT}`,
+    },
+    { name: 'CQRS_API_LOG_LEVEL', value: 'warn' },
+  ];
   const container: IContainer = {
     name: 'api',
     image: IMAGES.api,
-    envFrom: [secretEnv],
-    env: [
-      { name: 'CQRS_FLAVOR', value: 'mysql' },
-      { name: 'CQRS_API_HOST', value: '0.0.0.0' },
-      { name: 'CQRS_API_PORT', value: String(API_PORT) },
-      { name: 'CQRS_WRITER_URL', value: mysqlUrlRef('writer', ROUTER_HOST, ROUTER_PORTS.rw) },
-      { name: 'CQRS_READER_URL', value: mysqlUrlRef('reader', ROUTER_HOST, ROUTER_PORTS.ro) },
-      // router-split writes and reads on its own connections, so it logs in as the writer.
-      { name: 'CQRS_ROUTER_SPLIT_URL', value: mysqlUrlRef('writer', ROUTER_HOST, ROUTER_PORTS.split) },
-      // Whole seconds; Router's docs (1 s) and source (2 s) disagree on the default, so it is always set.
-      { name: 'CQRS_API_ROUTER_WAIT_TIMEOUT_S', value: '1' },
-      {
-        name: 'CQRS_REDIS_URL',
-        value: `redis://:${ref('CQRS_REDIS_PASSWORD')}@${REDIS_NAME}.${NAMESPACE}.svc.cluster.local:${REDIS_PORT}`,
-      },
-      { name: 'CQRS_API_LOG_LEVEL', value: 'warn' },
-    ],
+    // Only the passwords its URLs name (writer, reader, Redis), each by key: never the whole Secret.
+    env: [...secretKeyEnv(env.map((e) => e.value)), ...env],
     ports: [{ name: 'http', containerPort: API_PORT }],
     // /readyz needs the writer; /healthz only the process (api/routes/health.ts).
     readinessProbe: httpProbe('/readyz', API_PORT, 5),
@@ -283,9 +288,14 @@ function redis(): object[] {
   return [deployment(REDIS_NAME, 999, [container], { volumes: [scratch('data')] }), svc];
 }
 
-/** prometheus.yml: the exporter once per member, the API by its Service's scrape annotations, itself. */
-export function prometheusConfig(): object {
-  const members = Array.from({ length: INSTANCES }, (_, i) => `${memberHost(i)}:${MEMBER_PORT}`);
+/**
+ * prometheus.yml: the exporter once per server (the Group Replication members, and any read replicas given
+ * as host names), the API by its Service's scrape annotations, itself.
+ */
+export function prometheusConfig(readReplicaHosts: readonly string[] = []): object {
+  const members = [...Array.from({ length: INSTANCES }, (_, i) => memberHost(i)), ...readReplicaHosts].map(
+    (h) => `${h}:${MEMBER_PORT}`,
+  );
   return {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     scrape_configs: [
@@ -359,8 +369,7 @@ function prometheus(): object[] {
       '--storage.tsdb.path=/prometheus',
       '--storage.tsdb.retention.time=7d',
       `--web.listen-address=:${PROMETHEUS_PORT}`,
-      '--web.enable-remote-write-receiver',
-      '--enable-feature=native-histograms',
+      ...PROMETHEUS_INGEST_FLAGS,
     ],
     ports: [{ name: 'http', containerPort: PROMETHEUS_PORT }],
     readinessProbe: httpProbe('/-/ready', PROMETHEUS_PORT, 5),
@@ -397,6 +406,10 @@ function grafana(): object[] {
       },
       { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
       { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+      // The root filesystem is read-only: log to stdout (kubectl logs), not to /var/log/grafana.
+      { name: 'GF_LOG_MODE', value: 'console' },
+      // Grafana 12 downloads its preinstalled plugins at start unless told not to (the Compose lab's setting too).
+      { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
     ],
     ports: [{ name: 'http', containerPort: GRAFANA_PORT }],
     readinessProbe: httpProbe('/api/health', GRAFANA_PORT, 5),
@@ -461,7 +474,7 @@ export function platformFiles(): Record<string, ManifestFile> {
       objects: [innoDbCluster],
     },
     'schema-job.yaml': {
-      creates: `Job cqrs-schema: database ${DATABASE}, the writer/reader/monitor/exporter accounts, then db/migrations/*.sql`,
+      creates: `Job ${schemaJob().metadata?.name} (named after its content, so a new migration makes a new Job): database ${DATABASE}, the writer/reader/monitor/exporter accounts, then db/migrations/*.sql`,
       needs: `a ready ${CLUSTER} (its Router on 6446), Secrets ${SECRETS.root.name} and ${SECRETS.db.name}, and the staged migrations (npm run k8s -- stage)`,
       objects: [schemaJob()],
     },

@@ -14,7 +14,7 @@ import {
   prometheusConfig,
 } from './platform.ts';
 import { applySchemaScript, migrationFiles } from './schema.ts';
-import { NAMESPACE, PART_OF, SECRETS } from './settings.ts';
+import { NAMESPACE, PART_OF, READ_REPLICAS, readReplicaHost, SECRETS } from './settings.ts';
 import {
   bundleFile,
   type Experiment,
@@ -64,7 +64,7 @@ const fixedName = { disableNameSuffixHash: true };
 function scriptGenerators(experiments: readonly Experiment[]): object[] {
   const scenarios = [...new Set(experiments.map((e) => e.scenario))].sort();
   return scenarios.map((s) => ({
-    name: scriptConfigMap(s),
+    name: scriptConfigMap(s, experiments.find((e) => e.scenario === s)?.scriptOwner),
     files: [`${STAGED}/${bundleFile(s)}`],
     options: fixedName,
   }));
@@ -206,10 +206,19 @@ function shapeOverlay(shape: Shape): string {
   );
 }
 
+/** The read replicas' hosts, as the overlay's Prometheus scrapes them. */
+export const readReplicaHosts = (): string[] =>
+  Array.from({ length: READ_REPLICAS.instances }, (_, i) => readReplicaHost(i));
+
+const PROMETHEUS_COMMENT =
+  'Prometheus config (ConfigMap prometheus-config): each InnoDB Cluster member through the multi-target\nexporter, the API by its Service annotations, Prometheus itself.';
+
 function readReplicasOverlay(): string {
   return kustomization(
     {
       resources: [`../../${PLATFORM}`],
+      // The platform's scrape config names the Group Replication members only: this one adds the replicas.
+      configMapGenerator: [{ name: CONFIGMAPS.prometheus, behavior: 'replace', files: ['prometheus.yml'] }],
       patches: [
         {
           target: { group: 'mysql.oracle.com', version: 'v2', kind: 'InnoDBCluster' },
@@ -219,7 +228,7 @@ function readReplicasOverlay(): string {
                 op: 'add',
                 path: '/spec/readReplicas',
                 // Asynchronous replicas (the local stack's topology), beside the Group Replication members.
-                value: [{ name: 'async', baseServerId: 2000, instances: 2 }],
+                value: [READ_REPLICAS],
               },
               // Router's RO port 6447 then reaches the asynchronous replicas only.
               {
@@ -245,13 +254,7 @@ export function renderAll(): Map<string, string> {
   for (const [file, f] of Object.entries(platformFiles())) out.set(`${PLATFORM}/${file}`, manifest(f));
   out.set(`${PLATFORM}/kustomization.yaml`, platformKustomization());
   out.set(`${PLATFORM}/files/apply-schema.sh`, applySchemaScript());
-  out.set(
-    `${PLATFORM}/files/prometheus.yml`,
-    yamlDocs(
-      [prometheusConfig()],
-      'Prometheus config (ConfigMap prometheus-config): each InnoDB Cluster member through the multi-target\nexporter, the API by its Service annotations, Prometheus itself.',
-    ),
-  );
+  out.set(`${PLATFORM}/files/prometheus.yml`, yamlDocs([prometheusConfig()], PROMETHEUS_COMMENT));
   for (const s of Object.values(SECRETS)) {
     out.set(
       `${PLATFORM}/secrets/${s.file}.example`,
@@ -265,6 +268,13 @@ export function renderAll(): Map<string, string> {
     );
   }
   out.set(`${OVERLAYS.readReplicas}/kustomization.yaml`, readReplicasOverlay());
+  out.set(
+    `${OVERLAYS.readReplicas}/prometheus.yml`,
+    yamlDocs(
+      [prometheusConfig(readReplicaHosts())],
+      `${PROMETHEUS_COMMENT}\nThe read-replicas overlay's: the asynchronous replicas (${READ_REPLICAS.name}) too, through the same exporter.`,
+    ),
+  );
 
   const base = baseExperiments();
   out.set(

@@ -2,6 +2,8 @@
  * The names, ports, images and accounts every manifest under k8s/ shares: one place, so the API, the schema Job,
  * the exporters, Prometheus and the TestRuns cannot disagree about where the cluster is or who logs in.
  */
+import type { IEnvVar } from 'kubernetes-models/v1';
+import { IMAGE_PINS, MYSQL_VERSION as PINNED_MYSQL } from '../../build/images.ts';
 import { ROUTER_SPLIT_PORT } from '../../common/mysql-strategies.ts';
 import { STACK_DATABASE } from '../../common/stack-defaults.ts';
 
@@ -10,14 +12,23 @@ export const NAMESPACE = 'cqrs';
 export const CLUSTER = 'cqrs-db';
 export const INSTANCES = 3;
 export const DATABASE = STACK_DATABASE;
-/** MySQL 8.4 LTS, the server common/dialect.ts's `mysql` flavour is written for (Compose runs it too). */
-export const MYSQL_VERSION = '8.4.3';
+/** MySQL 8.4 LTS, the server common/dialect.ts's `mysql` flavour is written for: build/images.ts's pin, as Compose. */
+export const MYSQL_VERSION = PINNED_MYSQL;
 
 const svc = (name: string) => `${name}.${NAMESPACE}.svc.cluster.local`;
 export const ROUTER_HOST = svc(CLUSTER);
 /** One member through the cluster's headless instances Service, for per-member probes. */
 export const memberHost = (index: number) => `${CLUSTER}-${index}.${svc(`${CLUSTER}-instances`)}`;
 export const MEMBER_PORT = 3306;
+
+/**
+ * The read-replicas overlay's asynchronous replicas. The operator (mysqloperator's ReadReplicaSpec) names
+ * their StatefulSet `<cluster>-<name>` with serviceName `<cluster>-<name>-instances`, so replica N is
+ * `<cluster>-<name>-N` behind that headless Service; assumed from the operator's source, not seen in a cluster.
+ */
+export const READ_REPLICAS = { name: 'async', baseServerId: 2000, instances: 2 } as const;
+export const readReplicaHost = (index: number) =>
+  `${CLUSTER}-${READ_REPLICAS.name}-${index}.${svc(`${CLUSTER}-${READ_REPLICAS.name}-instances`)}`;
 
 /** MySQL Router's classic-protocol ports (mysql.md): which one a connection uses decides where it lands. */
 export const ROUTER_PORTS = { rw: 6446, ro: 6447, split: ROUTER_SPLIT_PORT } as const;
@@ -38,22 +49,26 @@ export const EXPORTER_PORT = 9104;
 export const DASHBOARDS_DIR = '/var/lib/grafana/dashboards/cqrs';
 
 /**
- * Every image, pinned to a tag. The two project images are built from build/ (build/xk6/Dockerfile for the
- * runner, build/api/Dockerfile for the API) and tagged with the versions they contain.
+ * Every image, pinned to a tag: build/images.ts's table, which the Compose lab reads too. The two project
+ * images are built from build/ (build/xk6/Dockerfile for the runner, build/api/Dockerfile for the API).
  */
 export const IMAGES = {
-  /** k6 v2.2.0 + xk6-sql v1.2.1 (+ its MySQL driver, build/xk6/versions.env): the SQL scenarios' runner. */
-  k6Sql: 'mysql-cqrs-k6/k6:2.2.0-sql1.2.1',
-  /** The API scenarios import only k6's own modules: the stock image, same k6 version. */
-  k6Stock: 'grafana/k6:2.2.0',
-  /** The package.json version of this repository. */
-  api: 'mysql-cqrs-k6/api:0.1.0',
-  mysqlClient: `mysql:${MYSQL_VERSION}`,
-  redis: 'redis:7.4.2-alpine',
-  exporter: 'prom/mysqld-exporter:v0.16.0',
-  prometheus: 'prom/prometheus:v2.55.1',
-  grafana: 'grafana/grafana:11.4.0',
+  k6Sql: IMAGE_PINS.k6Sql,
+  k6Stock: IMAGE_PINS.k6Stock,
+  api: IMAGE_PINS.api,
+  mysqlClient: IMAGE_PINS.mysql,
+  redis: IMAGE_PINS.redis,
+  exporter: IMAGE_PINS.mysqldExporter,
+  prometheus: IMAGE_PINS.prometheus,
+  grafana: IMAGE_PINS.grafana,
 } as const;
+
+/**
+ * The image k6-operator v1.6.0 gives the starter Job when `spec.starter.image` is unset
+ * (pkg/resources/jobs/starter.go). No pinned tag of it is verified here, so the TestRuns leave the operator's
+ * default in place: the one `latest` the manifests accept (k8s/README.md: known limitations).
+ */
+export const OPERATOR_DEFAULT_STARTER_IMAGE = 'ghcr.io/grafana/k6-operator:latest-starter';
 
 /**
  * The application's accounts. Their passwords are keys of the `cqrs-db` Secret (never in a manifest); the
@@ -85,8 +100,18 @@ export const SECRETS = {
 /** The shared, password-free k6 runner environment (envFrom in every TestRun). */
 export const K6_ENV_CONFIGMAP = 'cqrs-k6-env';
 
-/** `$(NAME)`: Kubernetes expands it from the container's other variables (envFrom included) at start. */
+/** `$(NAME)`: Kubernetes expands it from the container's variables defined before it, at start. */
 export const ref = (name: string) => `$(${name})`;
+
+/**
+ * The `cqrs-db` keys a container's variables refer to as `$(KEY)`, each as its own secretKeyRef variable: a
+ * container sees exactly the passwords it uses, never the whole Secret (no envFrom secretRef). They come
+ * first, because Kubernetes expands `$(KEY)` only from variables defined earlier.
+ */
+export function secretKeyEnv(values: readonly string[]): IEnvVar[] {
+  const used = SECRETS.db.keys.filter((k) => values.some((v) => v.includes(ref(k))));
+  return used.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: SECRETS.db.name, key } } }));
+}
 
 /** Go DSN (xk6-sql) of an account, its password a reference to the Secret's key. */
 export function goDsnRef(role: AccountRole, host: string, port: number): string {

@@ -17,7 +17,7 @@ import {
   PROMETHEUS_URL,
   ROUTER_HOST,
   ROUTER_PORTS,
-  SECRETS,
+  secretKeyEnv,
 } from './settings.ts';
 
 const S = CONFIG_SCHEMA;
@@ -39,6 +39,11 @@ export interface Experiment {
   readonly reader?: { readonly host: string; readonly port: number };
   /** The run tag `strategy` (SQL scenarios; the API scenarios tag each request with its own). */
   readonly strategy?: string;
+  /**
+   * The kustomization whose script ConfigMap this TestRun reads, when it is not k8s/tests: its ConfigMap then
+   * has a name of its own, so deleting one overlay never removes another's script.
+   */
+  readonly scriptOwner?: string;
 }
 
 /** The load shapes of the overlays: `smoke` is short and one runner; `load` four runners. */
@@ -107,6 +112,7 @@ export function mysqlOnlyExperiments(): Record<'gr-before' | 'router-split' | 'm
       family: 'api',
       parallelism: 1,
       env: { ...env, [S.apiStrategies.name]: 'eventual,gr-before' },
+      scriptOwner: 'gr-before',
     },
     'router-split': {
       name: 'api-router-split',
@@ -114,6 +120,7 @@ export function mysqlOnlyExperiments(): Record<'gr-before' | 'router-split' | 'm
       family: 'api',
       parallelism: 1,
       env: { ...env, [S.apiStrategies.name]: 'eventual,router-split' },
+      scriptOwner: 'router-split',
     },
     'member-lag': {
       name: `sql-replica-lag-member-${MEMBER_PROBE_INDEX}`,
@@ -122,12 +129,17 @@ export function mysqlOnlyExperiments(): Record<'gr-before' | 'router-split' | 'm
       parallelism: 1,
       env,
       reader: { host: memberHost(MEMBER_PROBE_INDEX), port: MEMBER_PORT },
+      scriptOwner: 'member-probe',
     },
   };
 }
 
-/** The script ConfigMap of a scenario (one per bundle, shared by every TestRun of a kustomization). */
-export const scriptConfigMap = (scenario: string) => `k6-script-${scenario}`;
+/**
+ * The script ConfigMap of a scenario: one per bundle and kustomization, shared by that kustomization's
+ * TestRuns; `owner` names the overlay when it is not k8s/tests (smoke and load are shapes of k8s/tests).
+ */
+export const scriptConfigMap = (scenario: string, owner?: string) =>
+  owner ? `k6-script-${owner}-${scenario}` : `k6-script-${scenario}`;
 export const bundleFile = (scenario: string) => `${scenario}.js`;
 
 const REPORTS = '/home/k6/reports';
@@ -139,6 +151,10 @@ export function runTags(e: Experiment): RunTags {
   return { testid: testIdOf(e), script: e.scenario, ...(e.strategy ? { strategy: e.strategy } : {}) };
 }
 
+/**
+ * The runner's variables: the passwords its DSNs name, each by key (stock-k6 API runners name none and see no
+ * Secret at all), then the experiment's settings.
+ */
 function runnerEnv(e: Experiment): IEnvVar[] {
   const env: Record<string, string> = {
     // Every runner of the TestRun shares the run id; each scopes its rows by its instance_id (CQRS_RUNNER).
@@ -152,8 +168,24 @@ function runnerEnv(e: Experiment): IEnvVar[] {
     // Seconds_Behind of the server the reader lands on (SHOW REPLICA STATUS there).
     env[S.monitorDsn.name] = goDsnRef('monitor', reader.host, reader.port);
   }
-  return Object.entries(env).map(([name, value]) => ({ name, value }));
+  return [
+    ...secretKeyEnv(Object.values(env)),
+    ...Object.entries(env).map(([name, value]) => ({ name, value })),
+  ];
 }
+
+/**
+ * The starter Job (it curls each runner's k6 REST API to start the run together): non-root, read-only,
+ * sized, no API token. Its image stays the operator's default (OPERATOR_DEFAULT_STARTER_IMAGE in
+ * settings.ts): no pinned starter tag is verified (k8s/README.md, known limitations). The starter only runs
+ * curl, which needs no particular uid and writes nothing, so nobody (65534) fits whatever user the image has.
+ */
+export const STARTER = {
+  automountServiceAccountToken: 'false',
+  resources: resources('50m', '32Mi', '100m', '64Mi'),
+  securityContext: podSecurity(65534),
+  containerSecurityContext: containerSecurity(65534),
+} as const;
 
 export function testRun(e: Experiment): object {
   const image = e.family === 'sql' ? IMAGES.k6Sql : IMAGES.k6Stock;
@@ -168,14 +200,17 @@ export function testRun(e: Experiment): object {
     metadata: { name: e.name, labels: { 'app.kubernetes.io/name': 'k6', 'cqrs.testid': testIdOf(e) } },
     spec: {
       parallelism: e.parallelism,
-      script: { configMap: { name: scriptConfigMap(e.scenario), file: bundleFile(e.scenario) } },
+      script: {
+        configMap: { name: scriptConfigMap(e.scenario, e.scriptOwner), file: bundleFile(e.scenario) },
+      },
       // argv, not the one-string `arguments` (quoting breaks there): the output and the run's tags.
       args: [...output.args],
       cleanup: 'post',
+      starter: STARTER,
       runner: {
         image,
-        // K6_PROMETHEUS_RW_* come from the ConfigMap (the same common/k6-output.ts table), passwords from the Secret.
-        envFrom: [{ configMapRef: { name: K6_ENV_CONFIGMAP } }, { secretRef: { name: SECRETS.db.name } }],
+        // K6_PROMETHEUS_RW_* come from the ConfigMap (the same common/k6-output.ts table); passwords by key in env.
+        envFrom: [{ configMapRef: { name: K6_ENV_CONFIGMAP } }],
         env: runnerEnv(e),
         resources:
           e.family === 'sql' ? resources('1', '512Mi', '2', '1Gi') : resources('500m', '256Mi', '1', '512Mi'),

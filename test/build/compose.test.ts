@@ -351,6 +351,23 @@ describe('the lab is the local stack', () => {
     }
     expect(g.environment?.[GRAFANA_ENV.prometheusUrl]).toBe(k6Env.CQRS_PROMETHEUS_URL);
   });
+
+  it('lets nobody log in to Grafana: anonymous Viewer only, no login form, no basic auth (no admin/admin)', () => {
+    const env = svc('grafana').environment ?? {};
+    expect(env).toMatchObject({
+      GF_AUTH_ANONYMOUS_ENABLED: 'true',
+      GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+      GF_AUTH_DISABLE_LOGIN_FORM: 'true',
+      GF_AUTH_BASIC_ENABLED: 'false',
+    });
+    // No admin password to fall back on either, defaulted or not.
+    expect(Object.keys(env).filter((k) => k.startsWith('GF_SECURITY_ADMIN'))).toEqual([]);
+    const header = read(COMPOSE_FILE)
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .join('\n');
+    expect(header).toMatch(/Grafana has no login: anonymous Viewer only/);
+  });
 });
 
 /** The local stack's endpoints (for the names of its env file only). */

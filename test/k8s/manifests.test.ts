@@ -14,21 +14,35 @@ import * as batch from 'kubernetes-models/batch/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadConfig as loadApiConfig } from '../../api/config.ts';
 import { parseGoDsn } from '../../common/dsn.ts';
 import { k6OutputSettings, remoteWriteEnv } from '../../common/k6-output.ts';
-import { K8S_DIR, PROJECT_ROOT } from '../../k8s/src/generate.ts';
-import { expectedTestRuns, OVERLAYS, PLATFORM, RENDERABLE } from '../../k8s/src/render.ts';
+import { K8S_DIR } from '../../k8s/src/generate.ts';
+import { CONFIGMAPS } from '../../k8s/src/platform.ts';
+import {
+  expectedTestRuns,
+  OVERLAYS,
+  PLATFORM,
+  RENDERABLE,
+  readReplicaHosts,
+  TESTS,
+} from '../../k8s/src/render.ts';
 import {
   API_NAME,
   API_URL,
   CLUSTER,
+  GRAFANA_NAME,
+  INSTANCES,
   K6_ENV_CONFIGMAP,
   MEMBER_PORT,
   memberHost,
+  OPERATOR_DEFAULT_STARTER_IMAGE,
+  PROMETHEUS_NAME,
   PROMETHEUS_URL,
   ROUTER_HOST,
   ROUTER_PORTS,
+  SECRETS,
 } from '../../k8s/src/settings.ts';
 import { MEMBER_PROBE_INDEX } from '../../k8s/src/testruns.ts';
 import { CONFIG_SCHEMA, loadConfig, type ScenarioFamily } from '../../lib/config.ts';
@@ -48,14 +62,21 @@ if (missing) console.warn(`test/k8s/manifests: skipped: ${missing}`);
 
 type Env = Record<string, string>;
 type Container = core.IContainer;
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name?: string; key: string } } };
 interface TestRunSpec {
   parallelism: number;
   args: string[];
   script: { configMap: { name: string; file: string } };
   cleanup?: string;
+  starter?: {
+    image?: string;
+    resources?: Container['resources'];
+    securityContext?: core.IPodSecurityContext;
+    containerSecurityContext?: Container['securityContext'];
+  };
   runner: {
     image: string;
-    env: { name: string; value: string }[];
+    env: EnvVar[];
     envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
     resources: Container['resources'];
     securityContext: core.IPodSecurityContext;
@@ -70,10 +91,17 @@ const all = () => [...tree.objects.entries()].flatMap(([k, os]) => os.map((o) =>
 const platform = () => tree.objects.get(PLATFORM) ?? [];
 const testRuns = () => all().filter(([, o]) => o.kind === 'TestRun');
 
+const secretData = (objects: readonly K8sObject[], name: string): Env => {
+  const obj = objects.find((o) => o.kind === 'Secret' && o.metadata.name === name);
+  if (!obj) throw new Error(`Secret ${name} is not rendered by k8s/platform`);
+  const data = (obj.data ?? {}) as Env;
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+};
+
 /** What `$(NAME)` expands to in a container: its envFrom first, then env in order (kubelet's rule). */
 function containerEnv(
   envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[],
-  env: readonly { name: string; value?: string }[],
+  env: readonly EnvVar[],
   objects: readonly K8sObject[],
 ): Env {
   const out: Env = {};
@@ -87,6 +115,13 @@ function containerEnv(
       out[k] = kind === 'Secret' ? Buffer.from(v, 'base64').toString() : v;
   }
   for (const e of env) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (ref) {
+      const value = secretData(objects, ref.name ?? '')[ref.key];
+      if (value === undefined) throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
+      out[e.name] = value;
+      continue;
+    }
     if (e.value === undefined) continue;
     out[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, n: string) => out[n] ?? m);
   }
@@ -101,12 +136,39 @@ const tagValue = (args: string[], tag: string) => {
   return i < 0 ? undefined : args[i]?.slice(tag.length + 1);
 };
 
-/** Every container of an object, with where it is; TestRun runners included as the operator builds them. */
+/**
+ * The secret keys a container can read: every key of a Secret it takes whole (envFrom secretRef), and each
+ * key it names by secretKeyRef.
+ */
+function visibleSecretKeys(c: { envFrom?: { secretRef?: { name?: string } }[]; env?: EnvVar[] }): string[] {
+  const whole = (c.envFrom ?? []).flatMap((f) => {
+    const s = Object.values(SECRETS).find((x) => x.name === f.secretRef?.name);
+    return s ? [...s.keys] : [];
+  });
+  const byKey = (c.env ?? []).flatMap((e) =>
+    e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.key] : [],
+  );
+  return [...new Set([...whole, ...byKey])].sort();
+}
+
+/** Every container of an object, with where it is; TestRun runners and starters included as the operator builds them. */
 function containers(o: K8sObject): { where: string; c: Container; pod?: core.IPodSecurityContext }[] {
   const where = `${o.kind}/${o.metadata.name}`;
   if (o.kind === 'TestRun') {
     const r = spec(o).runner;
+    const st = spec(o).starter ?? {};
     return [
+      {
+        // The operator's starter Job: its image is the operator default unless spec.starter.image is set.
+        where: `${where} starter`,
+        c: {
+          name: 'k6-curl',
+          image: st.image ?? OPERATOR_DEFAULT_STARTER_IMAGE,
+          ...(st.resources ? { resources: st.resources } : {}),
+          ...(st.containerSecurityContext ? { securityContext: st.containerSecurityContext } : {}),
+        },
+        ...(st.securityContext ? { pod: st.securityContext } : {}),
+      },
       {
         where: `${where} runner`,
         c: {
@@ -293,10 +355,18 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
       expect(secrets.map((s) => s.metadata.name).sort()).toEqual(['cqrs-db', 'mysql-root']);
     });
 
-    it('every image is pinned: a tag or a digest, never latest', () => {
+    it('every image is pinned: a tag or a digest, never latest (one explicit exception: the operator starter)', () => {
+      let starters = 0;
       for (const [k, o] of all()) {
         for (const { where, c } of containers(o)) {
           const image = c.image ?? '';
+          // The exception, and its reason: k6-operator's default starter image is `latest-starter`, and no pinned
+          // starter tag is verified here, so spec.starter.image is left unset (k8s/README.md, known limitations).
+          // Only that exact default passes, and only for a starter; any other latest still fails.
+          if (where.endsWith(' starter') && image === OPERATOR_DEFAULT_STARTER_IMAGE) {
+            starters++;
+            continue;
+          }
           const name = image.split('@')[0] as string;
           const tag = name.slice(name.lastIndexOf('/') + 1).split(':')[1];
           expect(
@@ -304,8 +374,10 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
             `${k} ${where}: ${image}`,
           ).toBe(true);
           expect(tag, `${k} ${where}`).not.toBe('latest');
+          expect(tag, `${k} ${where}`).not.toMatch(/^latest/);
         }
       }
+      expect(starters).toBe(testRuns().length);
     });
 
     it('every container has cpu/memory requests and limits and a non-root, unprivileged security context', () => {
@@ -327,15 +399,34 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
       expect(n).toBeGreaterThan(10);
     });
 
-    it('every ConfigMap, scripts included, is under 1 MiB', () => {
+    it('every ConfigMap, scripts included, fits client-side apply: the whole object under 256 KiB', () => {
+      // `kubectl apply` (client-side) copies the object into its last-applied-configuration annotation, and all
+      // annotations of an object share 256 KiB; the 1 MiB object limit is the looser one.
       for (const [k, o] of all()) {
         if (o.kind !== 'ConfigMap') continue;
-        const size = Object.values({ ...((o.data ?? {}) as Env), ...((o.binaryData ?? {}) as Env) }).reduce(
-          (n, v) => n + Buffer.byteLength(v),
-          0,
-        );
-        expect(size, `${k} ConfigMap/${o.metadata.name}`).toBeLessThan(1024 * 1024);
+        const size = Buffer.byteLength(JSON.stringify(o));
+        expect(size, `${k} ConfigMap/${o.metadata.name}`).toBeLessThan(256 * 1024);
       }
+    });
+
+    it("no two kustomizations' fixed-name ConfigMaps collide (deleting one overlay keeps the others' scripts)", () => {
+      // smoke and load are two shapes of k8s/tests (the same TestRuns by name): one owner between them.
+      const owners = [
+        PLATFORM,
+        TESTS,
+        OVERLAYS.grBefore,
+        OVERLAYS.routerSplit,
+        OVERLAYS.memberProbe,
+      ] as const;
+      const seen = new Map<string, string>();
+      for (const owner of owners) {
+        const k = owner === TESTS ? OVERLAYS.smoke : owner;
+        for (const cm of ofKind(tree.objects.get(k) ?? [], 'ConfigMap')) {
+          expect(seen.get(cm.metadata.name), `${cm.metadata.name} in ${owner}`).toBeUndefined();
+          seen.set(cm.metadata.name, owner);
+        }
+      }
+      expect([...seen.values()].filter((o) => o !== PLATFORM).length).toBeGreaterThanOrEqual(6);
     });
 
     it('every TestRun script is a ConfigMap of its own kustomization holding the bundle', () => {
@@ -402,7 +493,7 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
       }
       const api = ofKind(platform(), 'Deployment').find((d) => d.metadata.name === API_NAME);
       const c = containers(api as K8sObject)[0]?.c as Container;
-      const env = containerEnv(c.envFrom as never, c.env ?? [], platform());
+      const env = containerEnv((c.envFrom ?? []) as never, (c.env ?? []) as EnvVar[], platform());
       const config = loadApiConfig(env);
       const port = (url: string | undefined) => Number(new URL(url ?? '').port);
       expect(config.flavor).toBe('mysql');
@@ -455,6 +546,90 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
         expect(s.cleanup).toBe('post');
         expect(s.parallelism, k).toBe(k === OVERLAYS.load ? 4 : 1);
       }
+    });
+
+    it('no runner or API container can read a secret key it does not use', () => {
+      const apiRunners = testRuns().filter(([, tr]) => familyOf(scriptOf(tr)) === 'api');
+      expect(apiRunners.length).toBeGreaterThan(0);
+      for (const [k, tr] of testRuns()) {
+        const r = spec(tr).runner;
+        const at = `${k} ${tr.metadata.name}`;
+        expect(
+          r.envFrom.filter((f) => f.secretRef),
+          `${at}: no whole Secret`,
+        ).toEqual([]);
+        const visible = visibleSecretKeys(r);
+        // Stock k6 runs the API scenarios: no database Secret at all.
+        if (familyOf(scriptOf(tr)) === 'api') expect(visible, at).toEqual([]);
+        else
+          expect(visible, at).toEqual([
+            'CQRS_MONITOR_PASSWORD',
+            'CQRS_READER_PASSWORD',
+            'CQRS_WRITER_PASSWORD',
+          ]);
+        // Each one it sees, it uses: a $(KEY) in one of its variables.
+        const values = r.env.map((e) => e.value ?? '').join('\n');
+        for (const key of visible) expect(values, `${at} ${key}`).toContain(`$(${key})`);
+      }
+      const api = ofKind(platform(), 'Deployment').find((d) => d.metadata.name === API_NAME);
+      const c = containers(api as K8sObject)[0]?.c as Container & { env: EnvVar[] };
+      expect(c.envFrom ?? []).toEqual([]);
+      expect(visibleSecretKeys(c)).toEqual([
+        'CQRS_READER_PASSWORD',
+        'CQRS_REDIS_PASSWORD',
+        'CQRS_WRITER_PASSWORD',
+      ]);
+      const values = c.env.map((e) => e.value ?? '').join('\n');
+      for (const key of visibleSecretKeys(c)) expect(values, key).toContain(`$(${key})`);
+      // Nothing anywhere takes a whole Secret.
+      for (const [k, o] of all())
+        for (const { where, c: x } of containers(o))
+          expect(
+            (x.envFrom ?? []).filter((f) => f.secretRef),
+            `${k} ${where}`,
+          ).toEqual([]);
+    });
+
+    it('Grafana logs to the console: its root filesystem is read-only and /var/log/grafana has no volume', () => {
+      const g = ofKind(platform(), 'Deployment').find((d) => d.metadata.name === GRAFANA_NAME);
+      const c = containers(g as K8sObject)[0]?.c as Container;
+      expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
+      const logs = (c.volumeMounts ?? []).some((m) => m.mountPath === '/var/log/grafana');
+      expect(logs || c.env?.find((e) => e.name === 'GF_LOG_MODE')?.value === 'console').toBe(true);
+      expect(c.env?.find((e) => e.name === 'GF_LOG_MODE')?.value).toBe('console');
+    });
+
+    it('the read-replicas overlay scrapes the asynchronous replicas too, through the exporter', () => {
+      const targets = (k: string) => {
+        const objects = tree.objects.get(k) ?? [];
+        const d = ofKind(objects, 'Deployment').find((x) => x.metadata.name === PROMETHEUS_NAME);
+        const podSpec = (d?.spec as { template: { spec: core.IPodSpec } } | undefined)?.template.spec;
+        const volumes = podSpec?.volumes ?? [];
+        const name = volumes.find((v) => v.name === 'config')?.configMap?.name;
+        // The Deployment mounts the overlay's ConfigMap (kustomize rewrote the hashed name), not the base's.
+        const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+        expect(name, k).toMatch(new RegExp(`^${CONFIGMAPS.prometheus}-`));
+        const config = parse(((cm?.data ?? {}) as Env)['prometheus.yml'] ?? '') as {
+          scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[];
+        };
+        const job = config.scrape_configs.find((j) => j.job_name === 'mysqld');
+        return job?.static_configs?.flatMap((sc) => sc.targets) ?? [];
+      };
+      const members = Array.from({ length: INSTANCES }, (_, i) => `${memberHost(i)}:${MEMBER_PORT}`);
+      expect(targets(PLATFORM)).toEqual(members);
+      const replicas = readReplicaHosts().map((h) => `${h}:${MEMBER_PORT}`);
+      expect(replicas).toEqual([
+        `${CLUSTER}-async-0.${CLUSTER}-async-instances.cqrs.svc.cluster.local:3306`,
+        `${CLUSTER}-async-1.${CLUSTER}-async-instances.cqrs.svc.cluster.local:3306`,
+      ]);
+      expect(targets(OVERLAYS.readReplicas)).toEqual([...members, ...replicas]);
+      // One replica target per replica the overlay asks the operator for.
+      const [cluster] = ofKind(tree.objects.get(OVERLAYS.readReplicas) ?? [], 'InnoDBCluster');
+      const rr =
+        (cluster?.spec as { readReplicas?: { name: string; instances: number }[] } | undefined)
+          ?.readReplicas ?? [];
+      expect(rr.map((r) => r.instances).reduce((a, b) => a + b, 0)).toBe(replicas.length);
+      expect(replicas.every((t) => rr.some((r) => t.startsWith(`${CLUSTER}-${r.name}-`)))).toBe(true);
     });
 
     it('kustomize renders each TestRun exactly as k8s/src models it (patches included)', () => {
