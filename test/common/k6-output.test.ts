@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -17,7 +17,7 @@ import {
 import { STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../../common/stack-defaults.ts';
 import { CONFIG_SCHEMA } from '../../lib/config.ts';
 import { k6RunArgs } from '../../run/experiment.ts';
-import { describeWithBinary } from '../helpers/k6-e2e.ts';
+import { describeWithBinary, STOCK_K6, STOCK_K6_MISSING } from '../helpers/k6-e2e.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROM = 'http://127.0.0.1:29090';
@@ -119,14 +119,10 @@ describe('k6 output settings (one module for every way of running)', () => {
   });
 });
 
-const PINNED_K6 = join(ROOT, '.cache', 'test-k6', 'k6');
-const STOCK =
-  process.env.K6_STOCK_BIN || (statSync(PINNED_K6, { throwIfNoEntry: false }) ? PINNED_K6 : undefined);
-
 describeWithBinary(
   "k6's web-dashboard export with the module's settings",
-  STOCK,
-  'no stock k6: K6_STOCK_BIN is unset and .cache/test-k6/k6 is missing; run `bash build/test-k6/install.sh`',
+  STOCK_K6,
+  STOCK_K6_MISSING,
   (k6) => {
     it('writes one self-contained HTML file for a 4 s run, with no dashboard server', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cqrs-webdash-'));

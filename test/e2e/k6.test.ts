@@ -131,17 +131,35 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
       }, 120_000);
     }
 
+    /**
+     * The natural lag at 0 injected (proxy timer, apply, and under k6 the machine k6 shares): measured once,
+     * first, and what an injected delay adds to.
+     */
+    let baselineP50: number | undefined;
+    const baseline = async (): Promise<number> => {
+      if (baselineP50 === undefined) {
+        await k6.stack.setLag('0');
+        const r = await run('sql-read-after-write');
+        expect(r.exitCode, r.output).toBe(0);
+        baselineP50 = (r.figures as ConsistencyFigures).visibilityLag?.p50 as number;
+      }
+      return baselineP50;
+    };
+
     for (const lagMs of [5, 50]) {
-      it(`visibility lag p50 − injected ${lagMs} ms is within [0, 3] ms, with sub-millisecond values`, async () => {
+      it(`visibility lag p50 at an injected ${lagMs} ms is ${lagMs} ms plus the lag at 0 within ±1.5 ms, in [0, 4] ms over it, sub-millisecond`, async () => {
+        const atZero = await baseline();
         await k6.stack.setLag(`${lagMs}ms`);
         try {
           const r = await run('sql-read-after-write');
           expect(r.exitCode, r.output).toBe(0);
           const lag = (r.figures as ConsistencyFigures).visibilityLag;
           const excess = (lag?.p50 as number) - lagMs;
+          // The bounds docs/k6-scenarios.md states for a k6 run (test/measurement/lag-bounds.test.ts holds the
+          // tighter one without k6): the delay adds itself to the natural lag, which k6 itself raises.
           expect(excess, r.output).toBeGreaterThanOrEqual(0);
-          // The bound docs/k6-scenarios.md states (test/measurement/lag-bounds.test.ts says why 3 ms).
-          expect(excess, r.output).toBeLessThanOrEqual(3);
+          expect(excess, r.output).toBeLessThanOrEqual(4);
+          expect(Math.abs(excess - atZero), `p50 ${lag?.p50} ms, at 0 ${atZero} ms`).toBeLessThanOrEqual(1.5);
           // A whole-millisecond client clock could only give whole values.
           expect(
             [lag?.p50, lag?.avg, lag?.max].some((v) => !Number.isInteger(v)),
@@ -185,7 +203,7 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
       }
     }, 180_000);
 
-    it('with 50 ms injected lag: stale rate ≥ 0.9 and visibility lag p50 within 50–53 ms (the stated bound)', async () => {
+    it('with 50 ms injected lag: stale rate ≥ 0.9 and visibility lag p50 within 50–54 ms (the stated k6-run bound)', async () => {
       await k6.stack.setLag('50ms');
       try {
         const r = await run('sql-read-after-write');
@@ -193,8 +211,8 @@ describeWithK6Bin('k6 end-to-end', (K6_BIN) => {
         const f = r.figures as ConsistencyFigures;
         expect(f.staleRate).toBeGreaterThanOrEqual(0.9);
         expect(f.visibilityLag?.p50).toBeGreaterThanOrEqual(50);
-        // docs/k6-scenarios.md: p50 − injected delay within [0, 3] ms.
-        expect(f.visibilityLag?.p50).toBeLessThanOrEqual(53);
+        // docs/k6-scenarios.md: in a k6 run, p50 − injected delay within [0, 4] ms.
+        expect(f.visibilityLag?.p50).toBeLessThanOrEqual(54);
         expect(f.visibilityTimeouts).toBe(0);
         expect(f.reconcile.missingReader).toBe(0);
       } finally {

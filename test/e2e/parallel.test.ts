@@ -1,28 +1,20 @@
-/**
- * Parallelism > 1, as k6-operator runs it: one CQRS_TEST_ID, several k6 processes against one stack, each with
- * the flags k6-operator gives runner pod N of P (`--execution-segment=<(N-1)/P>:<N/P>`, the whole
- * `--execution-segment-sequence`, `--tag instance_id=N --tag testrun_name=<name>`), and each running setup()
- * and teardown() itself. On a real k6 this proves that setup's reused-id check, the ledger and the
- * reconciliation in teardown are scoped per runner: each runner reconciles exactly the writes it acknowledged,
- * the writer holds exactly those rows per runner, the sums across runners are the run id's rows, and the
- * runners together run the whole schedule. The SQL bundles need K6_BIN (a k6 with xk6-sql); the API bundle
- * runs on the stock k6 that CI installs, so CI proves the API ledger path. The scoping logic is unit-tested in
- * test/k6/run-scope.test.ts.
- */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mysqlUrl } from '../../common/endpoints.ts';
 import { K6_METRICS } from '../../common/metrics.ts';
 import { LOCAL_STACK_STRATEGIES } from '../../common/strategies.ts';
 import { K6_BUILTIN_METRICS } from '../../lib/summary/data.ts';
-import { describeWithBinary, describeWithK6Bin, type K6RunnerRun, useK6Runs } from '../helpers/k6-e2e.ts';
+import {
+  describeWithBinary,
+  describeWithK6Bin,
+  type K6RunnerRun,
+  STOCK_K6,
+  STOCK_K6_MISSING,
+  useK6Runs,
+} from '../helpers/k6-e2e.ts';
 import type { TestStack } from '../kit/stack.ts';
 
 const M = K6_METRICS;
-const PINNED = join(resolve(import.meta.dirname, '../..'), '.cache', 'test-k6', 'k6');
-const STOCK = process.env.K6_STOCK_BIN || (existsSync(PINNED) ? PINNED : undefined);
 
 /**
  * The load, set explicitly so the schedule is known: the smoke profile is a constant arrival rate, so each
@@ -177,49 +169,44 @@ describeWithK6Bin('parallel runners on a real k6 (SQL bundles)', (k6Bin) => {
   }, 180_000);
 });
 
-describeWithBinary(
-  'parallel runners on the stock k6 (API bundles)',
-  STOCK,
-  'no stock k6: K6_STOCK_BIN is unset and .cache/test-k6/k6 is missing; run `bash build/test-k6/install.sh`',
-  (stock) => {
-    const k6 = useK6Runs(async () => stock, { api: true });
-    const writer = useWriter(() => k6.stack);
+describeWithBinary('parallel runners on the stock k6 (API bundles)', STOCK_K6, STOCK_K6_MISSING, (stock) => {
+  const k6 = useK6Runs(async () => stock, { api: true });
+  const writer = useWriter(() => k6.stack);
 
-    it('api-read-after-write, 2 runners side by side: each reconciles exactly its own writes through the API ledger', async () => {
-      const runs = await k6.runParallel('api-read-after-write', 2, LOAD);
-      const runId = runs[0]?.testId ?? '';
-      const acks = await writer.perRunner(ACKS_PER_RUNNER, runId);
-      const users = await writer.perRunner(USERS_PER_RUNNER, runId);
-      logRuns('api-read-after-write ×2', runs, { acks, users });
-      expectScopedPerRunner(runs, acks);
-      // Every probe user of the run id is an acknowledged write of exactly one runner.
-      expect(users).toEqual(acks);
-      expect(sum(Object.values(users))).toBe(sum(runs.map((r) => r.figures?.reconcile.acknowledged ?? 0)));
-      // One workload scenario per strategy, each at CQRS_RATE.
-      expectScheduleSplit(runs, LOCAL_STACK_STRATEGIES.length, (r) => count(r, M.probeWrites.name));
-    }, 180_000);
+  it('api-read-after-write, 2 runners side by side: each reconciles exactly its own writes through the API ledger', async () => {
+    const runs = await k6.runParallel('api-read-after-write', 2, LOAD);
+    const runId = runs[0]?.testId ?? '';
+    const acks = await writer.perRunner(ACKS_PER_RUNNER, runId);
+    const users = await writer.perRunner(USERS_PER_RUNNER, runId);
+    logRuns('api-read-after-write ×2', runs, { acks, users });
+    expectScopedPerRunner(runs, acks);
+    // Every probe user of the run id is an acknowledged write of exactly one runner.
+    expect(users).toEqual(acks);
+    expect(sum(Object.values(users))).toBe(sum(runs.map((r) => r.figures?.reconcile.acknowledged ?? 0)));
+    // One workload scenario per strategy, each at CQRS_RATE.
+    expectScheduleSplit(runs, LOCAL_STACK_STRATEGIES.length, (r) => count(r, M.probeWrites.name));
+  }, 180_000);
 
-    it('api-read-after-write, 2 strategies of 3 VUs over 2 runners: every VU of each runner flushes its ledger', async () => {
-      // k6 scales each scenario's VUs to the segment on its own: runner 1 holds 2 + 2 VUs, runner 2 1 + 1. One
-      // flush scenario of 3 + 3 VUs scaled to 3 in runner 1, so one of its VUs never flushed: its acknowledged
-      // writes went unchecked (acked 68, flushed and checked 51, exit 0), before lib/profiles.ts
-      // ledgerFlushScenarios gave each workload scenario its own flush.
-      const runs = await k6.runParallel('api-read-after-write', 2, {
-        ...LOAD,
-        CQRS_PROFILE: 'soak', // smoke caps CQRS_VUS at 2
-        CQRS_VUS: '3',
-        CQRS_API_STRATEGIES: 'eventual,primary',
-      });
-      const acks = await writer.perRunner(ACKS_PER_RUNNER, runs[0]?.testId ?? '');
-      logRuns('api-read-after-write ×2, 3 VUs per strategy', runs, { acks });
-      expect(runs.map((r) => r.summary?.metrics[K6_BUILTIN_METRICS.vusMax]?.values.max)).toEqual([4, 2]);
-      expectScopedPerRunner(runs, acks);
-      // The schedule splits 2:1 with the VUs here, but together the runners still run all of it, once.
-      const started = sum(
-        runs.map((r) => count(r, M.probeWrites.name) + count(r, K6_BUILTIN_METRICS.droppedIterations)),
-      );
-      expect(started).toBeGreaterThanOrEqual(SCHEDULE * 2);
-      expect(started).toBeLessThanOrEqual((SCHEDULE + 1) * 2);
-    }, 180_000);
-  },
-);
+  it('api-read-after-write, 2 strategies of 3 VUs over 2 runners: every VU of each runner flushes its ledger', async () => {
+    // k6 scales each scenario's VUs to the segment on its own: runner 1 holds 2 + 2 VUs, runner 2 1 + 1. One
+    // flush scenario of 3 + 3 VUs scaled to 3 in runner 1, so one of its VUs never flushed: its acknowledged
+    // writes went unchecked (acked 68, flushed and checked 51, exit 0), before lib/profiles.ts
+    // ledgerFlushScenarios gave each workload scenario its own flush.
+    const runs = await k6.runParallel('api-read-after-write', 2, {
+      ...LOAD,
+      CQRS_PROFILE: 'soak', // smoke caps CQRS_VUS at 2
+      CQRS_VUS: '3',
+      CQRS_API_STRATEGIES: 'eventual,primary',
+    });
+    const acks = await writer.perRunner(ACKS_PER_RUNNER, runs[0]?.testId ?? '');
+    logRuns('api-read-after-write ×2, 3 VUs per strategy', runs, { acks });
+    expect(runs.map((r) => r.summary?.metrics[K6_BUILTIN_METRICS.vusMax]?.values.max)).toEqual([4, 2]);
+    expectScopedPerRunner(runs, acks);
+    // The schedule splits 2:1 with the VUs here, but together the runners still run all of it, once.
+    const started = sum(
+      runs.map((r) => count(r, M.probeWrites.name) + count(r, K6_BUILTIN_METRICS.droppedIterations)),
+    );
+    expect(started).toBeGreaterThanOrEqual(SCHEDULE * 2);
+    expect(started).toBeLessThanOrEqual((SCHEDULE + 1) * 2);
+  }, 180_000);
+});

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { bundleScenarios } from '../../build/bundle.ts';
@@ -19,6 +19,16 @@ import { startTestStack, type TestStack } from '../kit/stack.ts';
 
 /** A k6 with xk6-sql and the MySQL driver, for the suites that run the SQL bundles; CI has none. */
 export const K6_BIN = process.env.K6_BIN;
+
+const PINNED_STOCK_K6 = join(resolve(import.meta.dirname, '../..'), '.cache', 'test-k6', 'k6');
+
+/** A stock k6 (no extensions): K6_STOCK_BIN, else the pinned runtime build/test-k6/install.sh installs. */
+export const STOCK_K6: string | undefined =
+  process.env.K6_STOCK_BIN || (existsSync(PINNED_STOCK_K6) ? PINNED_STOCK_K6 : undefined);
+
+/** Why a suite that needs STOCK_K6 skips. */
+export const STOCK_K6_MISSING =
+  'no stock k6: K6_STOCK_BIN is unset and .cache/test-k6/k6 is missing; run `bash build/test-k6/install.sh`';
 
 /**
  * A suite that needs a binary. Without one every test of the suite is listed as skipped (the summary reporter

@@ -7,7 +7,7 @@
  * of build/test-k6/install.sh; everything is written under a temp folder.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { K6_METRICS, type K6MetricKey } from '../../../common/metrics.ts';
 import { apiReportPlan } from '../../../lib/api/thresholds.ts';
@@ -15,11 +15,7 @@ import { SUMMARY_TREND_STATS, type SummaryData, type Thresholds } from '../../..
 import { sqlReportPlan } from '../../../lib/thresholds.ts';
 import type { HeartbeatSeries, ReportRun } from '../../../run/report/model.ts';
 
-const PINNED = join(resolve(import.meta.dirname, '../../..'), '.cache', 'test-k6', 'k6');
-export const STOCK_K6: string | undefined =
-  process.env.K6_STOCK_BIN || (existsSync(PINNED) ? PINNED : undefined);
-export const NO_STOCK_K6 =
-  'no stock k6: K6_STOCK_BIN is unset and .cache/test-k6/k6 is missing; run `bash build/test-k6/install.sh`';
+export { STOCK_K6, STOCK_K6_MISSING as NO_STOCK_K6 } from '../../helpers/k6-e2e.ts';
 
 type Tags = Readonly<Record<string, string>>;
 /** [metric, value, tags]: one `.add()` in the script. */
