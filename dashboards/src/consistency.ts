@@ -35,7 +35,11 @@ import {
 import { exporterSeries, MYSQLD_EXPORTER as X } from './mysqld-exporter.ts';
 
 const sel = k6Selector();
-const S = ['strategy'];
+/**
+ * Per strategy, and per script: an SQL and an API run can share a strategy name (`eventual`) and must not be
+ * merged into one figure when both are selected.
+ */
+const S = ['script', 'strategy'];
 const NATIVE_NOTE =
   'From native histograms (K6_FEATURES=native-histograms): the runners’ buckets are summed before the ' +
   'quantile, so it is the merged percentile of every runner.';
@@ -54,7 +58,9 @@ const staleReads = () => [
     unit: UNITS.share,
     min: 0,
     w: 12,
-    queries: [{ expr: share(k6Counter(M.staleReads), k6Counter(M.probeReads)), legend: '{{strategy}}' }],
+    queries: [
+      { expr: share(k6Counter(M.staleReads), k6Counter(M.probeReads)), legend: '{{script}} {{strategy}}' },
+    ],
   }),
   statPanel({
     title: 'Stale reads over the run',
@@ -67,7 +73,7 @@ const staleReads = () => [
     queries: [
       {
         expr: `${runTotal(k6Counter(M.staleReads), sel, S)} / ${runTotal(k6Counter(M.probeReads), sel, S)}`,
-        legend: '{{strategy}}',
+        legend: '{{script}} {{strategy}}',
       },
     ],
   }),
@@ -79,8 +85,8 @@ const staleReads = () => [
     min: 0,
     w: 6,
     queries: [
-      { expr: perSecond(k6Counter(M.probeWrites), sel, S), legend: 'writes {{strategy}}' },
-      { expr: perSecond(k6Counter(M.probeReads), sel, S), legend: 'reads {{strategy}}' },
+      { expr: perSecond(k6Counter(M.probeWrites), sel, S), legend: 'writes {{script}} {{strategy}}' },
+      { expr: perSecond(k6Counter(M.probeReads), sel, S), legend: 'reads {{script}} {{strategy}}' },
     ],
   }),
 ];
@@ -88,7 +94,7 @@ const staleReads = () => [
 const lagPercentiles = (def: typeof M.visibilityLag) =>
   ([0.5, 0.95, 0.99] as const).map((q) => ({
     expr: quantile(q, k6Histogram(def), sel, S),
-    legend: `p${q * 100} {{strategy}}`,
+    legend: `p${q * 100} {{script}} {{strategy}}`,
   }));
 
 const visibility = () => [
@@ -110,7 +116,7 @@ const visibility = () => [
     w: 12,
     queries: (['p(50)', 'p(95)', 'p(99)'] as const).map((s) => ({
       expr: worstRunner(k6TrendStat(M.visibilityLag, s), sel, S),
-      legend: `${s} {{strategy}}`,
+      legend: `${s} {{script}} {{strategy}}`,
     })),
   }),
   statPanel({
@@ -123,7 +129,9 @@ const visibility = () => [
     unit: UNITS.seconds,
     w: 8,
     h: 8,
-    queries: [{ expr: rangeQuantile(0.99, k6Histogram(M.visibilityLag), sel, S), legend: '{{strategy}}' }],
+    queries: [
+      { expr: rangeQuantile(0.99, k6Histogram(M.visibilityLag), sel, S), legend: '{{script}} {{strategy}}' },
+    ],
   }),
   timeseriesPanel({
     title: 'Client-side visibility lag',
@@ -135,7 +143,7 @@ const visibility = () => [
     w: 8,
     queries: ([0.5, 0.99] as const).map((q) => ({
       expr: quantile(q, k6Histogram(M.visibilityLagClient), sel, S),
-      legend: `p${q * 100} {{strategy}}`,
+      legend: `p${q * 100} {{script}} {{strategy}}`,
     })),
   }),
   timeseriesPanel({
@@ -147,9 +155,15 @@ const visibility = () => [
     min: 0,
     w: 8,
     queries: [
-      { expr: perSecond(k6Counter(M.visibilityTimeouts), sel, S), legend: 'timeouts {{strategy}}' },
-      { expr: perSecond(k6Counter(M.visibilityPolls), sel, S), legend: 'polls {{strategy}}' },
-      { expr: perSecond(k6Counter(M.visibilityLagUpperBound), sel, S), legend: 'upper bounds {{strategy}}' },
+      {
+        expr: perSecond(k6Counter(M.visibilityTimeouts), sel, S),
+        legend: 'timeouts {{script}} {{strategy}}',
+      },
+      { expr: perSecond(k6Counter(M.visibilityPolls), sel, S), legend: 'polls {{script}} {{strategy}}' },
+      {
+        expr: perSecond(k6Counter(M.visibilityLagUpperBound), sel, S),
+        legend: 'upper bounds {{script}} {{strategy}}',
+      },
     ],
   }),
 ];
@@ -212,7 +226,7 @@ const strategies = () => [
       { expr: perSecond(A.gtidWaitTimeouts.name, ''), legend: 'GTID-wait timeouts' },
       {
         expr: perSecond(A.readFallbacks.name, '{strategy=~"$strategy"}', ['strategy', 'reason']),
-        legend: 'fallback {{strategy}}: {{reason}}',
+        legend: 'fallback {{script}} {{strategy}}: {{reason}}',
       },
     ],
   }),
@@ -246,13 +260,13 @@ const strategies = () => [
         expr:
           `(${perSecond(k6Counter(M.apiReads), k6Selector(`source=~"${OFFLOADED.join('|')}"`), S)} or 0 * ` +
           `${perSecond(k6Counter(M.apiReads), sel, S)}) / ${perSecond(k6Counter(M.apiReads), sel, S)}`,
-        legend: 'API {{strategy}}',
+        legend: 'API {{script}} {{strategy}}',
       },
       {
         expr:
           `(${perSecond(k6Counter(M.sqlReads), k6Selector('endpoint="reader"'), S)} or 0 * ` +
           `${perSecond(k6Counter(M.sqlReads), sel, S)}) / ${perSecond(k6Counter(M.sqlReads), sel, S)}`,
-        legend: 'SQL {{strategy}}',
+        legend: 'SQL {{script}} {{strategy}}',
       },
     ],
   }),
@@ -268,8 +282,14 @@ const endOfRun = () => [
     w: 8,
     thresholds: ZERO_IS_GREEN,
     queries: [
-      { expr: runTotal(k6Counter(M.rywViolations), sel, S), legend: 'read-your-writes {{strategy}}' },
-      { expr: runTotal(k6Counter(M.monotonicViolations), sel, S), legend: 'monotonic {{strategy}}' },
+      {
+        expr: runTotal(k6Counter(M.rywViolations), sel, S),
+        legend: 'read-your-writes {{script}} {{strategy}}',
+      },
+      {
+        expr: runTotal(k6Counter(M.monotonicViolations), sel, S),
+        legend: 'monotonic {{script}} {{strategy}}',
+      },
     ],
   }),
   statPanel({
