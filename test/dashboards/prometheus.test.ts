@@ -447,6 +447,32 @@ describe('dashboards against the real local Prometheus', () => {
     expect(withoutFallback('max(x) or on() vector(1)')).toBe('max(x)');
   });
 
+  it('the stale-read rate panel is the ratio of the summed counters: its value, not only that it has one', async () => {
+    const d = dashboards.find((x) => x.uid === 'cqrs-consistency');
+    const q = d && panelQueries(d).find((p) => p.panelTitle === 'Stale-read rate');
+    expect(q).toBeDefined();
+    const result = await instant(substitute(q?.expr ?? '', SELECTION));
+    // Every selected run's series have the same push times, so rate()'s extrapolation is the same factor for
+    // each and cancels in the ratio: per script and strategy, the sum of the stale counters' increases over
+    // the sum of the immediate reads'.
+    const increase = (name: string, keep: (l: Readonly<Record<string, string>>) => boolean) =>
+      written
+        .filter((w) => w.labels.__name__ === name && keep(w.labels))
+        .reduce((sum, w) => sum + ((w.samples?.at(-1)?.value ?? 0) - (w.samples?.[0]?.value ?? 0)), 0);
+    expect(result.length).toBe(RUNS.length);
+    for (const r of result) {
+      const same = (l: Readonly<Record<string, string>>) =>
+        l.script === r.metric.script &&
+        l.strategy === r.metric.strategy &&
+        RUNS.some((run) => run.testid === l.testid);
+      const expected =
+        increase(remoteWriteSeries(K6_METRICS.staleReads), same) /
+        increase(remoteWriteSeries(K6_METRICS.probeReads), same);
+      expect(expected).toBeGreaterThan(0);
+      expect(Number(r.value?.[1]), JSON.stringify(r.metric)).toBeCloseTo(expected, 9);
+    }
+  });
+
   it('the p50 panel merges two runners’ histograms: the p50 of the union, not the mean of their p50s', async () => {
     const p50 = dashboards
       .flatMap(panelQueries)
