@@ -1,19 +1,12 @@
 /** `npm run dashboards`: writes what render.ts renders into dashboards/. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeRendered } from '../../build/rendered-files.ts';
 import { renderAll } from './render.ts';
 
 const OUT = resolve(import.meta.dirname, '..');
 
 export function writeDashboards(outDir: string = OUT): string[] {
-  const written: string[] = [];
-  for (const [file, content] of renderAll()) {
-    const path = join(outDir, file);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    written.push(file);
-  }
-  return written;
+  return writeRendered(outDir, renderAll());
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

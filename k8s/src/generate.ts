@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeRendered } from '../../build/rendered-files.ts';
 import { PLATFORM, renderAll, STAGED, stagedBundles, stagedPlatformFiles } from './render.ts';
 import { SECRETS } from './settings.ts';
 
@@ -16,14 +17,7 @@ export const K8S_DIR = resolve(import.meta.dirname, '..');
 export const PROJECT_ROOT = resolve(K8S_DIR, '..');
 
 export function writeManifests(outDir: string = K8S_DIR): string[] {
-  const written: string[] = [];
-  for (const [file, content] of renderAll()) {
-    const path = join(outDir, file);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    written.push(file);
-  }
-  return written;
+  return writeRendered(outDir, renderAll());
 }
 
 export class StageError extends Error {}
@@ -31,8 +25,8 @@ export class StageError extends Error {}
 /**
  * Copies every staged file from `root` (the repository) into `outDir` (a k8s/ tree), replacing each staged/
  * folder whole so a file that left the sources leaves the copy too. Returns the paths written below outDir.
+ * `bundleDir`: where the built bundles are (`npm run build` writes dist/; the tests bundle into a temp folder).
  */
-/** `bundleDir`: where the built bundles are (`npm run build` writes dist/; the tests bundle into a temp folder). */
 export function stage(
   outDir: string = K8S_DIR,
   root: string = PROJECT_ROOT,
