@@ -15,6 +15,7 @@ import Fastify, {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { dialectFor } from '../common/dialect.ts';
+import { serverKind } from '../common/topology.ts';
 import type { ApiConfig } from './config.ts';
 import { errorBody, installErrorHandler } from './errors.ts';
 import { LogLimiter } from './log-limit.ts';
@@ -82,6 +83,7 @@ export const app = fp<AppOptions>(
     await instance.register(heartbeatPlugin, { intervalMs: config.heartbeatIntervalMs });
     await instance.register(consistencyPlugin, {
       dialect,
+      serverKind: serverKind(config.flavor, config.topology),
       defaultStrategy: config.defaultStrategy,
       stickyWindowMs: config.stickyWindowMs,
       gtidWaitTimeoutMs: config.gtidWaitTimeoutMs,

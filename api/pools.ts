@@ -1,12 +1,14 @@
 /**
  * Every connection pool the API opens, from its config: the writer, the reader, and each strategy's own
- * (`pool` in common/strategies.ts). A strategy's pool is missing where its server feature is (no Group
- * Replication on MariaDB, no Router URL given); requests with that strategy are then a 400 that says why.
+ * (`pool` in common/strategies.ts). A strategy's pool is missing where its server feature is (no synchronous
+ * cluster behind the reader, no Router URL given). A request naming a strategy these servers cannot serve at
+ * all is refused before any pool is asked (read/consistency.ts `strategyOf`); one whose pool is missing for
+ * another reason (router-split without CQRS_ROUTER_SPLIT_URL) is a 400 that says why, from here.
  */
 import type { Pool } from 'mysql2/promise';
-import { dialectFor, type Flavor } from '../common/dialect.ts';
-import { grBeforeSessionSql, routerSplitSessionSql } from '../common/mysql-strategies.ts';
-import { STRATEGY_POOLS, type StrategyPool } from '../common/strategies.ts';
+import { routerSplitSessionSql, syncBeforeSessionSql } from '../common/mysql-strategies.ts';
+import { STRATEGY_POOLS, type StrategyPool, strategyAvailable } from '../common/strategies.ts';
+import { serverKind } from '../common/topology.ts';
 import type { ApiConfig } from './config.ts';
 import type { PoolLabel } from './db.ts';
 import { ClientError, type UnavailableError } from './errors.ts';
@@ -24,7 +26,7 @@ export interface StrategyPoolSpec {
   /** What a 503 names when this pool's server fails. */
   dependency: UnavailableError['dependency'];
   /** The 400's message for a request that needs this pool on an API that has none. */
-  missing(flavor: Flavor): string;
+  readonly missing: string;
 }
 
 /** One entry per strategy pool: the type makes a new `pool` in the registry come with its entry here. */
@@ -34,16 +36,19 @@ export const STRATEGY_POOL_SPECS: { readonly [P in StrategyPool]: StrategyPoolSp
     settings: (c) => ({ url: c.readerUrl, size: c.gtidWaitPoolSize }),
     dependency: 'reader',
     // Never: it is opened wherever the reader is.
-    missing: () => 'strategy gtid-wait has no wait connections',
+    missing: 'strategy gtid-wait has no wait connections',
   },
-  grBefore: {
+  // The reader's connections with causal reads switched on: only where the reader is a synchronous cluster's
+  // node (an async replica has no such setting, and MariaDB would take wsrep_sync_wait there and do nothing).
+  syncBefore: {
     settings: (c) => ({
-      url: dialectFor(c.flavor).groupReplication ? c.readerUrl : null,
+      url: strategyAvailable('sync-before', serverKind(c.flavor, c.topology)) ? c.readerUrl : null,
       size: c.readerPoolSize,
-      sessionSql: grBeforeSessionSql(),
+      sessionSql: syncBeforeSessionSql(c.flavor),
     }),
     dependency: 'reader',
-    missing: (flavor) => `strategy gr-before needs MySQL Group Replication; this API runs on ${flavor}`,
+    // Never in practice: strategyOf refuses sync-before first wherever this pool is not opened.
+    missing: 'strategy sync-before has no causal-read connections on this API',
   },
   routerSplit: {
     settings: (c) => ({
@@ -52,7 +57,7 @@ export const STRATEGY_POOL_SPECS: { readonly [P in StrategyPool]: StrategyPoolSp
       sessionSql: routerSplitSessionSql(c.routerWaitTimeoutS),
     }),
     dependency: 'router',
-    missing: () => 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
+    missing: 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API',
   },
 };
 
@@ -80,9 +85,9 @@ export interface OwnPool {
 }
 
 /** A strategy's own pool, for its reads and (router-split) its writes; a 400 that says why if there is none. */
-export function requireOwnPool(pools: StrategyPools, label: StrategyPool, flavor: Flavor): OwnPool {
+export function requireOwnPool(pools: StrategyPools, label: StrategyPool): OwnPool {
   const pool = pools[label];
   const spec = STRATEGY_POOL_SPECS[label];
-  if (!pool) throw new ClientError(400, spec.missing(flavor));
+  if (!pool) throw new ClientError(400, spec.missing);
   return { label, pool, dependency: spec.dependency };
 }

@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { DIALECTS } from '../common/dialect.ts';
 import { ACKS_PER_REQUEST } from '../common/ledger-sql.ts';
-import { STRATEGIES } from '../common/strategies.ts';
+import { STRATEGY_NAMES } from '../common/strategies.ts';
 import { CONSISTENCY_TOKEN_FORMAT } from './read/token.ts';
 
 /**
@@ -39,7 +39,8 @@ export const MAX_HEADER_BYTES = TOKEN_MAX_LENGTH + OTHER_HEADERS_MAX_BYTES;
 
 export const CLIENT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
-export const StrategySchema = Type.Enum(STRATEGIES);
+/** A strategy id or an alias (common/strategies.ts STRATEGY_ALIASES); chooseStrategy makes it canonical. */
+export const StrategySchema = Type.Enum(STRATEGY_NAMES);
 
 export const ReadHeaders = Type.Object({
   'x-read-consistency': Type.Optional(StrategySchema),

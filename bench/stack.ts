@@ -109,6 +109,7 @@ export default async function benchStack(): Promise<void> {
     rmSync(cfg.stateDir, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
   }
+  await benchCluster(rounds);
   const services = existsSync(API_ENTRY) ? 'all services incl. the API' : 'all services; no API yet';
   const m = (v: number[]) => fmtMs(median(v)).padStart(8);
   const row = (label: string, l: number[], c: number[], extra = '') =>
@@ -142,4 +143,42 @@ export default async function benchStack(): Promise<void> {
   ] as const) {
     console.log(`  ${label.padEnd(31)}${m(direct[key])}  ${m(viaTsx[key])}`);
   }
+}
+
+/**
+ * The cluster topology, side by side in one run: up from nothing (the seeded start: joiners need at most an
+ * incremental transfer), up with existing datadirs, and down; and the start the seed replaces, where node 2
+ * and node 3 have no datadir and join by a full rsync state transfer.
+ */
+async function benchCluster(rounds: number): Promise<void> {
+  const cfg = await testStackConfig({ topology: 'cluster' });
+  const t = { seeded: [] as number[], fullSst: [] as number[], warm: [] as number[], down: [] as number[] };
+  try {
+    for (let i = 0; i < rounds; i++) {
+      rmSync(cfg.stateDir, { recursive: true, force: true });
+      t.seeded.push((await timed(() => stackUp(cfg)))[0]);
+      t.down.push((await timed(() => stackDown(cfg)))[0]);
+      t.warm.push((await timed(() => stackUp(cfg)))[0]);
+      await stackDown(cfg);
+      // node 1 keeps its datadir, so nothing is seeded: the joiners are initialised empty and take a full SST.
+      for (const n of ['node2', 'node3']) rmSync(join(cfg.stateDir, n), { recursive: true, force: true });
+      t.fullSst.push((await timed(() => stackUp(cfg)))[0]);
+      await stackDown(cfg);
+      console.log(
+        `cluster round ${i + 1}/${rounds}: up seeded ${fmtMs(t.seeded[i] as number)}, full SST ` +
+          `${fmtMs(t.fullSst[i] as number)}, warm ${fmtMs(t.warm[i] as number)}, down ${fmtMs(t.down[i] as number)}`,
+      );
+    }
+  } finally {
+    if (Object.keys(readRegistry(cfg.stateDir)).length > 0) await stackDown(cfg);
+    rmSync(cfg.stateDir, { recursive: true, force: true });
+  }
+  const m = (v: number[]) => fmtMs(median(v)).padStart(8);
+  console.log(`\ncluster topology (3 Galera nodes, no API), median of ${rounds}:`);
+  console.log(`  ${'up from nothing (seeded, IST only)'.padEnd(40)}${m(t.seeded)}`);
+  console.log(
+    `  ${'up from nothing, joiners by full SST'.padEnd(40)}${m(t.fullSst)}   ratio ${(median(t.fullSst) / median(t.seeded)).toFixed(2)}x`,
+  );
+  console.log(`  ${'up with existing datadirs'.padEnd(40)}${m(t.warm)}`);
+  console.log(`  ${'down from healthy'.padEnd(40)}${m(t.down)}`);
 }

@@ -63,8 +63,6 @@ export interface Dialect {
   readonly gtidPattern: string;
   /** Why a position that matches `gtidPattern` has numbers the server would refuse, or undefined if none. */
   gtidRangeProblem(gtid: string): string | undefined;
-  /** The server has Group Replication (the `gr-before` strategy's BEFORE consistency). */
-  readonly groupReplication: boolean;
   /** Privileges the exporter user needs to read replica status. */
   readonly exporterGrants: string;
   /** Privileges to read replica status and nothing else (k6's Seconds_Behind sampler). */
@@ -191,7 +189,6 @@ const mariadb: Dialect = {
   unparsableGtidErrno: 1941,
   gtidPattern: MARIADB_GTID_LIST,
   gtidRangeProblem: mariadbGtidProblem,
-  groupReplication: false,
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
   monitorGrants: 'REPLICATION CLIENT, SLAVE MONITOR',
   replicationGrants: 'REPLICATION SLAVE',
@@ -243,7 +240,6 @@ const mysql: Dialect = {
   unparsableGtidErrno: 1772,
   gtidPattern: MYSQL_GTID_SET,
   gtidRangeProblem: mysqlGtidProblem,
-  groupReplication: true,
   exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
   monitorGrants: 'REPLICATION CLIENT',
   replicationGrants: 'REPLICATION SLAVE',

@@ -49,6 +49,18 @@ export function parseGoDsn(dsn: string): GoDsn | null {
   };
 }
 
+/**
+ * `dsn` with `params` (`a=1&b=%27x%27`, already URL-encoded) added to its query: after `?` when it has none,
+ * else after `&`. As ParseDSN reads it, the query starts at the first '?' after the last '/' (a password may
+ * hold '?'). The driver keeps the last value of a repeated parameter, so an added one wins over the user's.
+ */
+export function withGoDsnParams(dsn: string, params: string): string {
+  if (params === '') return dsn;
+  const tail = dsn.slice(dsn.lastIndexOf('/') + 1);
+  if (!tail.includes('?')) return `${dsn}?${params}`;
+  return /[?&]$/.test(tail) ? `${dsn}${params}` : `${dsn}&${params}`;
+}
+
 /** A parsed DSN written back; the password as given (`redact` passes the mask). */
 function formatGoDsn(d: GoDsn): string {
   const pass = d.password === '' ? '' : `:${d.password}`;

@@ -1,6 +1,7 @@
 import type { Flavor } from './dialect.ts';
 import { remoteWriteEnv, remoteWriteUrl } from './k6-output.ts';
 import { httpUrl, redisUrl, type StackPortName } from './stack-defaults.ts';
+import { DEFAULT_TOPOLOGY, TOPOLOGY_ENV, type Topology } from './topology.ts';
 
 /** One MySQL endpoint with the credentials of the role that uses it. */
 export interface DbEndpoint {
@@ -14,6 +15,8 @@ export interface DbEndpoint {
 /** Everything a scenario, the API or a test needs to reach a running stack. Written to `<state>/stack.json`. */
 export interface StackEndpoints {
   flavor: Flavor;
+  /** How the reader gets the writer's rows (common/topology.ts): the strategies it can serve follow from it. */
+  topology: Topology;
   writer: DbEndpoint;
   reader: DbEndpoint;
   /** The replica, as a login that may read replica status (SHOW SLAVE/REPLICA STATUS). */
@@ -39,6 +42,8 @@ export type DbRole = 'writer' | 'reader' | 'monitor';
 /** What the endpoints of one stack are made of; the stack's own config, or the defaults. */
 export interface StackLayout {
   flavor: Flavor;
+  /** Unset: the default (async). */
+  topology?: Topology;
   host: string;
   database: string;
   ports: Readonly<Record<StackPortName, number>>;
@@ -58,6 +63,7 @@ export function stackEndpoints(layout: StackLayout): StackEndpoints {
   const http = (port: number) => httpUrl(port, layout.host);
   return {
     flavor: layout.flavor,
+    topology: layout.topology ?? DEFAULT_TOPOLOGY,
     writer: dbEndpoint(layout, 'writer'),
     reader: dbEndpoint(layout, 'reader'),
     replicaMonitor: dbEndpoint(layout, 'monitor'),
@@ -90,6 +96,7 @@ export function mysqlUrl(e: DbEndpoint): string {
 export function toEnv(e: StackEndpoints): Record<string, string> {
   return {
     CQRS_FLAVOR: e.flavor,
+    [TOPOLOGY_ENV]: e.topology,
     CQRS_WRITER_DSN: goDsn(e.writer),
     CQRS_READER_DSN: goDsn(e.reader),
     CQRS_REPLICA_MONITOR_DSN: goDsn(e.replicaMonitor),

@@ -14,6 +14,19 @@ export const STACK_DEFAULT_PORTS = {
   exporterReplica: 29105,
   api: 28080,
   grafana: 23000,
+  // The cluster topology (stack/galera.ts): node 1 and node 2 take the primary and replica ports (writer and
+  // reader); node 3 has its own. Each node's group-communication, incremental (IST) and full state transfer
+  // (SST) ports, all on 127.0.0.1.
+  node3: 23310,
+  galeraGroup1: 24567,
+  galeraIst1: 24568,
+  galeraSst1: 24569,
+  galeraGroup2: 24577,
+  galeraIst2: 24578,
+  galeraSst2: 24579,
+  galeraGroup3: 24587,
+  galeraIst3: 24588,
+  galeraSst3: 24589,
 } as const;
 
 export type StackPortName = keyof typeof STACK_DEFAULT_PORTS;

@@ -8,7 +8,8 @@ import type { Flavor } from '../common/dialect.ts';
 import { dbEndpoint, mysqlUrl } from '../common/endpoints.ts';
 import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
 import { redisUrl, STACK_DATABASE, STACK_DEFAULT_PORTS, STACK_HOST } from '../common/stack-defaults.ts';
-import { STRATEGIES } from '../common/strategies.ts';
+import { canonicalStrategy, STRATEGY_NAMES, strategyNamesExpected } from '../common/strategies.ts';
+import { DEFAULT_TOPOLOGY, TOPOLOGIES, TOPOLOGY_ENV } from '../common/topology.ts';
 import { envVar, int, intExpected } from './env.ts';
 
 const defaultDbUrl = (role: 'writer' | 'reader') =>
@@ -30,6 +31,16 @@ const intVar = (name: string, min: number, max: number, def: number, help: strin
 
 export const API_VARS = {
   flavor: envVar('CQRS_FLAVOR', z.enum(FLAVORS).default('mariadb'), 'one of mariadb|mysql', 'SQL dialect'),
+  /**
+   * How the reader gets the writer's rows (common/topology.ts): with the flavour, which strategies this API
+   * serves (a request naming another is a 400) and whether the sync-before pool opens.
+   */
+  topology: envVar(
+    TOPOLOGY_ENV,
+    z.enum(TOPOLOGIES).default(DEFAULT_TOPOLOGY),
+    `one of ${TOPOLOGIES.join('|')}`,
+    'async replica, or synchronous cluster (Galera, Group Replication)',
+  ),
   writerUrl: envVar(
     'CQRS_WRITER_URL',
     mysqlUrlSchema.default(defaultDbUrl('writer')),
@@ -69,10 +80,11 @@ export const API_VARS = {
    * follows every router-split write (exact read-your-writes, serialised); more trade that for throughput.
    */
   routerPoolSize: intVar('CQRS_API_ROUTER_POOL', 1, 1000, 1, "Connections to Router's split port"),
+  /** An alias (gr-before) is read as its strategy; one these servers cannot serve is refused (api/config.ts). */
   defaultStrategy: envVar(
     'CQRS_API_DEFAULT_STRATEGY',
-    z.enum(STRATEGIES).default('eventual'),
-    `one of ${STRATEGIES.join('|')}`,
+    z.enum(STRATEGY_NAMES).default('eventual').transform(canonicalStrategy),
+    strategyNamesExpected(),
     'Strategy when a request names none',
   ),
   /** Rails' automatic role switching uses 2 s. */

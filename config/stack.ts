@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
 import { STACK_DEFAULT_PORTS, type StackPortName } from '../common/stack-defaults.ts';
+import { DEFAULT_TOPOLOGY, TOPOLOGIES } from '../common/topology.ts';
 import { type EnvVar, envVar, FLAG_EXPECTED, flag, int, intExpected } from './env.ts';
 
 export type StackRole = keyof typeof STACK_DEFAULT_USERS;
@@ -14,6 +15,13 @@ export type StackRole = keyof typeof STACK_DEFAULT_USERS;
 export const STACK_VARS = {
   /** Resolved against the working directory; unset, the stack lives in the project's .stack/. */
   stateDir: envVar('CQRS_STACK_DIR', z.string().optional(), 'a folder path', 'State folder of the stack'),
+  /** `npm run stack:up -- --topology cluster` overrides it for one call. */
+  topology: envVar(
+    'CQRS_STACK_TOPOLOGY',
+    z.enum(TOPOLOGIES).default(DEFAULT_TOPOLOGY),
+    `one of ${TOPOLOGIES.join('|')}`,
+    'async: a primary and a replica through the delay proxy; cluster: three Galera nodes',
+  ),
   withApi: envVar('CQRS_STACK_API', flag('1'), FLAG_EXPECTED, '0 starts the stack without the CQRS API'),
   readyTimeoutMs: envVar(
     'CQRS_STACK_READY_TIMEOUT_MS',

@@ -10,13 +10,24 @@ import { parseGoDsn, passwordOf, redact } from '../common/dsn.ts';
 // Ports and host only: no credential reaches a bundle (the DSNs come from __ENV, see `requiredBy`).
 import { DEFAULT_API_URL } from '../common/stack-defaults.ts';
 import {
-  isStrategy,
-  LOCAL_STACK_STRATEGIES,
+  resolveStrategy,
   SQL_PROBE_STRATEGIES,
   type SqlProbeStrategy,
   STRATEGIES,
   type Strategy,
+  strategiesFor,
+  strategyAvailable,
+  strategyNamesExpected,
+  unavailableReason,
 } from '../common/strategies.ts';
+import {
+  DEFAULT_TOPOLOGY,
+  type ServerKind,
+  serverKind,
+  TOPOLOGIES,
+  TOPOLOGY_ENV,
+  type Topology,
+} from '../common/topology.ts';
 import { formatDuration, parseDurationMs, plainDecimal } from './duration.ts';
 
 /**
@@ -33,8 +44,19 @@ export interface Parser<T> {
 export interface VarSpec<T> {
   readonly name: string;
   readonly parser: Parser<T>;
-  /** Raw default, as a user would type it (also shown in the docs). */
+  /**
+   * Raw default, as a user would type it (also shown in the docs). With `defaultFrom`, its value for the
+   * defaults of the variables it follows.
+   */
   readonly default: string;
+  /**
+   * A default that follows variables read before it in the table (their parsed values by key), and the rule
+   * in words for the docs. CQRS_API_STRATEGIES: what CQRS_FLAVOR × CQRS_TOPOLOGY's servers serve.
+   */
+  readonly defaultFrom?: {
+    readonly of: (earlier: Readonly<Record<string, unknown>>) => string;
+    readonly doc: string;
+  };
   readonly help: string;
   /**
    * No default: unset is '' and an error only for the scenario families listed, which cannot run without it.
@@ -123,15 +145,37 @@ const reportDir: Parser<string> = {
       : undefined,
   show: asTyped,
 };
-/** api-read-after-write runs one k6 scenario per strategy, named after it: a repeat would clash. */
-const strategyList: Parser<readonly Strategy[]> = {
-  expected: `distinct strategies (one of ${STRATEGIES.join('|')}) separated by commas`,
+/** One of `ids`, an alias (gr-before) read as its canonical id, which is what the config echo shows. */
+const strategyOf = <const T extends Strategy>(ids: readonly T[]): Parser<T> => ({
+  expected: strategyNamesExpected(ids),
   parse: (raw) => {
-    const list = raw.split(',').map((s) => s.trim());
-    return list.every(isStrategy) && new Set(list).size === list.length ? list : undefined;
+    const s = resolveStrategy(raw);
+    return s !== undefined && (ids as readonly Strategy[]).includes(s) ? (s as T) : undefined;
+  },
+  show: asTyped,
+});
+/**
+ * api-read-after-write runs one k6 scenario per strategy, named after it: a repeat would clash (an alias and
+ * its strategy are one strategy).
+ */
+const strategyList: Parser<readonly Strategy[]> = {
+  expected: `distinct strategies (${strategyNamesExpected()}) separated by commas`,
+  parse: (raw) => {
+    const list = raw.split(',').map((s) => resolveStrategy(s.trim()));
+    const ids = list.filter((s): s is Strategy => s !== undefined);
+    return ids.length === list.length && new Set(ids).size === ids.length ? ids : undefined;
   },
   show: (list) => list.join(','),
 };
+
+/**
+ * What api-read-after-write compares unless told: every strategy these servers serve, but those whose API
+ * pool needs a setting the k6 side cannot know (router-split: the API's CQRS_ROUTER_SPLIT_URL).
+ */
+const NEEDS_API_SETTING: readonly Strategy[] = ['router-split'];
+export function defaultApiStrategies(kind: ServerKind): readonly Strategy[] {
+  return strategiesFor(kind).filter((s) => !NEEDS_API_SETTING.includes(s));
+}
 /** Threshold overrides: a JSON object of metric (or submetric) → array of expressions; [] drops a default. */
 const thresholdOverrides: Parser<Record<string, string[]>> = {
   expected: 'a JSON object like {"stale_read_ratio":["rate<0.5"]} (metric → array of threshold expressions)',
@@ -158,9 +202,17 @@ const thresholdOverrides: Parser<Record<string, string[]>> = {
 export const PROFILES = ['smoke', 'load', 'stress', 'spike', 'soak'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
+const DEFAULT_FLAVOR: Flavor = 'mariadb';
+
 // --- the table -----------------------------------------------------------------------------------------------
 export const CONFIG_SCHEMA = {
-  flavor: v<Flavor>('CQRS_FLAVOR', oneOf(['mariadb', 'mysql']), 'mariadb', 'SQL dialect of the servers'),
+  flavor: v<Flavor>('CQRS_FLAVOR', oneOf(['mariadb', 'mysql']), DEFAULT_FLAVOR, 'SQL dialect of the servers'),
+  topology: v<Topology>(
+    TOPOLOGY_ENV,
+    oneOf(TOPOLOGIES),
+    DEFAULT_TOPOLOGY,
+    'How the reader replicates (`async` replica, or `cluster`: Galera, Group Replication): which strategies run',
+  ),
   writerDsn: dsnVar('CQRS_WRITER_DSN', 'Writer (primary) endpoint'),
   readerDsn: dsnVar('CQRS_READER_DSN', 'Reader (replica) endpoint'),
   monitorDsn: dsnVar(
@@ -186,19 +238,26 @@ export const CONFIG_SCHEMA = {
   pollIntervalMs: v('CQRS_POLL_INTERVAL', durationMs(0), '1ms', 'Pause between visibility polls'),
   sqlStrategy: v<SqlProbeStrategy>(
     'CQRS_SQL_STRATEGY',
-    oneOf(SQL_PROBE_STRATEGIES),
+    strategyOf(SQL_PROBE_STRATEGIES),
     'eventual',
     'How the SQL probe reads after writing',
   ),
-  apiStrategies: v(
-    'CQRS_API_STRATEGIES',
-    strategyList,
-    LOCAL_STACK_STRATEGIES.join(','),
-    'Strategies api-read-after-write compares: one k6 scenario each, in this order',
-  ),
+  apiStrategies: {
+    ...v(
+      'CQRS_API_STRATEGIES',
+      strategyList,
+      defaultApiStrategies(serverKind(DEFAULT_FLAVOR, DEFAULT_TOPOLOGY)).join(','),
+      'Strategies api-read-after-write compares: one k6 scenario each, in this order',
+    ),
+    defaultFrom: {
+      of: (earlier: Readonly<Record<string, unknown>>) =>
+        defaultApiStrategies(serverKind(earlier.flavor as Flavor, earlier.topology as Topology)).join(','),
+      doc: 'what the servers serve but router-split; on the default stack',
+    },
+  },
   apiStrategy: v<Strategy>(
     'CQRS_API_STRATEGY',
-    oneOf(STRATEGIES),
+    strategyOf(STRATEGIES),
     'eventual',
     'Read strategy of api-mixed and api-seed-compat',
   ),
@@ -275,7 +334,7 @@ export function loadConfig(
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as [string, VarSpec<unknown>][]) {
     const raw = env[spec.name];
-    const text = raw === undefined ? spec.default : raw.trim();
+    const text = raw === undefined ? (spec.defaultFrom?.of(out) ?? spec.default) : raw.trim();
     if (text === '' && spec.requiredBy) {
       if (spec.requiredBy.includes(family)) {
         const { message } = ConfigError.invalid(spec.name, spec.parser.expected, '');
@@ -291,6 +350,7 @@ export function loadConfig(
     out[key] = value;
   }
   const config = out as Config;
+  checkAvailable(config);
   // The GTID is read on the session that wrote: with more than one connection the pool may hand out another.
   if (config.sqlStrategy === 'gtid-wait' && config.maxOpenConns !== 1) {
     throw ConfigError.invalid(
@@ -300,6 +360,24 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+/**
+ * Every strategy the config names must be one the servers serve (common/strategies.ts `servers`): the API
+ * would refuse each request otherwise, and the SQL probe would measure something other than its name.
+ */
+function checkAvailable(config: Config): void {
+  const kind = serverKind(config.flavor, config.topology);
+  const named: [VarSpec<unknown>, readonly Strategy[]][] = [
+    [CONFIG_SCHEMA.sqlStrategy, [config.sqlStrategy]],
+    [CONFIG_SCHEMA.apiStrategies, config.apiStrategies],
+    [CONFIG_SCHEMA.apiStrategy, [config.apiStrategy]],
+  ];
+  for (const [spec, strategies] of named) {
+    const refused = strategies.find((s) => !strategyAvailable(s, kind));
+    if (refused !== undefined)
+      throw new ConfigError(`invalid ${spec.name}; reason: ${unavailableReason(refused, kind)}`);
+  }
 }
 
 /**
@@ -328,9 +406,11 @@ export function configTableMarkdown(): string {
   const rows = Object.values(CONFIG_SCHEMA).map((s: VarSpec<unknown>) => {
     const def = s.requiredBy
       ? `(none; ${families(s.requiredBy, '`')} need it)`
-      : s.default === ''
-        ? '(empty)'
-        : `\`${redact(s.default)}\``;
+      : s.defaultFrom
+        ? `${s.defaultFrom.doc} \`${s.default}\``
+        : s.default === ''
+          ? '(empty)'
+          : `\`${redact(s.default)}\``;
     return `| \`${s.name}\` | ${def} | ${s.parser.expected.replace(/\|/g, '\\|')} | ${s.help} |`;
   });
   return ['| variable | default | accepts | what it does |', '| --- | --- | --- | --- |', ...rows].join('\n');

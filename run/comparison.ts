@@ -3,10 +3,15 @@
  * each run's summary.json. A run whose load generator was the limit (k6 dropped iterations) is marked ⚠ in the
  * `generator` column, with a footnote under the table. Runtime-neutral.
  */
+import type { Topology } from '../common/topology.ts';
+import { STRATEGY_COLUMNS, type StrategyRow, strategyCells } from '../lib/api/report.ts';
 import type { ConsistencyFigures, GeneratorFigures } from '../lib/summary/figures.ts';
 import { freshAfter, ms, num, pct } from '../lib/summary/format.ts';
 
 export interface ComparisonRow {
+  /** Set in the cluster and combined comparisons, where runs differ by topology and strategy: shown first. */
+  readonly topology?: Topology;
+  readonly strategy?: string;
   readonly scenario: string;
   readonly lag: string;
   /** null when the run produced no summary. */
@@ -79,19 +84,46 @@ function cells(r: ComparisonRow): string[] {
   ];
 }
 
-export function comparisonTable(rows: readonly ComparisonRow[]): string {
-  const table = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+/** Columns padded to their widest cell, a rule under the header; trailing spaces trimmed. */
+function textTable(header: readonly string[], body: readonly (readonly string[])[]): string[] {
+  const table = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[]) =>
     r
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+}
+
+/** One strategy of an api-read-after-write run on one topology (the combined comparison's rows). */
+export interface TopologyRow {
+  readonly topology: Topology;
+  /** The lag injected during the run ('0': the topology's natural lag). */
+  readonly lag: string;
+  readonly row: StrategyRow;
+  /** The run's k6 exit code (the run compares every strategy of its topology at once). */
+  readonly exitCode: number;
+}
+
+/**
+ * The strategy comparison of consistency.md (lib/api/report.ts), with the topology first: client-side fixes
+ * (gtid-wait, sticky, cache) on the async replica beside server-side causal reads (sync-before) on the cluster.
+ */
+export function topologyStrategyTable(rows: readonly TopologyRow[]): string {
+  return textTable(
+    ['topology', 'lag', ...STRATEGY_COLUMNS, 'result'],
+    rows.map((r) => [r.topology, r.lag, ...strategyCells(r.row), runResult(r.exitCode)]),
+  ).join('\n');
+}
+
+export function comparisonTable(rows: readonly ComparisonRow[]): string {
   const limited = rows.some((r) => r.figures?.generator.limited);
-  return [
-    line(HEADER),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...table.slice(1).map(line),
-    ...(limited ? ['', GENERATOR_FOOTNOTE] : []),
-  ].join('\n');
+  const labelled = rows.some((r) => r.topology !== undefined);
+  const header = labelled ? ['topology', HEADER[0] as string, 'strategy', ...HEADER.slice(1)] : HEADER;
+  const body = rows.map((r) => {
+    const c = cells(r);
+    return labelled ? [r.topology ?? '-', c[0] as string, r.strategy ?? '-', ...c.slice(1)] : c;
+  });
+  return [...textTable(header, body), ...(limited ? ['', GENERATOR_FOOTNOTE] : [])].join('\n');
 }

@@ -8,9 +8,11 @@
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { bundleScenarios } from '../build/bundle.ts';
 import { ConfigError } from '../common/config-error.ts';
+import type { Flavor } from '../common/dialect.ts';
 import { type StackEndpoints, toEnv } from '../common/endpoints.ts';
 import {
   k6OutputSettings,
@@ -20,16 +22,42 @@ import {
   WEB_DASHBOARD_FILE,
   webDashboardEnv,
 } from '../common/k6-output.ts';
+import {
+  resolveStrategy,
+  SQL_PROBE_STRATEGIES,
+  type SqlProbeStrategy,
+  type Strategy,
+  strategyAvailable,
+  unavailableReason,
+} from '../common/strategies.ts';
+import { serverKind, TOPOLOGIES, type Topology } from '../common/topology.ts';
 import { type Env, readEnv } from '../config/env.ts';
 import { EXPERIMENT_VARS } from '../config/run.ts';
-import { CONFIG_SCHEMA } from '../lib/config.ts';
+import { STACK_VARS } from '../config/stack.ts';
+import { strategyRows } from '../lib/api/report.ts';
+import { CONFIG_SCHEMA, defaultApiStrategies } from '../lib/config.ts';
 import { profileDurationMs } from '../lib/profiles.ts';
 import type { SummaryData } from '../lib/summary/data.ts';
 import { consistencyFigures, type FigureOptions } from '../lib/summary/figures.ts';
 import { PROJECT_ROOT } from '../stack/config.ts';
 import { oneLine } from '../stack/errors.ts';
-import { loadStackConfig, setLag, stackUp } from '../stack/index.ts';
-import { type ComparisonRow, comparisonTable } from './comparison.ts';
+import {
+  loadStackConfig,
+  runningTopology,
+  type StackConfig,
+  setLag,
+  stackDown,
+  stackUp,
+  type UpResult,
+} from '../stack/index.ts';
+import { readRegistry } from '../stack/processes.ts';
+import {
+  type ComparisonRow,
+  comparisonTable,
+  runResult,
+  type TopologyRow,
+  topologyStrategyTable,
+} from './comparison.ts';
 import { findK6, K6NotFoundError } from './k6-binary.ts';
 import { grafanaRunLink, prometheusGraphLink, testIdPrefixMatcher, watchQueries } from './links.ts';
 import { type RunMeta, writeExperimentReport, writeRunMeta, writeRunReport } from './report/files.ts';
@@ -232,117 +260,399 @@ function readFigures(dir: string, opts: FigureOptions): ComparisonRow['figures']
   return consistencyFigures(JSON.parse(readFileSync(file, 'utf8')) as SummaryData, opts);
 }
 
+/** What `npm start -- --topology` takes: one topology, or both one after the other (the combined comparison). */
+export const EXPERIMENT_MODES = [...TOPOLOGIES, 'both'] as const;
+export type ExperimentMode = (typeof EXPERIMENT_MODES)[number];
+
+/** `--topology` wins over CQRS_STACK_TOPOLOGY (the stack's own variable, so both agree by default). */
+export function experimentMode(argv: readonly string[], env: Env): ExperimentMode {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { topology: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const raw = values.topology ?? env[STACK_VARS.topology.name] ?? 'async';
+  if (!(EXPERIMENT_MODES as readonly string[]).includes(raw)) {
+    throw new Error(`invalid --topology "${raw}"; expected one of ${EXPERIMENT_MODES.join('|')}`);
+  }
+  return raw as ExperimentMode;
+}
+
+/**
+ * The lags a topology's lag runs use: CQRS_EXP_LAGS on the async pair; on the cluster only its natural lag, 0,
+ * since a steady delay cannot be injected honestly there (stack/lag-control.ts). An explicit non-zero lag for
+ * the cluster alone is refused rather than dropped.
+ */
+export function lagsFor(
+  topology: Topology,
+  settings: Pick<Settings, 'lags'>,
+  env: Env,
+  /** The combined mode: CQRS_EXP_LAGS is the async pair's, so the cluster takes 0 without a word. */
+  combined = false,
+): string[] {
+  if (topology === 'async') return settings.lags;
+  const asked = env[EXPERIMENT_VARS.lags.name];
+  if (!combined && asked !== undefined && asked.trim() !== '' && settings.lags.some((l) => l !== '0')) {
+    throw ConfigError.invalid(
+      EXPERIMENT_VARS.lags.name,
+      '0 on the cluster topology (it runs at its natural lag; a steady delay cannot be injected on Galera)',
+      asked,
+    );
+  }
+  return ['0'];
+}
+
+/** The strategies the API comparison runs on a stack: all it can serve but router-split (no Router here). */
+export function comparedStrategies(flavor: Flavor, topology: Topology): readonly Strategy[] {
+  return defaultApiStrategies(serverKind(flavor, topology));
+}
+
+/** One SQL run of the experiment. */
+export interface SqlRunSpec {
+  readonly topology: Topology;
+  readonly scenario: (typeof SCENARIOS)[number];
+  readonly strategy: string;
+  readonly lag: string;
+  readonly testId: string;
+}
+
+/** The experiment's runs on one topology: its SQL runs in order, and its API comparison (at `lag`) if any. */
+export interface TopologyPlan {
+  readonly topology: Topology;
+  readonly sql: readonly SqlRunSpec[];
+  readonly api: { readonly lag: string; readonly testId: string } | null;
+}
+
+const idPart = (v: string) => v.replace(/[^0-9a-z]/gi, '');
+
+/** The SQL probe strategies a topology's servers serve (CQRS_SQL_STRATEGY values that can run there). */
+export function sqlStrategiesOn(flavor: Flavor, topology: Topology): SqlProbeStrategy[] {
+  return SQL_PROBE_STRATEGIES.filter((s) => strategyAvailable(s, serverKind(flavor, topology)));
+}
+
+/**
+ * What npm start runs. `async` (the default): sql-read-after-write and sql-replica-lag at each CQRS_EXP_LAGS
+ * lag, with CQRS_SQL_STRATEGY, as it always has. `cluster`: at the natural lag, sql-read-after-write once per
+ * SQL strategy the cluster serves, sql-replica-lag, and the API comparison of its strategies. `both`: the
+ * read-after-write comparison on each topology: per SQL strategy (the async pair at each lag, the cluster at
+ * its natural lag), and the API comparison (the async pair at the largest lag, where its fixes show).
+ */
+export function planRuns(
+  base: string,
+  mode: ExperimentMode,
+  settings: Pick<Settings, 'lags'>,
+  env: Env,
+  flavor: Flavor = 'mariadb',
+): TopologyPlan[] {
+  if (mode === 'async') {
+    const strategy = k6Shown('sqlStrategy', env);
+    // Refused here, once, rather than by every run at init (exit 107).
+    const resolved = resolveStrategy(strategy);
+    if (resolved && !strategyAvailable(resolved, serverKind(flavor, 'async'))) {
+      throw ConfigError.invalid(
+        CONFIG_SCHEMA.sqlStrategy.name,
+        `a strategy the async topology serves (${unavailableReason(resolved, serverKind(flavor, 'async'))}; try --topology cluster)`,
+        strategy,
+      );
+    }
+    return [
+      {
+        topology: 'async',
+        sql: settings.lags.flatMap((lag) =>
+          SCENARIOS.map((scenario) => ({
+            topology: 'async' as const,
+            scenario,
+            strategy,
+            lag,
+            testId: `${base}-${scenario.replace(/^sql-/, '')}-lag${idPart(lag)}`,
+          })),
+        ),
+        api: null,
+      },
+    ];
+  }
+  const topologies: Topology[] = mode === 'both' ? ['async', 'cluster'] : ['cluster'];
+  return topologies.map((topology) => {
+    const lags = lagsFor(topology, settings, env, mode === 'both');
+    const perStrategy = lags.flatMap((lag) =>
+      sqlStrategiesOn(flavor, topology).map((strategy) => ({
+        topology,
+        scenario: 'sql-read-after-write' as const,
+        strategy,
+        lag,
+        // Short: a test id is at most 64 characters (lib/config.ts CQRS_TEST_ID).
+        testId: `${base}-${topology}-rw-${strategy}-lag${idPart(lag)}`,
+      })),
+    );
+    const replicaLag =
+      mode === 'cluster'
+        ? [
+            {
+              topology,
+              scenario: 'sql-replica-lag' as const,
+              strategy: 'eventual',
+              lag: '0',
+              testId: `${base}-${topology}-replica-lag-lag0`,
+            },
+          ]
+        : [];
+    return {
+      topology,
+      sql: [...perStrategy, ...replicaLag],
+      api: { lag: lags[lags.length - 1] ?? '0', testId: `${base}-api-${topology}` },
+    };
+  });
+}
+
+/** Every run the plan makes, by test id, in order (the watch link names them all up front). */
+export function plannedTestIds(plans: readonly TopologyPlan[]): string[] {
+  return plans.flatMap((p) => [...p.sql.map((r) => r.testId), ...(p.api ? [p.api.testId] : [])]);
+}
+
+interface Experiment {
+  readonly k6: string;
+  readonly settings: Settings;
+  readonly base: string;
+  readonly placement: K6Placement;
+  readonly startedAt: Date;
+  /** What every run's report folder is: for the final listing and the experiment report. */
+  readonly runs: { dir: string; meta: RunMeta; reported: boolean }[];
+}
+
+/** One k6 run of the experiment: streamed, tagged, its meta and HTML report written; its exit code. */
+async function oneRun(
+  x: Experiment,
+  up: UpResult,
+  env: Record<string, string>,
+  spec: { scenario: string; testId: string; lag: string; strategy?: string },
+): Promise<{ dir: string; exitCode: number }> {
+  const dir = join(x.settings.reportRoot, spec.testId);
+  const run = k6RunArgs(
+    {
+      testid: spec.testId,
+      script: spec.scenario,
+      ...(spec.strategy ? { strategy: spec.strategy } : {}),
+      lag: spec.lag,
+    },
+    {
+      ...(x.settings.remoteWrite ? { prometheusUrl: up.endpoints.prometheusUrl } : {}),
+      ...(x.settings.webDashboard ? { webDashboardFile: join(dir, WEB_DASHBOARD_FILE) } : {}),
+    },
+  );
+  const runStartedMs = Date.now();
+  const exitCode = await runK6({
+    k6: x.k6,
+    scenario: spec.scenario,
+    dir,
+    placement: x.placement,
+    env: { ...env, ...run.env, CQRS_TEST_ID: spec.testId },
+    args: run.args,
+  });
+  const heartbeat = x.settings.remoteWrite
+    ? await heartbeatSeries(up.endpoints.prometheusUrl, spec.testId, runStartedMs, Date.now())
+    : undefined;
+  const meta: RunMeta = {
+    scenario: spec.scenario,
+    lag: spec.lag,
+    ...(spec.strategy ? { strategy: spec.strategy } : {}),
+    exitCode,
+    ...(heartbeat ? { heartbeat } : {}),
+  };
+  writeRunMeta(dir, meta);
+  const reported = existsSync(join(dir, 'summary.json'));
+  if (reported) writeRunReport(dir, meta);
+  x.runs.push({ dir, meta, reported });
+  return { dir, exitCode };
+}
+
+/** The stack of one topology, started (or reused); in the combined mode the other one is stopped first. */
+async function stackFor(topology: Topology, switching: boolean): Promise<{ cfg: StackConfig; up: UpResult }> {
+  const cfg = loadStackConfig(process.env, { topology });
+  const running = runningTopology(readRegistry(cfg.stateDir));
+  if (switching && running && running !== topology) {
+    log(`stack: stopping the ${running} topology to start the ${topology} one`);
+    await stackDown(cfg, {}, log);
+  }
+  return { cfg, up: await stackUp(cfg, log) };
+}
+
+function k6Env(x: Experiment, up: UpResult): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    ...toEnv(up.endpoints),
+    CQRS_DURATION: x.settings.duration,
+    CQRS_REPORT_DIR: x.placement.reportDir,
+  };
+}
+
+/** The plan's SQL runs on one stack, lag by lag (set before the runs at it); one comparison row each. */
+async function sqlRuns(
+  x: Experiment,
+  cfg: StackConfig,
+  up: UpResult,
+  specs: readonly SqlRunSpec[],
+  labelled: boolean,
+): Promise<ComparisonRow[]> {
+  const env = k6Env(x, up);
+  const figureOptions = { workloadMs: workloadMs(env, x.settings.duration) };
+  for (const spec of specs) refuseUsedReportDir(join(x.settings.reportRoot, spec.testId), env);
+  const strategies = [...new Set(specs.map((s) => s.strategy))];
+  log(
+    `runs: ${specs.length} on the ${cfg.topology} topology (lags ${[...new Set(specs.map((s) => s.lag))].join(', ')}; ` +
+      `${x.settings.duration} each; profile ${k6Shown('profile', env)}, strategy ${strategies.join(', ')})`,
+  );
+  const rows: ComparisonRow[] = [];
+  let lag: string | undefined;
+  try {
+    for (const spec of specs) {
+      if (spec.lag !== lag) {
+        lag = spec.lag;
+        log(`lag: ${await setLag(cfg, lag)}`);
+      }
+      log(
+        `[${rows.length + 1}/${specs.length}] ${spec.scenario}${labelled ? ` (${spec.strategy})` : ''} at ${spec.lag} for ` +
+          `${x.settings.duration} → ${displayPath(join(x.settings.reportRoot, spec.testId))}/ (testid ${spec.testId})`,
+      );
+      const { dir, exitCode } = await oneRun(x, up, { ...env, CQRS_SQL_STRATEGY: spec.strategy }, spec);
+      rows.push({
+        scenario: spec.scenario,
+        lag: spec.lag,
+        figures: readFigures(dir, figureOptions),
+        exitCode,
+        ...(labelled ? { topology: spec.topology, strategy: spec.strategy } : {}),
+      });
+    }
+  } finally {
+    await setLag(cfg, '0').catch(() => {});
+  }
+  return rows;
+}
+
+/** One api-read-after-write run comparing every strategy the topology serves. */
+async function strategyRun(
+  x: Experiment,
+  cfg: StackConfig,
+  up: UpResult,
+  api: NonNullable<TopologyPlan['api']>,
+): Promise<TopologyRow[]> {
+  const env = k6Env(x, up);
+  const strategies = comparedStrategies(up.endpoints.flavor, cfg.topology);
+  const scenario = 'api-read-after-write';
+  refuseUsedReportDir(join(x.settings.reportRoot, api.testId), env);
+  log(`lag: ${await setLag(cfg, api.lag)}`);
+  log(
+    `[api] ${scenario} on the ${cfg.topology} topology at ${api.lag}, strategies ${strategies.join(', ')}, for ` +
+      `${x.settings.duration} → ${displayPath(join(x.settings.reportRoot, api.testId))}/ (testid ${api.testId})`,
+  );
+  try {
+    const { dir, exitCode } = await oneRun(
+      x,
+      up,
+      { ...env, CQRS_API_STRATEGIES: strategies.join(',') },
+      { scenario, testId: api.testId, lag: api.lag },
+    );
+    const file = join(dir, 'summary.json');
+    if (!existsSync(file)) {
+      log(
+        `  ${scenario} on ${cfg.topology}: no summary (${runResult(exitCode)}); see ${displayPath(dir)}/k6.log`,
+      );
+      return [];
+    }
+    const data = JSON.parse(readFileSync(file, 'utf8')) as SummaryData;
+    return strategyRows(data, strategies).map((row) => ({
+      topology: cfg.topology,
+      lag: api.lag,
+      row,
+      exitCode,
+    }));
+  } finally {
+    await setLag(cfg, '0').catch(() => {});
+  }
+}
+
 async function main(): Promise<number> {
+  const mode = experimentMode(process.argv.slice(2), process.env);
   const settings = experimentSettings(process.env);
+  // Planned (and so refused, for a bad lag) before anything starts; the stack's flavour is MariaDB's plan here.
+  const plans = planRuns('check', mode, settings, process.env);
   const k6 = await findK6(process.env);
   log(
     `k6: ${k6.path} (v${k6.version}, xk6-sql ${k6.sql === 'bundled' ? 'built in' : 'resolved at run time'})`,
   );
-
-  const cfg = loadStackConfig();
-  const up = await stackUp(cfg, log);
   log('build: bundling scenarios');
   await bundleScenarios({ outDir: settings.bundleRoot });
-
   const startedAt = new Date();
-  const base = newTestId('exp', startedAt);
-  const placement = k6Placement(settings.reportRoot, settings.bundleRoot);
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    ...toEnv(up.endpoints),
-    CQRS_DURATION: settings.duration,
-    CQRS_REPORT_DIR: placement.reportDir,
+  const x: Experiment = {
+    k6: k6.path,
+    settings,
+    base: newTestId('exp', startedAt),
+    placement: k6Placement(settings.reportRoot, settings.bundleRoot),
+    startedAt,
+    runs: [],
   };
-  const rows: ComparisonRow[] = [];
-  const metas: RunMeta[] = [];
-  const figureOptions = { workloadMs: workloadMs(env, settings.duration) };
-  const total = settings.lags.length * SCENARIOS.length;
-  const testIdOf = (scenario: string, lag: string) =>
-    `${base}-${scenario.replace(/^sql-/, '')}-lag${lag.replace(/[^0-9a-z]/gi, '')}`;
-  const reportDir = (testId: string) => join(settings.reportRoot, testId);
-  const dirs = settings.lags.flatMap((lag) => SCENARIOS.map((s) => reportDir(testIdOf(s, lag))));
-  // Before any run: a refusal should not come halfway through the experiment.
-  for (const dir of dirs) refuseUsedReportDir(dir, env);
-  const strategy = k6Shown('sqlStrategy', env);
-  log(
-    `runs: ${total} (lags ${settings.lags.join(', ')}; ${settings.duration} each; profile ${k6Shown('profile', env)}, ` +
-      `strategy ${strategy})`,
-  );
-  const testIds = dirs.map((d) => basename(d));
-  log(
-    settings.remoteWrite
-      ? `watch: ${await watchLink(up.endpoints, base, testIds, startedAt.getTime())}`
-      : 'watch: nothing is streamed (CQRS_EXP_REMOTE_WRITE=0); the reports below are all there is',
-  );
-  // Ctrl-C ends k6 too (same process group); put the stack's lag back before leaving, as the finally below
-  // would, so the next manual run does not inherit an injected delay.
-  // A wrapper such as tsx relays the signal again: the handler stays installed and acts once.
+
+  // Ctrl-C ends k6 too (same process group); put the stack's lag back before leaving, as the runs' finally
+  // would, so the next manual run does not inherit an injected delay. A wrapper such as tsx relays the signal
+  // again: the handler stays installed and acts once.
+  let current: StackConfig | undefined;
   let interrupting = false;
   const interrupted = (signal: NodeJS.Signals) => {
     if (interrupting) return;
     interrupting = true;
     log(`\n${signal}: resetting the injected lag to 0`);
-    void setLag(cfg, '0')
+    void (current ? setLag(current, '0') : Promise.resolve(''))
       .catch(() => {})
       .finally(() => process.exit(130));
   };
   process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
+  const lagRows: ComparisonRow[] = [];
+  const strategyRowsAll: TopologyRow[] = [];
+  let watching = false;
   try {
-    for (const lag of settings.lags) {
-      log(`lag: ${await setLag(cfg, lag)}`);
-      for (const scenario of SCENARIOS) {
-        const testId = testIdOf(scenario, lag);
-        const dir = reportDir(testId);
+    for (const { topology } of plans) {
+      const { cfg, up } = await stackFor(topology, mode === 'both');
+      const plan = planRuns(x.base, mode, settings, process.env, up.endpoints.flavor).find(
+        (p) => p.topology === topology,
+      ) as TopologyPlan;
+      current = cfg;
+      if (!watching) {
+        watching = true;
         log(
-          `[${rows.length + 1}/${total}] ${scenario} at ${lag} for ${settings.duration} → ${displayPath(dir)}/ ` +
-            `(testid ${testId})`,
+          settings.remoteWrite
+            ? `watch: ${await watchLink(
+                up.endpoints,
+                x.base,
+                plannedTestIds(planRuns(x.base, mode, settings, process.env, up.endpoints.flavor)),
+                startedAt.getTime(),
+              )}`
+            : 'watch: nothing is streamed (CQRS_EXP_REMOTE_WRITE=0); the reports below are all there is',
         );
-        const run = k6RunArgs(
-          { testid: testId, script: scenario, strategy, lag },
-          {
-            ...(settings.remoteWrite ? { prometheusUrl: up.endpoints.prometheusUrl } : {}),
-            ...(settings.webDashboard ? { webDashboardFile: join(dir, WEB_DASHBOARD_FILE) } : {}),
-          },
-        );
-        const runStartedMs = Date.now();
-        const exitCode = await runK6({
-          k6: k6.path,
-          scenario,
-          dir,
-          placement,
-          env: { ...env, ...run.env, CQRS_TEST_ID: testId },
-          args: run.args,
-        });
-        const heartbeat = settings.remoteWrite
-          ? await heartbeatSeries(up.endpoints.prometheusUrl, testId, runStartedMs, Date.now())
-          : undefined;
-        const meta: RunMeta = { scenario, lag, strategy, exitCode, ...(heartbeat ? { heartbeat } : {}) };
-        metas.push(meta);
-        writeRunMeta(dir, meta);
-        const figures = readFigures(dir, figureOptions);
-        if (figures) writeRunReport(dir, meta);
-        rows.push({ scenario, lag, figures, exitCode });
       }
+      lagRows.push(...(await sqlRuns(x, cfg, up, plan.sql, mode !== 'async')));
+      if (plan.api) strategyRowsAll.push(...(await strategyRun(x, cfg, up, plan.api)));
     }
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-    await setLag(cfg, '0').catch(() => {});
   }
-  log(`\n${comparisonTable(rows)}\n`);
+  if (lagRows.length > 0) log(`\n${comparisonTable(lagRows)}\n`);
+  if (strategyRowsAll.length > 0) {
+    log(`\nthe API's strategies (api-read-after-write):\n${topologyStrategyTable(strategyRowsAll)}\n`);
+  }
   // What exists, not what should: a run that stopped early (exit 107/108) wrote only its k6.log.
-  log(`reports: ${displayPath(join(settings.reportRoot, base))}-*/`);
-  for (const line of reportListing(dirs.slice(0, rows.length))) log(line);
-  const reported = dirs.flatMap((dir, i) => (rows[i]?.figures ? [{ dir, meta: metas[i] ?? {} }] : []));
+  log(`reports: ${displayPath(join(settings.reportRoot, x.base))}-*/`);
+  for (const line of reportListing(x.runs.map((r) => r.dir))) log(line);
+  const reported = x.runs.filter((r) => r.reported);
   if (reported.length > 0) {
     const file = writeExperimentReport(
       reported.map((r) => r.dir),
-      join(settings.reportRoot, `${base}.html`),
-      { title: `npm start ${base}: ${reported.length} runs`, meta: reported.map((r) => r.meta) },
+      join(settings.reportRoot, `${x.base}.html`),
+      { title: `npm start ${x.base}: ${reported.length} runs`, meta: reported.map((r) => r.meta) },
     );
     log(`experiment report (opens offline): ${displayPath(file)}`);
   }
   // Threshold failures (99) are results, not breakage; anything else is.
-  return rows.some((r) => r.exitCode !== 0 && r.exitCode !== 99) ? 1 : 0;
+  const codes = x.runs.map((r) => r.meta.exitCode ?? 1);
+  return codes.some((c) => c !== 0 && c !== 99) ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {

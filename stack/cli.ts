@@ -4,11 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { redact } from '../common/dsn.ts';
+import { STACK_VARS } from '../config/stack.ts';
 import { oneLine } from './errors.ts';
 import { loadStackConfig, setLag, stackDown, stackStatus, stackUp } from './index.ts';
 import { LAG_USAGE } from './lag.ts';
 
-const USAGE = `usage: stack/cli.ts up | down [--purge] | status [--json] | lag <value>  (${LAG_USAGE})`;
+const USAGE = `usage: stack/cli.ts up [--topology async|cluster] | down [--purge] | status [--json] | lag <value>  (${LAG_USAGE})`;
 
 async function main(argv: string[]): Promise<number> {
   // A lag value may look like an option ("-5ms"): hand it to the lag parser as it is, for a precise error.
@@ -21,11 +22,24 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { purge: { type: 'boolean' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' } },
+    options: {
+      purge: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'state-dir': { type: 'string' },
+      topology: { type: 'string' },
+    },
   });
   const [command] = positionals;
   const stateDir = values['state-dir'];
-  const cfg = loadStackConfig(process.env, stateDir ? { stateDir } : {});
+  // --topology is CQRS_STACK_TOPOLOGY for this call, checked by the same schema.
+  const env =
+    values.topology === undefined
+      ? process.env
+      : { ...process.env, [STACK_VARS.topology.name]: values.topology };
+  if (values.topology !== undefined && values.topology === '') {
+    throw new Error(`--topology takes a value: ${STACK_VARS.topology.expected}`);
+  }
+  const cfg = loadStackConfig(env, stateDir ? { stateDir } : {});
   const log = (line: string) => console.log(line);
   switch (command) {
     case 'up': {
@@ -48,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify(st, null, 2));
         return st.healthy ? 0 : 1;
       }
+      console.log(`topology: ${st.topology}`);
       for (const s of st.services) {
         console.log(
           `${s.running ? '✓' : '✗'} ${s.name.padEnd(17)} ${s.running ? `pid ${s.pid}` : 'not running'}`,
@@ -62,6 +77,19 @@ async function main(argv: string[]): Promise<number> {
         console.log(
           `replica lag now: ${st.replicaLagMs === null ? 'not visible within 5 s (frozen or broken?)' : `${st.replicaLagMs} ms (heartbeat, ${st.replicaLagBasis === 'apply-stamp' ? "the replica's apply stamp" : 'bracket of beats, ± half a beat'})`}`,
         );
+      }
+      if (st.cluster) {
+        for (const n of st.cluster) {
+          console.log(
+            `${n.name}: ${n.state} (cluster ${n.clusterStatus}, size ${n.clusterSize}) recv_queue=${n.recvQueue}` +
+              ` flow_control paused=${(n.flowControlPaused * 100).toFixed(1)}% sent=${n.flowControlSent} recv=${n.flowControlRecv}`,
+          );
+        }
+        if (st.replicaLagMs !== undefined) {
+          console.log(
+            `reader lag now: ${st.replicaLagMs === null ? 'not visible within 5 s (frozen? npm run stack:lag -- thaw)' : `${st.replicaLagMs} ms (heartbeat from node1 to node2)`}`,
+          );
+        }
       }
       console.log(st.healthy ? 'stack: healthy' : 'stack: NOT healthy');
       return st.healthy ? 0 : 1;

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../common/config-error.ts';
 import { STACK_DEFAULT_USERS } from '../common/stack-credentials.ts';
 import { STACK_DATABASE, STACK_HOST, type StackPortName } from '../common/stack-defaults.ts';
+import type { Topology } from '../common/topology.ts';
 import { type Env, readEnv } from '../config/env.ts';
 import { portEnvName, STACK_PASSWORD_VARS, STACK_PORT_VARS, STACK_VARS } from '../config/stack.ts';
 import { SERVER_OS_USER } from './os-user.ts';
@@ -19,6 +20,8 @@ export interface StackConfig {
   stateDir: string;
   host: string;
   database: string;
+  /** How the writer's rows reach the reader: a replica through the delay proxy, or a Galera cluster. */
+  topology: Topology;
   ports: Record<StackPortName, number>;
   users: { [K in keyof typeof STACK_DEFAULT_USERS]: { user: string; password: string } };
   /** Start the CQRS API with the stack (when api/server.ts exists). */
@@ -63,6 +66,7 @@ export function loadStackConfig(
     stateDir: resolve(overrides.stateDir ?? e.stateDir ?? resolve(PROJECT_ROOT, '.stack')),
     host: STACK_HOST,
     database: STACK_DATABASE,
+    topology: overrides.topology ?? e.topology,
     ports: { ...ports },
     users,
     withApi: overrides.withApi ?? e.withApi,

@@ -7,5 +7,13 @@ export type { StackEndpoints } from '../common/endpoints.ts';
 export { loadStackConfig, type StackConfig } from './config.ts';
 export { StackError } from './errors.ts';
 export { setLag } from './lag-control.ts';
-export { type Log, stackDown, stackUp, startService, stopService, type UpResult } from './lifecycle.ts';
+export {
+  type Log,
+  runningTopology,
+  stackDown,
+  stackUp,
+  startService,
+  stopService,
+  type UpResult,
+} from './lifecycle.ts';
 export { type ServiceStatus, type StackStatus, stackStatus } from './status.ts';

@@ -6,16 +6,17 @@ import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { findBinaries } from './binaries.ts';
 import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
+import { findGaleraProvider, NODE_NAMES, waitForClusterApplied } from './galera.ts';
 import { findGrafana, grafanaService } from './grafana.ts';
 import { adminConnection } from './mysqld.ts';
 import { serverUser } from './os-user.ts';
 import { isPortFree } from './ports.ts';
-import { isRunning, readRegistry, stopProcess, updateRegistry } from './processes.ts';
+import { isRunning, type Registry, readRegistry, stopProcess, updateRegistry } from './processes.ts';
 import { bootstrapPrimary, installApplyStamps, startReplication, waitForCatchUp } from './replication.ts';
 import { secretsFile } from './secrets.ts';
 import {
   dependentServices,
-  INDEPENDENT_SERVICES,
+  independentServices,
   makeContext,
   type ServiceDef,
   type ServiceName,
@@ -62,25 +63,50 @@ async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<vo
   }
 }
 
+/** The topology whose servers run in this state folder now, if any runs. */
+export function runningTopology(registry: Registry): StackConfig['topology'] | undefined {
+  if (NODE_NAMES.some((n) => isRunning(registry[n]))) return 'cluster';
+  if (isRunning(registry.primary) || isRunning(registry.replica)) return 'async';
+  return undefined;
+}
+
+/** One stack per state folder: the other topology's servers must be stopped first (their ports are shared). */
+function refuseOtherTopology(cfg: StackConfig, registry: Registry): void {
+  const running = runningTopology(registry);
+  if (running && running !== cfg.topology) {
+    throw new StackError(
+      `the stack in ${cfg.stateDir} runs the ${running} topology; stop it first (npm run stack:down), then start the ${cfg.topology} one`,
+    );
+  }
+}
+
 /**
  * Brings the stack up, reusing every service that already runs and answers. On any failure, whatever this call
  * started is stopped again, so nothing is left half-started.
  */
 export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<UpResult> {
   const bins = await findBinaries();
+  if (cfg.topology === 'cluster') findGaleraProvider();
   // Optional: absent, it is skipped with one line; a bad CQRS_GRAFANA_HOME fails here, before anything starts.
   const grafana = findGrafana(cfg);
   mkdirSync(cfg.stateDir, { recursive: true });
   // Refuse (or close) the state folder before makeContext writes the generated secrets into it.
   const runAs = serverUser(cfg.stateDir, cfg.serverOsUser);
   closeStateDir(cfg.stateDir, runAs.user.uid !== process.getuid?.());
+  // rsync state transfers (and so every Galera join) fail when the servers run as root: refuse, saying why.
+  if (cfg.topology === 'cluster' && runAs.user.uid === 0) {
+    throw new StackError(
+      `the cluster topology needs the database servers to run as a non-root OS user (rsync state transfers fail as root); ${(runAs.warning ?? '').replace(/^warning: /, '')}`,
+    );
+  }
   const ctx = makeContext(cfg, bins, log, runAs);
   if (ctx.runAs.warning) log(ctx.runAs.warning);
   const registry = readRegistry(cfg.stateDir);
+  refuseOtherTopology(cfg, registry);
   const dependents = dependentServices(cfg);
   // Grafana needs no database: it starts beside the servers, so its first-start migrations overlap theirs.
   const independent = [
-    ...INDEPENDENT_SERVICES,
+    ...independentServices(cfg),
     ...('install' in grafana ? [grafanaService(grafana.install)] : []),
   ];
   const toStart = [...independent, ...dependents].filter((s) => !isRunning(registry[s.name]));
@@ -102,9 +128,15 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
     await s.ready(ctx, rec);
     log(`  ✓ ${s.name} ready (${Math.round(performance.now() - t0)} ms)`);
   };
-  // Every service of a group starts, even when one fails, so all that started are known and stopped again.
+  // Every service of a group starts, even when one fails, so all that started are known and stopped again. A
+  // service with `after` starts once that one is ready, and not at all if it failed.
   const bringUpAll = async (services: ServiceDef[]) => {
-    const failed = (await Promise.allSettled(services.map(bringUp))).find(
+    const pending = new Map<ServiceName, Promise<void>>();
+    for (const s of services) {
+      const before = s.after ? pending.get(s.after) : undefined;
+      pending.set(s.name, before ? before.then(() => bringUp(s)) : bringUp(s));
+    }
+    const failed = (await Promise.allSettled(pending.values())).find(
       (r): r is PromiseRejectedResult => r.status === 'rejected',
     );
     if (failed) throw failed.reason;
@@ -112,23 +144,18 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
 
   try {
     log(
-      `stack: ${bins.flavor} primary :${cfg.ports.primary}, replica :${cfg.ports.replica} (state ${cfg.stateDir})`,
+      cfg.topology === 'cluster'
+        ? `stack: ${bins.flavor} Galera cluster, writer node1 :${cfg.ports.primary}, reader node2 :${cfg.ports.replica}, node3 :${cfg.ports.node3} (state ${cfg.stateDir})`
+        : `stack: ${bins.flavor} primary :${cfg.ports.primary}, replica :${cfg.ports.replica} (state ${cfg.stateDir})`,
     );
     if ('skipped' in grafana) log(grafana.skipped);
     await bringUpAll(independent);
-
-    const primary = await adminConnection(ctx.primary);
-    const replica = await adminConnection(ctx.replica);
-    try {
-      const applied = await bootstrapPrimary(primary, cfg, ctx.dialect);
-      if (applied.length > 0) log(`  ✓ schema migrations applied: ${applied.join(', ')}`);
-      await startReplication(replica, cfg, ctx.dialect, cfg.ports.delayProxy);
-      await waitForCatchUp(primary, replica, ctx.dialect, cfg.readyTimeoutMs);
-      await installApplyStamps(replica, cfg, ctx.dialect);
-      log(`  ✓ replication running through the delay proxy (${Math.round(performance.now() - t0)} ms)`);
-    } finally {
-      await Promise.all([primary.end(), replica.end()]);
-    }
+    await (cfg.topology === 'cluster' ? setUpCluster(ctx) : setUpReplication(ctx));
+    log(
+      cfg.topology === 'cluster'
+        ? `  ✓ cluster of 3 Synced, users and schema on every node (${Math.round(performance.now() - t0)} ms)`
+        : `  ✓ replication running through the delay proxy (${Math.round(performance.now() - t0)} ms)`,
+    );
 
     await bringUpAll(dependents);
     const files = writeEndpointFiles(ctx);
@@ -147,6 +174,49 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
   }
 }
 
+/** Users and schema on the primary, then GTID replication through the delay proxy, caught up. */
+async function setUpReplication(ctx: StackContext): Promise<void> {
+  const { cfg, dialect } = ctx;
+  const primary = await adminConnection(ctx.primary);
+  const replica = await adminConnection(ctx.replica);
+  try {
+    const applied = await bootstrapPrimary(primary, cfg, dialect);
+    if (applied.length > 0) ctx.log(`  ✓ schema migrations applied: ${applied.join(', ')}`);
+    await startReplication(replica, cfg, dialect, cfg.ports.delayProxy);
+    await waitForCatchUp(primary, replica, dialect, cfg.readyTimeoutMs);
+    await installApplyStamps(replica, cfg, dialect);
+  } finally {
+    await Promise.all([primary.end(), replica.end()]);
+  }
+}
+
+/**
+ * Users and schema on node 1, which Galera applies on every node before they commit there; then a causal read
+ * on the others proves they have it, and the reader node gets its apply stamps (kept local: wsrep_on=OFF).
+ */
+async function setUpCluster(ctx: StackContext): Promise<void> {
+  const { cfg, dialect } = ctx;
+  const [writer, ...others] = await Promise.all(ctx.nodes.map((n) => adminConnection(n)));
+  try {
+    const applied = await bootstrapPrimary(
+      writer as Awaited<ReturnType<typeof adminConnection>>,
+      cfg,
+      dialect,
+    );
+    if (applied.length > 0) ctx.log(`  ✓ schema migrations applied: ${applied.join(', ')}`);
+    await waitForClusterApplied(others);
+    const reader = others[0] as Awaited<ReturnType<typeof adminConnection>>;
+    await reader.query('SET SESSION wsrep_on = OFF');
+    try {
+      await installApplyStamps(reader, cfg, dialect);
+    } finally {
+      await reader.query('SET SESSION wsrep_on = ON');
+    }
+  } finally {
+    await Promise.all([writer, ...others].map((c) => c?.end()));
+  }
+}
+
 /**
  * Stop order: Grafana (a client of Prometheus) and the other clients of the databases first, then the replica
  * before the primary it replicates from.
@@ -158,10 +228,17 @@ export const STOP_ORDER: ServiceName[] = [
   'exporter-replica',
   'prometheus',
   'redis',
+  'reader-freeze',
   'replica',
   'delay-proxy',
   'primary',
+  // Node 1 last: the last node to leave is the one Galera marks safe to bootstrap the next start.
+  'node3',
+  'node2',
+  'node1',
 ];
+
+const SERVERS = new Set<ServiceName>(['primary', 'replica', ...NODE_NAMES]);
 
 async function stopServices(cfg: StackConfig, names: ServiceName[]): Promise<ServiceName[]> {
   const registry = readRegistry(cfg.stateDir);
@@ -170,7 +247,7 @@ async function stopServices(cfg: StackConfig, names: ServiceName[]): Promise<Ser
     const rec = registry[name];
     if (isRunning(rec)) {
       // mysqld shuts down cleanly on SIGTERM (InnoDB flushes, binlog closes); the grace is generous on purpose.
-      await stopProcess(rec, name === 'primary' || name === 'replica' ? 60_000 : 10_000);
+      await stopProcess(rec, SERVERS.has(name) ? 60_000 : 10_000);
       stopped.push(name);
     }
     if (rec) {

@@ -24,13 +24,19 @@ import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { type Dialect, dialectFor } from '../common/dialect.ts';
 import type { Binaries } from './binaries.ts';
 import { StackError } from './errors.ts';
+import { type GaleraNode, galeraServerOptions } from './galera-options.ts';
 import { currentUser, type OsUser, type ServerUser } from './os-user.ts';
 import { fileTail, isRunning, logTail, type ProcessRecord, startDaemon } from './processes.ts';
 
+/** The async pair's servers. */
 export type Role = 'primary' | 'replica';
+/** The cluster topology's servers (stack/galera.ts). */
+export type NodeName = 'node1' | 'node2' | 'node3';
+export type InstanceName = Role | NodeName;
 
 export interface MysqldInstance {
-  role: Role;
+  /** Also its service name and its folder under the state folder. */
+  role: InstanceName;
   serverId: number;
   port: number;
   dir: string;
@@ -39,19 +45,28 @@ export interface MysqldInstance {
   cnf: string;
   /** secure_file_priv: the only folder the server reads or writes files in for SQL (kept empty). */
   filesDir: string;
+  /** Set for a node of the cluster topology. */
+  galera?: GaleraNode;
 }
 
-export function instanceFor(stateDir: string, role: Role, port: number): MysqldInstance {
+export function instanceFor(
+  stateDir: string,
+  role: InstanceName,
+  port: number,
+  galera?: GaleraNode,
+): MysqldInstance {
   const dir = join(stateDir, role);
   return {
     role,
-    serverId: role === 'primary' ? 1 : 2,
+    // A Galera cluster keeps one server id across its nodes (its GTIDs are the cluster's, not a node's).
+    serverId: galera ? 1 : role === 'primary' ? 1 : 2,
     port,
     dir,
     datadir: join(dir, 'data'),
     socket: join(dir, 'mysqld.sock'),
     cnf: join(dir, 'my.cnf'),
     filesDir: join(dir, 'files'),
+    ...(galera ? { galera } : {}),
   };
 }
 
@@ -75,8 +90,7 @@ function myCnf(inst: MysqldInstance, dialect: Dialect, runAs: ServerUser): strin
     `server-id=${inst.serverId}`,
     'log-bin=binlog',
     'binlog_format=ROW',
-    `relay-log=relay-bin`,
-    ...dialect.serverOptions,
+    ...(inst.galera ? galeraServerOptions(inst.galera) : ['relay-log=relay-bin', ...dialect.serverOptions]),
     // Relaxed durability: a local lab, said so in reports. Keeps commits off fsync on a shared disk.
     'innodb_flush_log_at_trx_commit=2',
     'sync_binlog=0',
@@ -90,12 +104,15 @@ function myCnf(inst: MysqldInstance, dialect: Dialect, runAs: ServerUser): strin
     `secure_file_priv=${inst.filesDir}`,
   ];
   if (inst.role === 'replica') lines.push(...dialect.replicaServerOptions);
+  // The cluster's readers refuse client writes, as Group Replication's secondaries do in single-primary mode;
+  // Galera's appliers are not held by read_only.
+  if (inst.galera && inst.galera.index > 1) lines.push('read_only=ON', 'slave_run_triggers_for_rbr=YES');
   if (runAs.cnfUser) lines.push(`user=${runAs.cnfUser}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** Hands the instance folder to the server's OS user (a no-op when it already owns it) and closes it to others. */
-function ownInstance(inst: MysqldInstance, user: OsUser): boolean {
+export function ownInstance(inst: MysqldInstance, user: OsUser): boolean {
   chmodSync(inst.dir, 0o700);
   if (currentUser().uid !== 0) return false;
   let changed = false;
@@ -152,11 +169,17 @@ export async function prepareInstance(
   return 'initialised';
 }
 
-export function startInstance(inst: MysqldInstance, bins: Binaries, stateDir: string): ProcessRecord {
+/** `extraArgs`: `--wsrep-new-cluster` for the node that bootstraps the cluster. */
+export function startInstance(
+  inst: MysqldInstance,
+  bins: Binaries,
+  stateDir: string,
+  extraArgs: readonly string[] = [],
+): ProcessRecord {
   return startDaemon({
     name: inst.role,
     command: bins.mysqld,
-    args: [`--defaults-file=${inst.cnf}`],
+    args: [`--defaults-file=${inst.cnf}`, ...extraArgs],
     stateDir,
   });
 }

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { RowDataPacket } from 'mysql2/promise';
 import { type Dialect, dialectFor } from '../common/dialect.ts';
 import { type StackEndpoints, stackEndpoints, toEnv } from '../common/endpoints.ts';
 import type { StackPortName } from '../common/stack-defaults.ts';
@@ -13,14 +14,26 @@ import type { Binaries } from './binaries.ts';
 import { PROJECT_ROOT, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import {
+  allowBootstrap,
+  galeraNodes,
+  NODE_NAMES,
+  NODE_PORTS,
+  seedFreshCluster,
+  waitForSynced,
+} from './galera.ts';
+import { GALERA_PROVIDER_PATHS } from './galera-options.ts';
+import {
+  adminConnection,
+  adminUser,
   instanceFor,
   type MysqldInstance,
+  type NodeName,
   prepareInstance,
   startInstance,
   waitForInstance,
 } from './mysqld.ts';
 import { type ServerUser, serverUser } from './os-user.ts';
-import { type ProcessRecord, processUid, startDaemon } from './processes.ts';
+import { isRunning, type ProcessRecord, processUid, readRegistry, startDaemon } from './processes.ts';
 import { prepareExporter, preparePrometheus } from './prometheus.ts';
 import { httpReady, pollUntil } from './readiness.ts';
 import { type StackSecrets, secretsFile, stackSecrets } from './secrets.ts';
@@ -34,14 +47,20 @@ export type ServiceName =
   | 'exporter-primary'
   | 'exporter-replica'
   | 'api'
-  | 'grafana';
+  | 'grafana'
+  | NodeName
+  | 'reader-freeze';
 
 export interface StackContext {
   cfg: StackConfig;
   bins: Binaries;
   dialect: Dialect;
+  /** The writer's server: the async primary, or the cluster's node 1. */
   primary: MysqldInstance;
+  /** The reader's server: the async replica, or the cluster's node 2. */
   replica: MysqldInstance;
+  /** The cluster's three nodes (primary and replica among them); empty on the async topology. */
+  nodes: MysqldInstance[];
   endpoints: StackEndpoints;
   /** The OS user the database servers run as (os-user.ts). */
   runAs: ServerUser;
@@ -52,7 +71,9 @@ export interface StackContext {
 
 export interface ServiceDef {
   name: ServiceName;
-  ports: StackPortName[];
+  ports: readonly StackPortName[];
+  /** Starts only once this one is ready (a Galera joiner needs a running cluster to join). */
+  after?: ServiceName;
   start(ctx: StackContext): Promise<ProcessRecord>;
   ready(ctx: StackContext, rec: ProcessRecord): Promise<void>;
 }
@@ -73,14 +94,25 @@ export function makeContext(
   runAs: ServerUser = serverUser(cfg.stateDir, cfg.serverOsUser),
 ): StackContext {
   const secrets = stackSecrets(cfg.stateDir);
-  const primary = instanceFor(cfg.stateDir, 'primary', cfg.ports.primary);
-  const replica = instanceFor(cfg.stateDir, 'replica', cfg.ports.replica);
+  // stackUp checks the provider first (findGaleraProvider); status and lag only need the folders and ports.
+  const nodes =
+    cfg.topology === 'cluster'
+      ? galeraNodes(cfg, GALERA_PROVIDER_PATHS.find((p) => existsSync(p)) ?? GALERA_PROVIDER_PATHS[0])
+      : [];
+  const [primary, replica] =
+    cfg.topology === 'cluster'
+      ? (nodes as [MysqldInstance, MysqldInstance])
+      : [
+          instanceFor(cfg.stateDir, 'primary', cfg.ports.primary),
+          instanceFor(cfg.stateDir, 'replica', cfg.ports.replica),
+        ];
   return {
     cfg,
     bins,
     dialect: dialectFor(bins.flavor),
     primary,
     replica,
+    nodes,
     endpoints: stackEndpoints({
       ...cfg,
       flavor: bins.flavor,
@@ -151,31 +183,76 @@ function exporterService(role: 'primary' | 'replica'): ServiceDef {
   };
 }
 
-/** Services that need no database users; started in parallel with the servers. */
-export const INDEPENDENT_SERVICES: ServiceDef[] = [
-  mysqldService('primary'),
-  mysqldService('replica'),
-  {
-    name: 'delay-proxy',
-    ports: ['delayProxy', 'delayProxyControl'],
-    start: async (ctx) =>
-      startDaemon({
-        name: 'delay-proxy',
-        command: process.execPath,
-        args: [
-          NODE_LAUNCHER,
-          DELAY_PROXY_ENTRY,
-          String(ctx.cfg.ports.delayProxy),
-          String(ctx.cfg.ports.primary),
-          String(ctx.cfg.ports.delayProxyControl),
-        ],
-        stateDir: ctx.cfg.stateDir,
-        cwd: PROJECT_ROOT,
-        exe: 'stack/delay-proxy.ts',
-      }),
-    ready: (ctx, rec) =>
-      httpReady(ready(ctx, 'delay-proxy', rec), `${ctx.endpoints.delayProxyControlUrl}/delay`),
-  },
+/**
+ * A node of the cluster topology. Node 1 seeds a fresh cluster (galera.ts) and bootstraps it when no other node
+ * runs; node 2 joins once node 1 is Synced, node 3 once node 2 is, so each joiner has a free donor.
+ */
+function galeraService(index: number): ServiceDef {
+  const name = NODE_NAMES[index] as NodeName;
+  return {
+    name,
+    ports: NODE_PORTS[name],
+    ...(index > 0 ? { after: NODE_NAMES[index - 1] as NodeName } : {}),
+    async start(ctx) {
+      const inst = ctx.nodes[index] as MysqldInstance;
+      const registry = readRegistry(ctx.cfg.stateDir);
+      const othersRunning = NODE_NAMES.some((n) => n !== name && isRunning(registry[n]));
+      const seeded =
+        index === 0 &&
+        (await seedFreshCluster(ctx.nodes, ctx.bins, ctx.runAs, ctx.cfg.stateDir, ctx.cfg.readyTimeoutMs));
+      if (seeded) {
+        ctx.log('  ~ cluster: seeded node2 and node3 from node1 (they join without a full state transfer)');
+      }
+      // Just seeded, the folder is the server's already: a hand-over now is only its new files' first chown.
+      if ((await prepareInstance(inst, ctx.bins, ctx.runAs)) === 'migrated' && !seeded) {
+        ctx.log(`  ~ ${name}: datadir handed to OS user ${ctx.runAs.user.name} (it was another user's)`);
+      }
+      if (index === 0 && !othersRunning) {
+        allowBootstrap(inst);
+        return startInstance(inst, ctx.bins, ctx.cfg.stateDir, ['--wsrep-new-cluster']);
+      }
+      return startInstance(inst, ctx.bins, ctx.cfg.stateDir);
+    },
+    async ready(ctx, rec) {
+      const inst = ctx.nodes[index] as MysqldInstance;
+      // Synced first: a joiner answers SELECT 1 before it may read tables (secureAccounts reads mysql.user).
+      await waitForSynced(inst, rec, ctx.cfg.readyTimeoutMs);
+      const changes = await waitForInstance(
+        inst,
+        rec,
+        ctx.cfg.stateDir,
+        ctx.cfg.readyTimeoutMs,
+        ctx.bins.flavor,
+      );
+      for (const change of changes) ctx.log(`  ~ ${name}: ${change}`);
+    },
+  };
+}
+
+const delayProxyService: ServiceDef = {
+  name: 'delay-proxy',
+  ports: ['delayProxy', 'delayProxyControl'],
+  start: async (ctx) =>
+    startDaemon({
+      name: 'delay-proxy',
+      command: process.execPath,
+      args: [
+        NODE_LAUNCHER,
+        DELAY_PROXY_ENTRY,
+        String(ctx.cfg.ports.delayProxy),
+        String(ctx.cfg.ports.primary),
+        String(ctx.cfg.ports.delayProxyControl),
+      ],
+      stateDir: ctx.cfg.stateDir,
+      cwd: PROJECT_ROOT,
+      exe: 'stack/delay-proxy.ts',
+    }),
+  ready: (ctx, rec) =>
+    httpReady(ready(ctx, 'delay-proxy', rec), `${ctx.endpoints.delayProxyControlUrl}/delay`),
+};
+
+/** Services that need no database users and are the same on both topologies. */
+const SHARED_SERVICES: ServiceDef[] = [
   {
     name: 'redis',
     ports: ['redis'],
@@ -232,6 +309,18 @@ export const INDEPENDENT_SERVICES: ServiceDef[] = [
   },
 ];
 
+/**
+ * Services that need no database users; started in parallel with the servers (a Galera joiner waits for the
+ * node before it). The async pair replicates through the delay proxy; the cluster needs none.
+ */
+export function independentServices(cfg: Pick<StackConfig, 'topology'>): ServiceDef[] {
+  const servers =
+    cfg.topology === 'cluster'
+      ? NODE_NAMES.map((_, i) => galeraService(i))
+      : [mysqldService('primary'), mysqldService('replica'), delayProxyService];
+  return [...servers, ...SHARED_SERVICES];
+}
+
 /** Services that log in to the databases, so they start once users and schema exist. */
 export function dependentServices(cfg: StackConfig): ServiceDef[] {
   const services = [exporterService('primary'), exporterService('replica')];
@@ -258,6 +347,39 @@ export function dependentServices(cfg: StackConfig): ServiceDef[] {
     });
   }
   return services;
+}
+
+const READER_FREEZE_ENTRY = join(PROJECT_ROOT, 'stack', 'reader-freeze.ts');
+
+/** `stack:lag freeze` on the cluster: a process holding the reader node's applier (reader-freeze.ts). */
+export function startFreeze(ctx: StackContext): ProcessRecord {
+  return startDaemon({
+    name: 'reader-freeze',
+    command: process.execPath,
+    args: [NODE_LAUNCHER, READER_FREEZE_ENTRY, ctx.replica.socket, adminUser()],
+    stateDir: ctx.cfg.stateDir,
+    cwd: PROJECT_ROOT,
+    exe: 'stack/reader-freeze.ts',
+  });
+}
+
+/** Frozen once node 2 reports itself desynced (FTWRL desyncs a Galera node and pauses its applier). */
+export function readyFreeze(ctx: StackContext, rec: ProcessRecord): Promise<void> {
+  return pollUntil(
+    ready(ctx, 'reader-freeze', rec),
+    async () => {
+      const conn = await adminConnection(ctx.replica);
+      try {
+        const [rows] = await conn.query<RowDataPacket[]>(
+          "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'",
+        );
+        return String(rows[0]?.Value ?? '') === 'Donor/Desynced';
+      } finally {
+        await conn.end();
+      }
+    },
+    'node2 desynced',
+  );
 }
 
 /** One raw RESP command; the first reply line ('' when nothing answers within a second). */

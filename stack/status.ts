@@ -12,10 +12,12 @@ import {
 } from '../common/heartbeat.ts';
 import { findBinaries } from './binaries.ts';
 import type { StackConfig } from './config.ts';
+import { type NodeStatus, nodeStatus } from './galera.ts';
+import { runningTopology } from './lifecycle.ts';
 import { adminConnection } from './mysqld.ts';
 import { isRunning, readRegistry } from './processes.ts';
 import { type ReplicaStatus, replicaStatus } from './replication.ts';
-import { dependentServices, INDEPENDENT_SERVICES, makeContext, type ServiceName } from './services.ts';
+import { dependentServices, independentServices, makeContext, type ServiceName } from './services.ts';
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -24,8 +26,12 @@ export interface ServiceStatus {
 }
 
 export interface StackStatus {
+  /** What runs (else what CQRS_STACK_TOPOLOGY says would). */
+  topology: StackConfig['topology'];
   services: ServiceStatus[];
   healthy: boolean;
+  /** The cluster topology: each running node's view of the group, flow control included. */
+  cluster?: NodeStatus[];
   replication?: ReplicaStatus;
   proxyDelayMs?: number;
   /**
@@ -36,33 +42,53 @@ export interface StackStatus {
   replicaLagBasis?: HeartbeatBasis;
 }
 
-export async function stackStatus(cfg: StackConfig): Promise<StackStatus> {
+export async function stackStatus(given: StackConfig): Promise<StackStatus> {
   const bins = await findBinaries();
+  const registry = readRegistry(given.stateDir);
+  const cfg = { ...given, topology: runningTopology(registry) ?? given.topology };
   const ctx = makeContext(cfg, bins);
-  const registry = readRegistry(cfg.stateDir);
-  const names = [...INDEPENDENT_SERVICES, ...dependentServices(cfg)].map((s) => s.name);
-  // Grafana is optional: listed (and counted for health) once stack:up has started it.
+  const names = [...independentServices(cfg), ...dependentServices(cfg)].map((s) => s.name);
+  // Optional services: listed (and counted for health) while stack:up or stack:lag has them running.
   if (registry.grafana) names.push('grafana');
+  if (isRunning(registry['reader-freeze'])) names.push('reader-freeze');
   const services = names.map((name) => {
     const rec = registry[name];
     return { name, pid: rec?.pid ?? null, running: isRunning(rec) };
   });
-  const status: StackStatus = { services, healthy: services.every((s) => s.running) };
-  if (
-    !services.find((s) => s.name === 'primary')?.running ||
-    !services.find((s) => s.name === 'replica')?.running
-  ) {
-    return status;
+  const status: StackStatus = {
+    topology: cfg.topology,
+    services,
+    healthy: services.every((s) => s.running),
+  };
+  const running = (name: ServiceName) => services.find((s) => s.name === name)?.running ?? false;
+  if (cfg.topology === 'cluster') {
+    status.cluster = [];
+    for (const node of ctx.nodes) {
+      if (!running(node.role as ServiceName)) continue;
+      const conn = await adminConnection(node);
+      try {
+        status.cluster.push(await nodeStatus(conn, node.role as NodeStatus['name']));
+      } finally {
+        await conn.end();
+      }
+    }
+    status.healthy &&= status.cluster.every(
+      (n) => n.ready && n.clusterStatus === 'Primary' && n.clusterSize === ctx.nodes.length,
+    );
   }
+  const [writerName, readerName] = cfg.topology === 'cluster' ? ['node1', 'node2'] : ['primary', 'replica'];
+  if (!running(writerName as ServiceName) || !running(readerName as ServiceName)) return status;
   const primary = await adminConnection(ctx.primary);
   const replica = await adminConnection(ctx.replica);
   try {
-    status.replication = await replicaStatus(replica, ctx.dialect);
-    status.healthy &&= status.replication.ioRunning === 'Yes' && status.replication.sqlRunning === 'Yes';
-    status.proxyDelayMs = await fetch(`${ctx.endpoints.delayProxyControlUrl}/delay`)
-      .then((r) => r.json() as Promise<{ delayMs: number }>)
-      .then((b) => b.delayMs)
-      .catch(() => undefined);
+    if (cfg.topology === 'async') {
+      status.replication = await replicaStatus(replica, ctx.dialect);
+      status.healthy &&= status.replication.ioRunning === 'Yes' && status.replication.sqlRunning === 'Yes';
+      status.proxyDelayMs = await fetch(`${ctx.endpoints.delayProxyControlUrl}/delay`)
+        .then((r) => r.json() as Promise<{ delayMs: number }>)
+        .then((b) => b.delayMs)
+        .catch(() => undefined);
+    }
     const lag = await probeLag(primary, replica, cfg.database, 5000);
     status.replicaLagMs = lag && Math.round(lag.lagMs * 1000) / 1000;
     if (lag) status.replicaLagBasis = lag.basis;

@@ -7,8 +7,17 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Dialect } from '../../common/dialect.ts';
-import { type ReadSource, type Strategy, usesInput } from '../../common/strategies.ts';
+import {
+  type ReadSource,
+  type Strategy,
+  type StrategyName,
+  strategiesFor,
+  unavailableReason,
+  usesInput,
+} from '../../common/strategies.ts';
+import type { ServerKind } from '../../common/topology.ts';
 import { VISIBILITY_HEADERS } from '../../common/visibility.ts';
+import { ClientError } from '../errors.ts';
 import { CLIENT_ID_PATTERN } from '../schemas.ts';
 import type { Lookup } from '../users/sql.ts';
 import { type CacheEntry, cacheUsers } from './cache.ts';
@@ -40,6 +49,9 @@ declare module 'fastify' {
 
 export interface ConsistencyOptions {
   dialect: Dialect;
+  /** The servers behind the writer and reader (flavour × topology): which strategies a request may name. */
+  serverKind: ServerKind;
+  /** One these servers serve (api/config.ts refuses any other at boot). */
   defaultStrategy: Strategy;
   stickyWindowMs: number;
   gtidWaitTimeoutMs: number;
@@ -49,8 +61,8 @@ export interface ConsistencyOptions {
 }
 
 interface ReadRequestParts {
-  headers: { 'x-read-consistency'?: Strategy; 'x-consistency-token'?: string; 'x-client-id'?: string };
-  query: { consistency?: Strategy };
+  headers: { 'x-read-consistency'?: StrategyName; 'x-consistency-token'?: string; 'x-client-id'?: string };
+  query: { consistency?: StrategyName };
 }
 
 export interface Consistency {
@@ -61,6 +73,10 @@ export interface Consistency {
    */
   readonly deps: ReadDeps;
   readonly sticky: StickyWindows;
+  /**
+   * The request's strategy, canonical (an alias resolved); a 400 saying why when these servers cannot serve
+   * it (common/strategies.ts unavailableReason), for reads and writes alike, before any pool is asked.
+   */
   strategyOf(request: ReadRequestParts): Strategy;
   /** The client's id from `X-Client-Id` or the cookie; issues a cookie on writes when it has neither. */
   clientId(request: FastifyRequest, reply?: FastifyReply): string | undefined;
@@ -112,8 +128,17 @@ export const consistencyPlugin = fp<ConsistencyOptions>(
       return issued;
     };
 
-    const strategyOf = (request: ReadRequestParts) =>
-      chooseStrategy(request.headers['x-read-consistency'], request.query.consistency, opts.defaultStrategy);
+    // The one place a strategy's availability on these servers is decided, per request.
+    const available: ReadonlySet<Strategy> = new Set(strategiesFor(opts.serverKind));
+    const strategyOf = (request: ReadRequestParts): Strategy => {
+      const strategy = chooseStrategy(
+        request.headers['x-read-consistency'],
+        request.query.consistency,
+        opts.defaultStrategy,
+      );
+      if (!available.has(strategy)) throw new ClientError(400, unavailableReason(strategy, opts.serverKind));
+      return strategy;
+    };
 
     const consistency: Consistency = {
       dialect: opts.dialect,

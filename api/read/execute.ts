@@ -79,7 +79,7 @@ export async function executeRead(deps: ReadDeps, plan: ReadPlan, lookup: Lookup
     case 'own-pool': {
       // The pool's session setup makes the read consistent (common/mysql-strategies.ts); from here on it is a
       // replica read (Router decides per statement which server answers).
-      const own = requireOwnPool(deps.strategyPools, plan.pool, deps.dialect.flavor);
+      const own = requireOwnPool(deps.strategyPools, plan.pool);
       return { ...(await readReplica(deps, own.pool, own.label, own.dependency, lookup)), source: 'replica' };
     }
   }

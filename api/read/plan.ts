@@ -3,7 +3,12 @@
  * unit-testable. `executeRead` (execute.ts) carries a plan out. This switch is the one place written per
  * strategy; everything else about a strategy is its entry in common/strategies.ts.
  */
-import type { Strategy, StrategyPool } from '../../common/strategies.ts';
+import {
+  canonicalStrategy,
+  type Strategy,
+  type StrategyName,
+  type StrategyPool,
+} from '../../common/strategies.ts';
 
 export type ReadPlan =
   | { target: 'replica' }
@@ -39,18 +44,23 @@ export function planRead(strategy: Strategy, ctx: ReadContext): ReadPlan {
       return ctx.stickyPinned ? { target: 'primary' } : { target: 'replica' };
     case 'cache':
       return { target: 'cache' };
-    case 'gr-before':
-      return { target: 'own-pool', pool: 'grBefore' };
+    case 'sync-before':
+      // The reader's connections with causal reads on (wsrep_sync_wait / group_replication_consistency).
+      return { target: 'own-pool', pool: 'syncBefore' };
     case 'router-split':
       return { target: 'own-pool', pool: 'routerSplit' };
   }
 }
 
-/** The header wins over the query parameter; both are schema-checked strategy ids. */
+/**
+ * The header wins over the query parameter; both are schema-checked strategy names, an alias (gr-before) read
+ * as its canonical id, which is what metrics and the X-Read-* headers then show.
+ */
 export function chooseStrategy(
-  header: Strategy | undefined,
-  query: Strategy | undefined,
+  header: StrategyName | undefined,
+  query: StrategyName | undefined,
   fallback: Strategy,
 ): Strategy {
-  return header ?? query ?? fallback;
+  const named = header ?? query;
+  return named === undefined ? fallback : canonicalStrategy(named);
 }

@@ -92,7 +92,7 @@ export async function createUser(
   const { pool, label, dependency } =
     target === 'writer'
       ? { pool: deps.writer, label: 'writer' as PoolLabel, dependency: 'writer' as const }
-      : requireOwnPool(deps.strategyPools, target, deps.dialect.flavor);
+      : requireOwnPool(deps.strategyPools, target);
   const call = deps.calls[label];
   let insertId: number | undefined;
   try {

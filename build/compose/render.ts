@@ -12,6 +12,7 @@ import { dialectFor } from '../../common/dialect.ts';
 import { type DbEndpoint, type StackEndpoints, toEnv } from '../../common/endpoints.ts';
 import { STACK_DEFAULT_USERS } from '../../common/stack-credentials.ts';
 import { httpUrl, redisUrl, STACK_DATABASE, STACK_DEFAULT_PORTS } from '../../common/stack-defaults.ts';
+import { TOPOLOGY_ENV } from '../../common/topology.ts';
 import { readEnv } from '../../config/env.ts';
 import { EXPERIMENT_VARS } from '../../config/run.ts';
 import {
@@ -97,6 +98,8 @@ export function composeEndpoints(): StackEndpoints {
   const prometheusUrl = httpUrl(PORTS.prometheus, HOSTS.prometheus);
   return {
     flavor: 'mysql',
+    // A primary and its asynchronous replica: the strategies of a synchronous cluster (sync-before) are refused.
+    topology: 'async',
     writer: db(HOSTS.primary, 'writer'),
     reader: db(HOSTS.replica, 'reader'),
     replicaMonitor: db(HOSTS.replica, 'monitor'),
@@ -234,7 +237,7 @@ export function composeConfig(): Record<string, unknown> {
   const env = composeEnv();
   const experiment = defaultExperiment();
   const apiEnv = {
-    ...pick(env, ['CQRS_FLAVOR', 'CQRS_WRITER_URL', 'CQRS_READER_URL', 'CQRS_REDIS_URL']),
+    ...pick(env, ['CQRS_FLAVOR', TOPOLOGY_ENV, 'CQRS_WRITER_URL', 'CQRS_READER_URL', 'CQRS_REDIS_URL']),
     CQRS_API_HOST: '0.0.0.0',
     CQRS_API_PORT: String(PORTS.api),
   };

@@ -8,11 +8,13 @@ import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k
 import type { IConfigMap, IContainer, INamespace, IService, IServiceAccount } from 'kubernetes-models/v1';
 import { PROMETHEUS_INGEST_FLAGS } from '../../build/images.ts';
 import { remoteWriteEnv } from '../../common/k6-output.ts';
+import { TOPOLOGY_ENV } from '../../common/topology.ts';
 import { DASHBOARDS, DEFAULT_DASHBOARDS_DIR, GRAFANA_ENV } from '../../dashboards/src/render.ts';
 import { containerSecurity, podSecurity, resources, scratch } from './pods.ts';
 import { applySchemaScript, MIGRATIONS_MOUNT, migrationSources, schemaJobName } from './schema.ts';
 import {
   ACCOUNTS,
+  API_CONTAINER,
   API_NAME,
   API_PORT,
   API_URL,
@@ -40,6 +42,7 @@ import {
   ROUTER_PORTS,
   ref,
   SECRETS,
+  SERVERS,
   secretKeyEnv,
 } from './settings.ts';
 
@@ -219,7 +222,8 @@ function exporter(): object[] {
  */
 function api(): object[] {
   const env = [
-    { name: 'CQRS_FLAVOR', value: 'mysql' },
+    { name: 'CQRS_FLAVOR', value: SERVERS.flavor },
+    { name: TOPOLOGY_ENV, value: SERVERS.topology },
     { name: 'CQRS_API_HOST', value: '0.0.0.0' },
     { name: 'CQRS_API_PORT', value: String(API_PORT) },
     { name: 'CQRS_WRITER_URL', value: mysqlUrlRef('writer', ROUTER_HOST, ROUTER_PORTS.rw) },
@@ -235,7 +239,7 @@ function api(): object[] {
     { name: 'CQRS_API_LOG_LEVEL', value: 'warn' },
   ];
   const container: IContainer = {
-    name: 'api',
+    name: API_CONTAINER,
     image: IMAGES.api,
     // Only the passwords its URLs name (writer, reader, Redis), each by key: never the whole Secret.
     env: [...secretKeyEnv(env.map((e) => e.value)), ...env],
@@ -439,12 +443,13 @@ function grafana(): object[] {
 }
 
 /**
- * The runners' shared, password-free environment: the dialect, the API, where and how k6 streams
+ * The runners' shared, password-free environment: the dialect and topology (which strategies run), the API, where and how k6 streams
  * (common/k6-output.ts's remoteWriteEnv) and where handleSummary writes. Each TestRun adds its own part.
  */
 export function k6EnvData(): Record<string, string> {
   return {
-    CQRS_FLAVOR: 'mysql',
+    CQRS_FLAVOR: SERVERS.flavor,
+    [TOPOLOGY_ENV]: SERVERS.topology,
     CQRS_API_URL: API_URL,
     CQRS_REPORT_DIR: 'reports',
     ...remoteWriteEnv({ prometheusUrl: PROMETHEUS_URL }),

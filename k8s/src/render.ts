@@ -5,6 +5,7 @@
  * the kustomizations read but nobody commits (bundles, migrations, dashboards, secrets) is staged by stage.ts.
  */
 import { Document, stringify } from 'yaml';
+import { TOPOLOGY_ENV } from '../../common/topology.ts';
 import { PROVISIONING_FILES } from '../../dashboards/src/render.ts';
 import {
   CONFIGMAPS,
@@ -14,11 +15,21 @@ import {
   prometheusConfig,
 } from './platform.ts';
 import { applySchemaScript, migrationFiles } from './schema.ts';
-import { NAMESPACE, PART_OF, READ_REPLICAS, readReplicaHost, SECRETS } from './settings.ts';
+import {
+  API_CONTAINER,
+  API_NAME,
+  K6_ENV_CONFIGMAP,
+  NAMESPACE,
+  PART_OF,
+  READ_REPLICAS,
+  READ_REPLICAS_TOPOLOGY,
+  readReplicaHost,
+  SECRETS,
+} from './settings.ts';
 import {
   bundleFile,
   type Experiment,
-  mysqlOnlyExperiments,
+  overlayExperiments,
   SHAPES,
   type Shape,
   scriptConfigMap,
@@ -36,7 +47,7 @@ export const OVERLAYS = {
   readReplicas: 'overlays/read-replicas',
   smoke: 'overlays/smoke',
   load: 'overlays/load',
-  grBefore: 'overlays/gr-before',
+  syncBefore: 'overlays/sync-before',
   routerSplit: 'overlays/router-split',
   memberProbe: 'overlays/member-probe',
 } as const;
@@ -72,11 +83,11 @@ function scriptGenerators(experiments: readonly Experiment[]): object[] {
 
 /** The bundles a kustomization folder needs staged, by folder: the stage step copies exactly these. */
 export function stagedBundles(): Record<string, string[]> {
-  const m = mysqlOnlyExperiments();
+  const m = overlayExperiments();
   const list = (es: Experiment[]) => [...new Set(es.map((e) => bundleFile(e.scenario)))].sort();
   return {
     [TESTS]: list(shippedExperiments('smoke')),
-    [OVERLAYS.grBefore]: list([m['gr-before']]),
+    [OVERLAYS.syncBefore]: list([m['sync-before']]),
     [OVERLAYS.routerSplit]: list([m['router-split']]),
     [OVERLAYS.memberProbe]: list([m['member-lag']]),
   };
@@ -180,12 +191,12 @@ export function baseExperiments(): Experiment[] {
 
 /** The TestRuns an overlay ends up with, as the TS model says they should render. */
 export function expectedTestRuns(): Record<string, object[]> {
-  const m = mysqlOnlyExperiments();
+  const m = overlayExperiments();
   const shaped = (shape: Shape) => baseExperiments().map((b) => testRun({ ...b, ...shapeOf(b, shape) }));
   return {
     [OVERLAYS.smoke]: shaped('smoke'),
     [OVERLAYS.load]: shaped('load'),
-    [OVERLAYS.grBefore]: [testRun(m['gr-before'])],
+    [OVERLAYS.syncBefore]: [testRun(m['sync-before'])],
     [OVERLAYS.routerSplit]: [testRun(m['router-split'])],
     [OVERLAYS.memberProbe]: [testRun(m['member-lag'])],
   };
@@ -212,6 +223,31 @@ export const readReplicaHosts = (): string[] =>
 
 const PROMETHEUS_COMMENT =
   'Prometheus config (ConfigMap prometheus-config): each InnoDB Cluster member through the multi-target\nexporter, the API by its Service annotations, Prometheus itself.';
+
+/** CQRS_TOPOLOGY=async for the API Deployment (merged into its env by name) and the k6 env ConfigMap. */
+function readReplicasTopologyPatches(): object[] {
+  const topology = { name: TOPOLOGY_ENV, value: READ_REPLICAS_TOPOLOGY };
+  return [
+    {
+      target: { group: 'apps', version: 'v1', kind: 'Deployment', name: API_NAME },
+      patch: stringify(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: API_NAME },
+          spec: { template: { spec: { containers: [{ name: API_CONTAINER, env: [topology] }] } } },
+        },
+        { lineWidth: 0 },
+      ),
+    },
+    {
+      target: { version: 'v1', kind: 'ConfigMap', name: K6_ENV_CONFIGMAP },
+      patch: stringify([{ op: 'replace', path: `/data/${TOPOLOGY_ENV}`, value: READ_REPLICAS_TOPOLOGY }], {
+        lineWidth: 0,
+      }),
+    },
+  ];
+}
 
 function readReplicasOverlay(): string {
   return kustomization(
@@ -240,11 +276,15 @@ function readReplicasOverlay(): string {
             { lineWidth: 0 },
           ),
         },
+        // The reader is then an async replica: the API and every TestRun (through the k6 env ConfigMap) say so,
+        // so the strategies only a synchronous cluster serves (sync-before) are refused, not run dishonestly.
+        ...readReplicasTopologyPatches(),
       ],
     },
     'The read-replicas overlay: the platform plus two asynchronous read replicas, which Router port 6447 then\n' +
       'targets (read_only_targets: read_replicas), so the TestRuns measure async replication, not Group Replication.\n' +
-      'Needs: what k8s/platform needs. Apply it instead of k8s/platform (gr-before has no GR secondary behind 6447 then).',
+      `The API and the k6 env ConfigMap say ${TOPOLOGY_ENV}=${READ_REPLICAS_TOPOLOGY}: sync-before is refused (no GR secondary behind 6447).\n` +
+      'Needs: what k8s/platform needs. Apply it instead of k8s/platform.',
   );
 }
 
@@ -291,12 +331,12 @@ export function renderAll(): Map<string, string> {
   out.set(`${OVERLAYS.smoke}/kustomization.yaml`, shapeOverlay('smoke'));
   out.set(`${OVERLAYS.load}/kustomization.yaml`, shapeOverlay('load'));
 
-  const m = mysqlOnlyExperiments();
+  const m = overlayExperiments();
   const standalone = [
     [
-      OVERLAYS.grBefore,
-      m['gr-before'],
-      'api-read-after-write comparing eventual with gr-before (group_replication_consistency=BEFORE on 6447)',
+      OVERLAYS.syncBefore,
+      m['sync-before'],
+      'api-read-after-write comparing eventual with sync-before (group_replication_consistency=BEFORE on 6447)',
     ],
     [
       OVERLAYS.routerSplit,

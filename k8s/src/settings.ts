@@ -4,8 +4,10 @@
  */
 import type { IEnvVar } from 'kubernetes-models/v1';
 import { IMAGE_PINS, MYSQL_VERSION as PINNED_MYSQL } from '../../build/images.ts';
+import type { Flavor } from '../../common/dialect.ts';
 import { ROUTER_SPLIT_PORT } from '../../common/mysql-strategies.ts';
 import { STACK_DATABASE } from '../../common/stack-defaults.ts';
+import type { Topology } from '../../common/topology.ts';
 
 export const NAMESPACE = 'cqrs';
 /** The InnoDBCluster: its Router Service has this name, its members `<name>-N` behind `<name>-instances`. */
@@ -14,6 +16,18 @@ export const INSTANCES = 3;
 export const DATABASE = STACK_DATABASE;
 /** MySQL 8.4 LTS, the server common/dialect.ts's `mysql` flavour is written for: build/images.ts's pin, as Compose. */
 export const MYSQL_VERSION = PINNED_MYSQL;
+
+/**
+ * What the API and every TestRun are told the servers are (CQRS_FLAVOR, CQRS_TOPOLOGY): the InnoDB Cluster is
+ * MySQL Group Replication, so the strategies of a synchronous cluster (sync-before) run and those it cannot serve
+ * are refused (common/strategies.ts). The read-replicas overlay says `async` instead (READ_REPLICAS_TOPOLOGY).
+ */
+export const SERVERS = { flavor: 'mysql', topology: 'cluster' } as const satisfies {
+  flavor: Flavor;
+  topology: Topology;
+};
+/** Router's RO port reaches asynchronous replicas in the read-replicas overlay. */
+export const READ_REPLICAS_TOPOLOGY: Topology = 'async';
 
 const svc = (name: string) => `${name}.${NAMESPACE}.svc.cluster.local`;
 export const ROUTER_HOST = svc(CLUSTER);
@@ -34,6 +48,8 @@ export const readReplicaHost = (index: number) =>
 export const ROUTER_PORTS = { rw: 6446, ro: 6447, split: ROUTER_SPLIT_PORT } as const;
 
 export const API_NAME = 'cqrs-api';
+/** The API Deployment's one container (the read-replicas overlay patches its env by this name). */
+export const API_CONTAINER = 'api';
 export const API_PORT = 8080;
 export const API_URL = `http://${svc(API_NAME)}:${API_PORT}`;
 export const REDIS_NAME = 'redis';

@@ -84,7 +84,8 @@ export function shippedExperiments(shape: Shape): Experiment[] {
       scenario: 'api-read-after-write',
       family: 'api',
       parallelism,
-      // The strategies every server has (LOCAL_STACK_STRATEGIES): the lib/config.ts default.
+      // No CQRS_API_STRATEGIES: the lib/config.ts default, every strategy the servers serve (CQRS_TOPOLOGY from
+      // the platform ConfigMap) but router-split, which has an overlay of its own.
       env,
     },
     {
@@ -99,20 +100,21 @@ export function shippedExperiments(shape: Shape): Experiment[] {
 }
 
 /**
- * The MySQL-only variants (smoke-sized): gr-before and router-split, each beside the eventual baseline through
- * the API (the API opens their pools: api/pools.ts), and a replica-lag run whose reader is one member.
+ * The overlays' variants (smoke-sized): sync-before (Group Replication's BEFORE consistency) and router-split
+ * (MySQL Router), each beside the eventual baseline through the API (the API opens their pools: api/pools.ts),
+ * and a replica-lag run whose reader is one member.
  */
 export const MEMBER_PROBE_INDEX = 1;
-export function mysqlOnlyExperiments(): Record<'gr-before' | 'router-split' | 'member-lag', Experiment> {
+export function overlayExperiments(): Record<'sync-before' | 'router-split' | 'member-lag', Experiment> {
   const { env } = SHAPES.smoke;
   return {
-    'gr-before': {
-      name: 'api-gr-before',
+    'sync-before': {
+      name: 'api-sync-before',
       scenario: 'api-read-after-write',
       family: 'api',
       parallelism: 1,
-      env: { ...env, [S.apiStrategies.name]: 'eventual,gr-before' },
-      scriptOwner: 'gr-before',
+      env: { ...env, [S.apiStrategies.name]: 'eventual,sync-before' },
+      scriptOwner: 'sync-before',
     },
     'router-split': {
       name: 'api-router-split',

@@ -6,7 +6,8 @@
  */
 import type { Options, Scenario } from 'k6/options';
 import { dialectFor } from '../../common/dialect.ts';
-import { redact } from '../../common/dsn.ts';
+import { redact, withGoDsnParams } from '../../common/dsn.ts';
+import { syncBeforeDsnParams } from '../../common/mysql-strategies.ts';
 import { type Config, describeConfig, loadConfig } from '../config.ts';
 import { numberCell } from '../decode.ts';
 import { sampleHeartbeat } from '../heartbeat.ts';
@@ -70,7 +71,13 @@ export function createSqlHarness(
   const dialect = dialectFor(config.flavor);
   const pool = { maxOpenConns: config.maxOpenConns };
   const writer = openDb('writer', config.writerDsn, pool);
-  const reader = openDb('reader', config.readerDsn, pool);
+  // sync-before: every reader connection has the cluster's causal reads on, through the DSN (the driver sets
+  // the session variable on connect); the monitor login keeps plain reads.
+  const readerDsn =
+    config.sqlStrategy === 'sync-before'
+      ? withGoDsnParams(config.readerDsn, syncBeforeDsnParams(config.flavor))
+      : config.readerDsn;
+  const reader = openDb('reader', readerDsn, pool);
   const monitor = openDb('reader', config.monitorDsn, { maxOpenConns: 1 });
   const store = new SqlStore(
     writer,
@@ -109,7 +116,7 @@ export function createSqlHarness(
   });
   const endpoints = [
     ping('writer', writer, config.writerDsn),
-    ping('reader', reader, config.readerDsn),
+    ping('reader', reader, readerDsn),
     ...(USES_MONITOR.includes(scenario) ? [ping('replica monitor', monitor, config.monitorDsn)] : []),
   ];
   const holdings = {

@@ -1,7 +1,9 @@
 /**
  * The probe, heartbeat and reconciliation interfaces (lib/store.ts) on xk6-sql: writes go to the writer, reads
  * to the reader (or, by strategy, to the writer, or after a GTID wait), the ledger (one row per acknowledged
- * write, written in batches) lives on the writer.
+ * write, written in batches) lives on the writer. Under `sync-before` reads go to the reader as under
+ * `eventual`: the harness opened the reader with the cluster's causal-read session variable in its DSN
+ * (common/mysql-strategies.ts syncBeforeDsnParams), so the server makes each read wait.
  */
 import type { Dialect } from '../../common/dialect.ts';
 import {
@@ -103,7 +105,10 @@ export class SqlStore implements ProbeTarget, HeartbeatSource, ReconcileSource {
     return this.readSide(ack).query('point_read', SQL.pointRead, ack.id).length > 0;
   }
 
-  /** Where a read after a write goes under the strategy (after the GTID wait, under gtid-wait). */
+  /**
+   * Where a read after a write goes under the strategy (after the GTID wait, under gtid-wait; with causal
+   * reads on, under sync-before).
+   */
   readBackEndpoint(): Endpoint {
     return this.opts.strategy === 'primary' ? 'writer' : 'reader';
   }

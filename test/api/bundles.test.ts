@@ -70,7 +70,11 @@ describe('API scenario bundles', () => {
       evaluate('api-read-after-write', { CQRS_API_STRATEGIES: 'eventual,strong' }),
     ).rejects.toThrow(/^invalid CQRS_API_STRATEGIES; reason: expected distinct strategies/);
     await expect(evaluate('api-mixed', { CQRS_API_STRATEGY: 'fast' })).rejects.toThrow(
-      'invalid CQRS_API_STRATEGY; reason: expected one of eventual|primary|gtid-wait|sticky|cache|gr-before|router-split, got "fast"',
+      'invalid CQRS_API_STRATEGY; reason: expected one of eventual|primary|gtid-wait|sticky|cache|sync-before|router-split (or gr-before for sync-before), got "fast"',
+    );
+    // A strategy the servers cannot serve (CQRS_FLAVOR, CQRS_TOPOLOGY) fails init too, saying why.
+    await expect(evaluate('api-mixed', { CQRS_API_STRATEGY: 'gr-before' })).rejects.toThrow(
+      /^invalid CQRS_API_STRATEGY; reason: strategy sync-before needs a synchronous cluster .*\(CQRS_TOPOLOGY=async\)$/,
     );
   });
 

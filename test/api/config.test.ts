@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../api/config.ts';
+import { poolSettings } from '../../api/pools.ts';
 import { ConfigError } from '../../common/config-error.ts';
 import { mysqlUrl, toEnv } from '../../common/endpoints.ts';
 import { STACK_DEFAULT_PORTS } from '../../common/stack-defaults.ts';
@@ -15,12 +16,14 @@ describe('api config', () => {
     expect(c.redisUrl).toBe(`redis://127.0.0.1:${STACK_DEFAULT_PORTS.redis}`);
     expect(c.defaultStrategy).toBe('eventual');
     expect(c.routerSplitUrl).toBeUndefined();
+    expect(c.topology).toBe('async');
   });
 
   it('reads the names the stack exports', () => {
     const db = { host: '127.0.0.1', port: 40001, user: 'w', password: 'p@ss', database: 'cqrs' };
     const env = toEnv({
       flavor: 'mysql',
+      topology: 'cluster',
       writer: db,
       reader: { ...db, port: 40002 },
       replicaMonitor: { ...db, port: 40002 },
@@ -35,6 +38,7 @@ describe('api config', () => {
     });
     const c = loadConfig({ ...env, CQRS_API_PORT: '40004', CQRS_API_DEFAULT_STRATEGY: 'gtid-wait' });
     expect(c.flavor).toBe('mysql');
+    expect(c.topology).toBe('cluster');
     expect(c.writerUrl).toBe(mysqlUrl(db));
     expect(c.readerUrl).toBe(mysqlUrl({ ...db, port: 40002 }));
     expect(c.redisUrl).toBe('redis://127.0.0.1:40003');
@@ -54,6 +58,8 @@ describe('api config', () => {
     ['CQRS_WRITER_URL', 'http://127.0.0.1:1/cqrs'],
     ['CQRS_REDIS_URL', 'not a url'],
     ['CQRS_FLAVOR', 'postgres'],
+    ['CQRS_TOPOLOGY', 'galera'],
+    ['CQRS_API_DEFAULT_STRATEGY', 'GR-BEFORE'],
     ['CQRS_API_GTID_WAIT_TIMEOUT_MS', '-5'],
   ])('rejects %s=%s with a one-line error naming it', (key, value) => {
     const attempt = () => loadConfig({ [key]: value });
@@ -74,6 +80,57 @@ describe('api config', () => {
     expect(() => loadConfig({ CQRS_API_DEFAULT_STRATEGY: 'strong' })).toThrow(
       /^invalid CQRS_API_DEFAULT_STRATEGY; reason: expected one of eventual\|primary\|.*, got "strong"$/,
     );
+  });
+
+  it('reads the alias gr-before as sync-before in CQRS_API_DEFAULT_STRATEGY', () => {
+    const cluster = { CQRS_TOPOLOGY: 'cluster' };
+    expect(loadConfig({ ...cluster, CQRS_API_DEFAULT_STRATEGY: 'gr-before' }).defaultStrategy).toBe(
+      'sync-before',
+    );
+    expect(loadConfig({ ...cluster, CQRS_API_DEFAULT_STRATEGY: 'sync-before' }).defaultStrategy).toBe(
+      'sync-before',
+    );
+    expect(
+      loadConfig({ CQRS_FLAVOR: 'mysql', ...cluster, CQRS_API_DEFAULT_STRATEGY: 'gr-before' })
+        .defaultStrategy,
+    ).toBe('sync-before');
+  });
+
+  it('refuses at boot, in one line, a default strategy the servers cannot serve', () => {
+    expect(() => loadConfig({ CQRS_API_DEFAULT_STRATEGY: 'gr-before' })).toThrow(
+      new ConfigError(
+        'invalid CQRS_API_DEFAULT_STRATEGY; reason: strategy sync-before needs a synchronous cluster (MariaDB Galera or MySQL Group Replication); these servers are an async MariaDB replica (CQRS_TOPOLOGY=async)',
+      ),
+    );
+    expect(() => loadConfig({ CQRS_TOPOLOGY: 'cluster', CQRS_API_DEFAULT_STRATEGY: 'gtid-wait' })).toThrow(
+      /^invalid CQRS_API_DEFAULT_STRATEGY; reason: strategy gtid-wait needs [^\n]*gtid_slave_pos[^\n]*; these servers are a MariaDB Galera cluster \(CQRS_FLAVOR=mariadb, CQRS_TOPOLOGY=cluster\)$/,
+    );
+    expect(() => loadConfig({ CQRS_API_DEFAULT_STRATEGY: 'router-split' })).toThrow(
+      /^invalid CQRS_API_DEFAULT_STRATEGY; reason: strategy router-split needs MySQL Router \(MySQL only\)/,
+    );
+    // MySQL serves router-split (its URL is a per-request 400, not a boot error) and gtid-wait on either topology.
+    expect(
+      loadConfig({ CQRS_FLAVOR: 'mysql', CQRS_API_DEFAULT_STRATEGY: 'router-split' }).defaultStrategy,
+    ).toBe('router-split');
+    expect(
+      loadConfig({ CQRS_FLAVOR: 'mysql', CQRS_TOPOLOGY: 'cluster', CQRS_API_DEFAULT_STRATEGY: 'gtid-wait' })
+        .defaultStrategy,
+    ).toBe('gtid-wait');
+  });
+
+  it.each([
+    ['mariadb', 'async', null, undefined],
+    ['mysql', 'async', null, undefined],
+    ['mariadb', 'cluster', 'reader', ['SET SESSION wsrep_sync_wait = 1']],
+    ['mysql', 'cluster', 'reader', ["SET SESSION group_replication_consistency = 'BEFORE'"]],
+  ] as const)('%s %s: the syncBefore pool opens on %s with its session SQL', (flavor, topology, on, sql) => {
+    const config = loadConfig({ CQRS_FLAVOR: flavor, CQRS_TOPOLOGY: topology, CQRS_API_READER_POOL: '7' });
+    const s = poolSettings(config).syncBefore;
+    expect(s.url).toBe(on === null ? null : config.readerUrl);
+    expect(s.size).toBe(7);
+    if (sql) expect(s.sessionSql).toEqual(sql);
+    // The reader pool itself never gets it.
+    expect(poolSettings(config).reader.sessionSql).toBeUndefined();
   });
 
   it('reads only its own variables: a bad one of another consumer does not stop it', () => {

@@ -124,7 +124,7 @@ interface HarnessOptions {
   waits?: StubPool;
   waitPoolSize?: number;
   redis?: StubRedis;
-  grBefore?: StubPool;
+  syncBefore?: StubPool;
   routerSplit?: StubPool;
 }
 
@@ -150,7 +150,7 @@ function harness(o: HarnessOptions = {}): Harness {
     gtidWait: waitPool,
     strategyPools: {
       gtidWait: waits.asPool,
-      grBefore: o.grBefore?.asPool ?? null,
+      syncBefore: o.syncBefore?.asPool ?? null,
       routerSplit: o.routerSplit?.asPool ?? null,
     },
     redis: (o.redis ?? new StubRedis(async () => null)) as unknown as Redis,
@@ -253,7 +253,7 @@ describe('plain plans', () => {
   });
 
   it.each([
-    ['grBefore', 'reader'],
+    ['syncBefore', 'reader'],
     ['routerSplit', 'router'],
   ] as const)(
     'own-pool %s: the visibility lookup on that pool; its outage names %s',
@@ -273,15 +273,17 @@ describe('plain plans', () => {
     },
   );
 
-  it('own-pool without that pool: a 400 that names the flavour', async () => {
-    const h = harness({ flavor: 'mariadb' });
-    const err = await executeRead(h.deps, { target: 'own-pool', pool: 'grBefore' }, lookup).catch((e) => e);
+  it.each([
+    ['routerSplit', 'strategy router-split needs MySQL Router; set CQRS_ROUTER_SPLIT_URL on the API'],
+    // The consistency plugin refuses sync-before first where its pool is not opened; this is the backstop.
+    ['syncBefore', 'strategy sync-before has no causal-read connections on this API'],
+  ] as const)('own-pool %s without that pool: a 400 that says why, and no read', async (pool, message) => {
+    const h = harness({ flavor: 'mysql' });
+    const err = await executeRead(h.deps, { target: 'own-pool', pool }, lookup).catch((e) => e);
     expect(err).toBeInstanceOf(ClientError);
-    expect(err).toMatchObject({
-      statusCode: 400,
-      message: 'strategy gr-before needs MySQL Group Replication; this API runs on mariadb',
-    });
+    expect(err).toMatchObject({ statusCode: 400, message });
     expect(h.reader.connections).toEqual([]);
+    expect(h.writer.connections).toEqual([]);
   });
 
   it('a lookup that finds nothing has no visibility', async () => {

@@ -522,17 +522,25 @@ describe('well-formed but hostile values', () => {
     expect(JSON.parse(second.body).error).toBe('Conflict');
   });
 
-  it('an unavailable strategy is a 400 that says why', async () => {
-    const res = await send({ name: 'gr', path: '/users/1', headers: { 'x-read-consistency': 'gr-before' } });
-    expect(res.status).toBe(400);
-    expect(JSON.parse(res.body).message).toMatch(/MySQL Group Replication/);
+  it('a strategy these servers cannot serve is a 400 that says why, by its name or its alias', async () => {
+    for (const strategy of ['sync-before', 'gr-before']) {
+      const res = await send({
+        name: strategy,
+        path: '/users/1',
+        headers: { 'x-read-consistency': strategy },
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body).message).toBe(
+        'strategy sync-before needs a synchronous cluster (MariaDB Galera or MySQL Group Replication); these servers are an async MariaDB replica (CQRS_TOPOLOGY=async)',
+      );
+    }
   });
 
-  it('router-split without Router is a 400 for its reads and its writes, and writes nothing', async () => {
+  it('router-split on MariaDB is a 400 for its reads and its writes, and writes nothing', async () => {
     const strategy = { 'x-read-consistency': 'router-split' };
     const read = await send({ name: 'router read', path: '/users/1', headers: strategy });
     expect(read.status).toBe(400);
-    expect(JSON.parse(read.body).message).toMatch(/MySQL Router; set CQRS_ROUTER_SPLIT_URL/);
+    expect(JSON.parse(read.body).message).toMatch(/^strategy router-split needs MySQL Router \(MySQL only\)/);
     const address = uniqueEmail('router');
     const write = await send(
       post('router write', JSON.stringify({ email: address, name: 'r' }), {

@@ -11,7 +11,7 @@ describe('planRead', () => {
     expect(planRead('eventual', none)).toEqual({ target: 'replica' });
     expect(planRead('primary', none)).toEqual({ target: 'primary' });
     expect(planRead('cache', none)).toEqual({ target: 'cache' });
-    expect(planRead('gr-before', none)).toEqual({ target: 'own-pool', pool: 'grBefore' });
+    expect(planRead('sync-before', none)).toEqual({ target: 'own-pool', pool: 'syncBefore' });
     expect(planRead('router-split', none)).toEqual({ target: 'own-pool', pool: 'routerSplit' });
   });
 
@@ -42,7 +42,7 @@ describe('planRead', () => {
       token === undefined ? { target: 'replica' } : { target: 'replica-after-gtid', token },
     sticky: ({ stickyPinned }) => (stickyPinned ? { target: 'primary' } : { target: 'replica' }),
     cache: () => ({ target: 'cache' }),
-    'gr-before': () => ({ target: 'own-pool', pool: 'grBefore' }),
+    'sync-before': () => ({ target: 'own-pool', pool: 'syncBefore' }),
     'router-split': () => ({ target: 'own-pool', pool: 'routerSplit' }),
   };
   const contexts: ReadContext[] = [undefined, '0-1-7'].flatMap((token) =>
@@ -63,6 +63,13 @@ describe('chooseStrategy', () => {
     expect(chooseStrategy('primary', 'cache', 'eventual')).toBe('primary');
     expect(chooseStrategy(undefined, 'cache', 'eventual')).toBe('cache');
     expect(chooseStrategy(undefined, undefined, 'sticky')).toBe('sticky');
+  });
+
+  it('reads the alias gr-before as sync-before, from the header and from the query parameter', () => {
+    expect(chooseStrategy('gr-before', undefined, 'eventual')).toBe('sync-before');
+    expect(chooseStrategy(undefined, 'gr-before', 'eventual')).toBe('sync-before');
+    expect(chooseStrategy('cache', 'gr-before', 'eventual')).toBe('cache');
+    expect(chooseStrategy('sync-before', undefined, 'eventual')).toBe('sync-before');
   });
 });
 

@@ -12,14 +12,21 @@ import {
 import { DIALECTS } from '../../common/dialect.ts';
 import { ACKS_BY_VU } from '../../common/ledger-sql.ts';
 import {
-  grBeforeSessionSql,
   routerSplitSessionSql,
   setGroupReplicationConsistency,
+  syncBeforeDsnParams,
+  syncBeforeSessionSql,
 } from '../../common/mysql-strategies.ts';
 
-describe('MySQL-only strategy SQL', () => {
-  it('gr-before sets the session consistency to BEFORE', () => {
-    expect(grBeforeSessionSql()).toEqual(["SET SESSION group_replication_consistency = 'BEFORE'"]);
+describe('server-side strategy SQL', () => {
+  it('sync-before switches on causal reads: wsrep_sync_wait on Galera, BEFORE consistency on Group Replication', () => {
+    expect(syncBeforeSessionSql('mariadb')).toEqual(['SET SESSION wsrep_sync_wait = 1']);
+    expect(syncBeforeSessionSql('mysql')).toEqual(["SET SESSION group_replication_consistency = 'BEFORE'"]);
+  });
+
+  it('sync-before as Go driver DSN parameters: the same variable, a string value quoted as %27', () => {
+    expect(syncBeforeDsnParams('mariadb')).toBe('wsrep_sync_wait=1');
+    expect(syncBeforeDsnParams('mysql')).toBe('group_replication_consistency=%27BEFORE%27');
   });
 
   it('refuses consistency levels MySQL does not have', () => {

@@ -14,16 +14,24 @@ import { planRead, type ReadContext, type ReadPlan } from '../../api/read/plan.t
 import { StrategySchema } from '../../api/schemas.ts';
 import { writeTarget } from '../../api/write/create-user.ts';
 import {
+  canonicalStrategy,
   LOCAL_STACK_STRATEGIES,
   MYSQL_ONLY_STRATEGIES,
+  resolveStrategy,
   SQL_PROBE_STRATEGIES,
   STRATEGIES,
+  STRATEGY_ALIASES,
+  STRATEGY_NAMES,
   STRATEGY_POOLS,
   type Strategy,
   type StrategyInput,
+  strategiesFor,
+  strategyAvailable,
   strategyDef,
+  unavailableReason,
 } from '../../common/strategies.ts';
-import { CONFIG_SCHEMA } from '../../lib/config.ts';
+import { SERVER_KINDS, type ServerKind, serverKind } from '../../common/topology.ts';
+import { CONFIG_SCHEMA, loadConfig } from '../../lib/config.ts';
 import { padTable, tableCells } from '../helpers/doc-blocks.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -72,14 +80,89 @@ describe('the registry and the read plans', () => {
   });
 });
 
-describe('what derives from the registry', () => {
-  it('splits the strategies into MySQL-only and the rest, in registry order', () => {
-    expect(STRATEGIES.length).toBeGreaterThan(0);
-    expect(sorted([...MYSQL_ONLY_STRATEGIES, ...LOCAL_STACK_STRATEGIES])).toEqual(sorted(STRATEGIES));
-    expect(MYSQL_ONLY_STRATEGIES.filter((s) => LOCAL_STACK_STRATEGIES.includes(s))).toEqual([]);
-    expect(MYSQL_ONLY_STRATEGIES).toEqual(STRATEGIES.filter((s) => strategyDef(s).mysqlOnly));
+describe('which servers serve which strategy', () => {
+  // The matrix itself, written out: a change to a strategy's `servers` has to change this table too.
+  const MATRIX: Record<ServerKind, readonly Strategy[]> = {
+    'mariadb-async': ['eventual', 'primary', 'gtid-wait', 'sticky', 'cache'],
+    'mariadb-galera': ['eventual', 'primary', 'sticky', 'cache', 'sync-before'],
+    'mysql-async': ['eventual', 'primary', 'gtid-wait', 'sticky', 'cache', 'router-split'],
+    'mysql-group-replication': [
+      'eventual',
+      'primary',
+      'gtid-wait',
+      'sticky',
+      'cache',
+      'sync-before',
+      'router-split',
+    ],
+  };
+
+  it.each(SERVER_KINDS)('%s serves exactly its row of the matrix, in registry order', (kind) => {
+    expect(strategiesFor(kind)).toEqual(MATRIX[kind]);
+    for (const s of STRATEGIES)
+      expect(strategyAvailable(s, kind), `${s} on ${kind}`).toBe(MATRIX[kind].includes(s));
   });
 
+  it('every strategy runs somewhere, and says what it needs exactly when it does not run everywhere', () => {
+    for (const s of STRATEGIES) {
+      const d = strategyDef(s);
+      expect(d.servers.length, s).toBeGreaterThan(0);
+      expect(new Set(d.servers).size, s).toBe(d.servers.length);
+      expect(d.needs !== undefined, s).toBe(d.servers.length < SERVER_KINDS.length);
+    }
+  });
+
+  it('the local stack is the async MariaDB setup; MySQL-only is what no MariaDB setup serves', () => {
+    expect(LOCAL_STACK_STRATEGIES).toEqual(strategiesFor(serverKind('mariadb', 'async')));
+    expect(MYSQL_ONLY_STRATEGIES).toEqual(['router-split']);
+    const mariadb = new Set([...strategiesFor('mariadb-async'), ...strategiesFor('mariadb-galera')]);
+    expect(MYSQL_ONLY_STRATEGIES).toEqual(STRATEGIES.filter((s) => !mariadb.has(s)));
+  });
+
+  it('says in one line why a setup cannot serve a strategy, naming the setting that rules it out', () => {
+    expect(unavailableReason('sync-before', 'mariadb-async')).toBe(
+      'strategy sync-before needs a synchronous cluster (MariaDB Galera or MySQL Group Replication); these servers are an async MariaDB replica (CQRS_TOPOLOGY=async)',
+    );
+    expect(unavailableReason('sync-before', 'mysql-async')).toBe(
+      'strategy sync-before needs a synchronous cluster (MariaDB Galera or MySQL Group Replication); these servers are an async MySQL replica (CQRS_TOPOLOGY=async)',
+    );
+    expect(unavailableReason('router-split', 'mariadb-async')).toBe(
+      'strategy router-split needs MySQL Router (MySQL only); these servers are an async MariaDB replica (CQRS_FLAVOR=mariadb)',
+    );
+    expect(unavailableReason('router-split', 'mariadb-galera')).toBe(
+      'strategy router-split needs MySQL Router (MySQL only); these servers are a MariaDB Galera cluster (CQRS_FLAVOR=mariadb)',
+    );
+    expect(unavailableReason('gtid-wait', 'mariadb-galera')).toBe(
+      "strategy gtid-wait needs an async replica or MySQL Group Replication (on MariaDB Galera MASTER_GTID_WAIT waits for gtid_slave_pos, which Galera's applier never advances: every wait would time out); these servers are a MariaDB Galera cluster (CQRS_FLAVOR=mariadb, CQRS_TOPOLOGY=cluster)",
+    );
+    for (const kind of SERVER_KINDS)
+      for (const s of STRATEGIES) {
+        const reason = unavailableReason(s, kind);
+        if (strategyAvailable(s, kind)) expect(reason).toBe('');
+        else
+          expect(reason).toMatch(new RegExp(`^strategy ${s} needs .+; these servers are .+ \\(CQRS_.+\\)$`));
+      }
+  });
+});
+
+describe('names and aliases', () => {
+  it('gr-before is an alias of sync-before; every canonical id resolves to itself, nothing else resolves', () => {
+    expect(STRATEGY_ALIASES).toEqual({ 'gr-before': 'sync-before' });
+    expect(resolveStrategy('gr-before')).toBe('sync-before');
+    expect(canonicalStrategy('gr-before')).toBe('sync-before');
+    for (const s of STRATEGIES) expect(resolveStrategy(s)).toBe(s);
+    for (const bad of ['', 'GR-BEFORE', 'grBefore', 'syncBefore', 'constructor', 'toString', '__proto__'])
+      expect(resolveStrategy(bad), bad).toBeUndefined();
+    expect(STRATEGY_NAMES).toEqual([...STRATEGIES, 'gr-before']);
+    // No alias shadows an id, and each names a strategy.
+    for (const [alias, s] of Object.entries(STRATEGY_ALIASES)) {
+      expect(STRATEGIES).not.toContain(alias);
+      expect(STRATEGIES).toContain(s);
+    }
+  });
+});
+
+describe('what derives from the registry', () => {
   it('gives every strategy pool a /metrics label, a deadline and a way to open it', () => {
     expect(new Set(STRATEGY_POOLS).size).toBe(STRATEGY_POOLS.length);
     expect(POOL_LABELS).toEqual(['writer', 'reader', ...STRATEGY_POOLS]);
@@ -94,15 +177,23 @@ describe('what derives from the registry', () => {
     expect(sorted(series)).toEqual(sorted(declared));
   });
 
-  it('accepts exactly the registry ids in the request schemas', () => {
-    expect(sorted((StrategySchema as unknown as { enum: string[] }).enum)).toEqual(sorted(STRATEGIES));
+  it('accepts exactly the registry ids and their aliases in the request schemas', () => {
+    expect(sorted((StrategySchema as unknown as { enum: string[] }).enum)).toEqual(sorted(STRATEGY_NAMES));
   });
 
-  it('gives the k6 side its lists: the SQL probe strategies and the local default of CQRS_API_STRATEGIES', () => {
-    // CQRS_SQL_STRATEGY accepts exactly the strategies the SQL probe implements.
-    const accepted = STRATEGIES.filter((s) => CONFIG_SCHEMA.sqlStrategy.parser.parse(s) !== undefined);
-    expect(accepted).toEqual([...SQL_PROBE_STRATEGIES]);
+  it('gives the k6 side its lists: the SQL probe strategies and the default of CQRS_API_STRATEGIES by servers', () => {
+    // CQRS_SQL_STRATEGY accepts exactly the strategies the SQL probe implements, and the aliases of those.
+    const accepted = STRATEGY_NAMES.filter((s) => CONFIG_SCHEMA.sqlStrategy.parser.parse(s) !== undefined);
+    expect(accepted).toEqual([...SQL_PROBE_STRATEGIES, 'gr-before']);
+    expect(SQL_PROBE_STRATEGIES).toEqual(['eventual', 'primary', 'gtid-wait', 'sync-before']);
     expect(CONFIG_SCHEMA.apiStrategies.default).toBe(LOCAL_STACK_STRATEGIES.join(','));
+    // Unset, it is what the servers serve but router-split (its Router URL is the API's alone).
+    for (const flavor of ['mariadb', 'mysql'] as const)
+      for (const topology of ['async', 'cluster'] as const) {
+        const { apiStrategies } = loadConfig({ CQRS_FLAVOR: flavor, CQRS_TOPOLOGY: topology });
+        const kind = serverKind(flavor, topology);
+        expect(apiStrategies, kind).toEqual(strategiesFor(kind).filter((s) => s !== 'router-split'));
+      }
   });
 });
 
@@ -116,6 +207,19 @@ const INPUT_CELLS: Record<StrategyInput, string> = {
 const code = (s: string) => `\`${s}\``;
 const orDash = (cells: readonly string[]) => (cells.length === 0 ? '–' : cells.join(', '));
 
+const KIND_CELLS: Record<ServerKind, string> = {
+  'mariadb-async': 'MariaDB async',
+  'mariadb-galera': 'Galera',
+  'mysql-async': 'MySQL async',
+  'mysql-group-replication': 'Group Replication',
+};
+const serversCell = (kinds: readonly ServerKind[]) =>
+  kinds.length === SERVER_KINDS.length
+    ? 'all'
+    : SERVER_KINDS.filter((k) => kinds.includes(k))
+        .map((k) => KIND_CELLS[k])
+        .join(', ');
+
 /** The generated block of docs/api.md's Strategies section. */
 function strategiesTable(): string {
   const rows = STRATEGIES.map((s) => {
@@ -123,7 +227,7 @@ function strategiesTable(): string {
     return [
       code(s),
       d.readsFrom,
-      d.mysqlOnly ? 'yes' : 'no',
+      serversCell(d.servers),
       orDash(d.inputs.map((i) => INPUT_CELLS[i])),
       d.pool === null ? '–' : code(d.pool),
       d.writesTo === 'writer' ? 'writer' : 'own pool',
@@ -133,7 +237,7 @@ function strategiesTable(): string {
   const head = [
     'id',
     'reads go to',
-    'MySQL only',
+    'servers',
     'request inputs',
     'own pool',
     'writes go to',

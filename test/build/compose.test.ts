@@ -246,6 +246,9 @@ describe('the lab is the local stack', () => {
     for (const v of required) expect(k6Env[v.name], v.name).toBeTruthy();
     expect(k6Env.CQRS_FLAVOR).toBe('mysql');
     expect(svc('api').environment?.CQRS_FLAVOR).toBe('mysql');
+    // A primary and its async replica: both sides refuse the strategies of a synchronous cluster.
+    expect(k6Env.CQRS_TOPOLOGY).toBe('async');
+    expect(svc('api').environment?.CQRS_TOPOLOGY).toBe('async');
   });
 
   it("gives k6 the stack env file's variables (toEnv), with the lab's addresses", () => {
@@ -376,6 +379,7 @@ function loadStackConfigEndpoints() {
   const e = (port: number) => ({ host: cfg.host, port, database: cfg.database, user: 'u', password: 'p' });
   return {
     flavor: 'mariadb' as const,
+    topology: 'async' as const,
     writer: e(cfg.ports.primary),
     reader: e(cfg.ports.replica),
     replicaMonitor: e(cfg.ports.replica),

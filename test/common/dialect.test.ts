@@ -57,7 +57,6 @@ const EXPECTED: Record<Flavor, ReturnType<typeof pinned>> = {
     waitForGtid: 'SELECT MASTER_GTID_WAIT(?, ?) AS waited',
     sourceGtidPosition: 'SELECT @@GLOBAL.gtid_binlog_pos AS gtid',
     unparsableGtidErrno: 1941,
-    groupReplication: false,
     exporterGrants: 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT',
     monitorGrants: 'REPLICATION CLIENT, SLAVE MONITOR',
     replicationGrants: 'REPLICATION SLAVE',
@@ -100,7 +99,6 @@ const EXPECTED: Record<Flavor, ReturnType<typeof pinned>> = {
     waitForGtid: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS waited',
     sourceGtidPosition: 'SELECT @@GLOBAL.gtid_executed AS gtid',
     unparsableGtidErrno: 1772,
-    groupReplication: true,
     exporterGrants: 'PROCESS, REPLICATION CLIENT, SELECT',
     monitorGrants: 'REPLICATION CLIENT',
     replicationGrants: 'REPLICATION SLAVE',
@@ -197,11 +195,9 @@ describe('dialect', () => {
     expect(() => d.setApplyDelay(1.5)).toThrow(/non-negative integer/);
   });
 
-  it('knows which server refuses an unparsable GTID with which error, and which has Group Replication', () => {
+  it('knows which server refuses an unparsable GTID with which error', () => {
     expect(DIALECTS.mariadb.unparsableGtidErrno).toBe(1941);
     expect(DIALECTS.mysql.unparsableGtidErrno).toBe(1772);
-    expect(DIALECTS.mariadb.groupReplication).toBe(false);
-    expect(DIALECTS.mysql.groupReplication).toBe(true);
   });
 
   it.each([

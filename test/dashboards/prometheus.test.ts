@@ -7,7 +7,7 @@
 import { uncompress } from 'snappyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K6_METRICS, nativeHistogramSeries, remoteWriteSeries } from '../../common/metrics.ts';
-import { STRATEGIES, strategyDef } from '../../common/strategies.ts';
+import { LOCAL_STACK_STRATEGIES } from '../../common/strategies.ts';
 import { setLag, stackDown, stackUp } from '../../stack/index.ts';
 import {
   type DashboardJson,
@@ -187,7 +187,7 @@ async function apiScrapedAfter(sinceS: number): Promise<void> {
  * NaN, which a panel shows as no data).
  */
 async function driveApi(apiUrl: string): Promise<void> {
-  const runnable = STRATEGIES.filter((s) => !strategyDef(s).mysqlOnly);
+  const runnable = LOCAL_STACK_STRATEGIES;
   await setLag(cfg, '1500ms');
   try {
     for (const round of [1, 2]) {

@@ -24,6 +24,9 @@ import { loadStackConfig, stackDown } from '../../stack/index.ts';
 import { freePorts, portEnv } from '../kit/stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'cqrs-exp-'));
+// The database servers run as OS user mysql (root runs the tests in CI), who must pass through this folder to
+// reach the stack's: the cluster topology refuses to run its servers as root.
+chmodSync(work, 0o711);
 const fakeK6 = join(work, 'k6');
 writeFileSync(
   fakeK6,
@@ -69,6 +72,23 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** npm start as shipped, through the launcher (build/node-cli.mjs), not tsx: 1 s runs at lags 0 and 5 ms. */
+const npmStart = (args: readonly string[]) =>
+  execa('node', ['build/node-cli.mjs', 'run/experiment.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...stackEnv,
+      K6_BIN: fakeK6,
+      CQRS_EXP_LAGS: '0,5ms',
+      CQRS_EXP_DURATION: '1s',
+      CQRS_REPORT_DIR: reportRoot,
+      CQRS_BUNDLE_DIR: join(work, 'dist'),
+    },
+    reject: false,
+    all: true,
+    timeout: 170_000,
+  });
+
 describe('npm start with a stand-in k6', () => {
   it('brings the stack up, builds, runs both scenarios per lag, prints one table, resets the lag', async () => {
     const ports = await freePorts();
@@ -78,21 +98,7 @@ describe('npm start with a stand-in k6', () => {
       ...portEnv(ports),
     };
     const before = projectReports();
-    // The shipped path: npm start runs the experiment through the launcher (build/node-cli.mjs), not tsx.
-    const run = await execa('node', ['build/node-cli.mjs', 'run/experiment.ts'], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...stackEnv,
-        K6_BIN: fakeK6,
-        CQRS_EXP_LAGS: '0,5ms',
-        CQRS_EXP_DURATION: '1s',
-        CQRS_REPORT_DIR: reportRoot,
-        CQRS_BUNDLE_DIR: join(work, 'dist'),
-      },
-      reject: false,
-      all: true,
-      timeout: 170_000,
-    });
+    const run = await npmStart([]);
     const out = run.all ?? '';
     expect(run.exitCode, out).toBe(0);
     expect(out).toContain(`[1/4] sql-read-after-write at 0 for 1s → ${reportRoot}/exp-`);
@@ -189,4 +195,59 @@ describe('npm start with a stand-in k6', () => {
     expect(done.all).toContain('SIGINT: resetting the injected lag to 0');
     expect(await delayNow()).toBe(0);
   }, 120_000);
+
+  it('--topology both: the async pair, then the cluster it switches to; one labelled table each', async () => {
+    expect(Object.keys(stackEnv).length, 'runs after the first test, on its stack').toBeGreaterThan(0);
+    const run = await npmStart(['--topology', 'both']);
+    const out = run.all ?? '';
+    expect(run.exitCode, out).toBe(0);
+    // The async pair: each SQL strategy it serves at each lag, then the API at the largest lag.
+    expect(out).toContain('[1/6] sql-read-after-write (eventual) at 0 for 1s');
+    expect(out).toContain('[6/6] sql-read-after-write (gtid-wait) at 5ms for 1s');
+    expect(out).toMatch(
+      /\[api\] api-read-after-write on the async topology at 5ms, strategies eventual, primary, gtid-wait, sticky, cache,/,
+    );
+    expect(out).toContain('stack: stopping the async topology to start the cluster one');
+    // The cluster: at its natural lag only, with the server-side strategy.
+    expect(out).toContain('[3/3] sql-read-after-write (sync-before) at 0 for 1s');
+    expect(out).toMatch(
+      /\[api\] api-read-after-write on the cluster topology at 0, strategies eventual, primary, sticky, cache, sync-before,/,
+    );
+    const table = out.slice(out.indexOf('topology  scenario'));
+    const rows = table.split('\n').slice(2, 11);
+    expect(rows.map((r) => r.split(/\s+/).slice(0, 4).join(' '))).toEqual([
+      'async sql-read-after-write eventual 0',
+      'async sql-read-after-write primary 0',
+      'async sql-read-after-write gtid-wait 0',
+      'async sql-read-after-write eventual 5ms',
+      'async sql-read-after-write primary 5ms',
+      'async sql-read-after-write gtid-wait 5ms',
+      'cluster sql-read-after-write eventual 0',
+      'cluster sql-read-after-write primary 0',
+      'cluster sql-read-after-write sync-before 0',
+    ]);
+    expect(out).toMatch(/^topology\s+lag\s+strategy\s+reads\s+stale rate/m);
+    const status = await execa('node', ['build/node-cli.mjs', 'stack/cli.ts', 'status'], {
+      cwd: PROJECT_ROOT,
+      env: stackEnv,
+      reject: false,
+      all: true,
+    });
+    expect(status.all).toContain('topology: cluster');
+    // A steady lag on the cluster is refused before anything runs.
+    const refused = await execa(
+      'node',
+      ['build/node-cli.mjs', 'run/experiment.ts', '--topology', 'cluster'],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...stackEnv, K6_BIN: fakeK6, CQRS_EXP_LAGS: '50ms', CQRS_REPORT_DIR: reportRoot },
+        reject: false,
+        all: true,
+      },
+    );
+    expect(refused.exitCode).toBe(1);
+    expect(refused.all).toMatch(
+      /^npm start: invalid CQRS_EXP_LAGS; reason: expected 0 on the cluster topology/m,
+    );
+  }, 180_000);
 });

@@ -15,7 +15,7 @@ import { toEnv } from '../../common/endpoints.ts';
 import type { SummaryData } from '../../lib/summary/data.ts';
 import { type ConsistencyFigures, consistencyFigures } from '../../lib/summary/figures.ts';
 import { reportFileName } from '../../lib/summary/index.ts';
-import { startTestStack, type TestStack } from '../kit/stack.ts';
+import { startTestStack, type TestStack, type TestStackOptions } from '../kit/stack.ts';
 
 /** A k6 with xk6-sql and the MySQL driver, for the suites that run the SQL bundles; CI has none. */
 export const K6_BIN = process.env.K6_BIN;
@@ -120,7 +120,7 @@ export function segmentArgs(index: number, count: number): string[] {
 }
 
 /** Call at the top level of a suite; `k6` resolves the binary in beforeAll. */
-export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {}): K6Runs {
+export function useK6Runs(k6: () => Promise<string>, opts: TestStackOptions = {}): K6Runs {
   let stack: TestStack | undefined;
   let work = '';
   let bin = '';
@@ -130,7 +130,7 @@ export function useK6Runs(k6: () => Promise<string>, opts: { api?: boolean } = {
     bin = await k6();
     work = mkdtempSync(join(tmpdir(), 'cqrs-e2e-'));
     await bundleScenarios({ outDir: join(work, 'dist'), typecheck: false });
-    stack = await startTestStack({ api: opts.api ?? false });
+    stack = await startTestStack(opts);
   }, 180_000);
 
   afterAll(async () => {

@@ -30,12 +30,23 @@ const CONFIG_KEY = {
   CQRS_REPLICA_MONITOR_DSN: 'monitorDsn',
 } as const;
 
-const ALL_STRATEGIES = 'eventual|primary|gtid-wait|sticky|cache|gr-before|router-split';
-const API_LIST = `distinct strategies (one of ${ALL_STRATEGIES}) separated by commas`;
+const ALL_STRATEGIES = 'eventual|primary|gtid-wait|sticky|cache|sync-before|router-split';
+const ALIAS = '(or gr-before for sync-before)';
+const API_LIST = `distinct strategies (one of ${ALL_STRATEGIES} ${ALIAS}) separated by commas`;
 
 /** For every variable: good raw values with what they become, and bad values with the error's "expected" part. */
 const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }> = {
   flavor: { good: [['mysql', 'mysql']], bad: [['postgres', 'one of mariadb|mysql']] },
+  topology: {
+    good: [
+      ['cluster', 'cluster'],
+      ['async', 'async'],
+    ],
+    bad: [
+      ['galera', 'one of async|cluster'],
+      ['', 'one of async|cluster'],
+    ],
+  },
   writerDsn: {
     good: [['w:pw@tcp(db:3306)/app', 'w:pw@tcp(db:3306)/app']],
     bad: [['mysql://w:pw@db/app', 'a Go MySQL DSN like user:pass@tcp(host:port)/db?interpolateParams=true']],
@@ -115,19 +126,29 @@ const CASES: Record<Key, { good: [string, unknown][]; bad: [string, string][] }>
     ],
     bad: [['fast', 'a duration like 500ms, 2s or 1m30s (at least 0ms)']],
   },
-  sqlStrategy: { good: [['gtid-wait', 'gtid-wait']], bad: [['sticky', 'one of eventual|primary|gtid-wait']] },
+  // Alone, each runs against the default servers (async MariaDB): the aliases and the cluster-only strategies
+  // are in 'strategies and the servers' below.
+  sqlStrategy: {
+    good: [['gtid-wait', 'gtid-wait']],
+    bad: [
+      ['sticky', `one of eventual|primary|gtid-wait|sync-before ${ALIAS}`],
+      ['GR-BEFORE', `one of eventual|primary|gtid-wait|sync-before ${ALIAS}`],
+    ],
+  },
   apiStrategies: {
     good: [
       ['cache, eventual', ['cache', 'eventual']],
-      ['router-split', ['router-split']],
+      ['gtid-wait', ['gtid-wait']],
     ],
     bad: [
       ['eventual,strong', API_LIST],
       ['eventual,eventual', API_LIST],
+      // An alias and its strategy are one strategy: one k6 scenario name.
+      ['sync-before,gr-before', API_LIST],
       ['', API_LIST],
     ],
   },
-  apiStrategy: { good: [['sticky', 'sticky']], bad: [['fast', `one of ${ALL_STRATEGIES}`]] },
+  apiStrategy: { good: [['sticky', 'sticky']], bad: [['fast', `one of ${ALL_STRATEGIES} ${ALIAS}`]] },
   testId: {
     good: [
       ['exp-2026.11.26_a', 'exp-2026.11.26_a'],
@@ -239,7 +260,8 @@ describe('k6 config', () => {
       maxOpenConns: 1,
       testId: '',
       thresholds: {},
-      // What the local MariaDB stack can serve: not gr-before or router-split.
+      // What the default servers (an async MariaDB replica) serve: not sync-before or router-split.
+      topology: 'async',
       apiStrategies: ['eventual', 'primary', 'gtid-wait', 'sticky', 'cache'],
       apiStrategy: 'eventual',
     });
@@ -305,6 +327,101 @@ describe('k6 config', () => {
       ),
     );
     expect(loadConfig({ CQRS_SQL_STRATEGY: 'eventual', CQRS_MAX_OPEN_CONNS: '4' }).maxOpenConns).toBe(4);
+  });
+
+  describe('strategies and the servers (CQRS_FLAVOR × CQRS_TOPOLOGY)', () => {
+    const cluster = { CQRS_TOPOLOGY: 'cluster' };
+    const echo = (env: Record<string, string>, name: string) =>
+      describeConfig(loadConfig(env)).find((l) => l.startsWith(`${name}=`));
+
+    it('reads the alias gr-before as sync-before in every strategy variable, and echoes sync-before', () => {
+      const c = loadConfig({
+        ...cluster,
+        CQRS_SQL_STRATEGY: 'gr-before',
+        CQRS_API_STRATEGY: 'gr-before',
+        CQRS_API_STRATEGIES: 'eventual, gr-before',
+      });
+      expect([c.sqlStrategy, c.apiStrategy, c.apiStrategies]).toEqual([
+        'sync-before',
+        'sync-before',
+        ['eventual', 'sync-before'],
+      ]);
+      expect(echo({ ...cluster, CQRS_SQL_STRATEGY: 'gr-before' }, 'CQRS_SQL_STRATEGY')).toBe(
+        'CQRS_SQL_STRATEGY=sync-before',
+      );
+      expect(echo({ ...cluster, CQRS_API_STRATEGY: 'gr-before' }, 'CQRS_API_STRATEGY')).toBe(
+        'CQRS_API_STRATEGY=sync-before',
+      );
+      expect(echo({ ...cluster, CQRS_API_STRATEGIES: 'gr-before,cache' }, 'CQRS_API_STRATEGIES')).toBe(
+        'CQRS_API_STRATEGIES=sync-before,cache',
+      );
+      expect(loadConfig({ ...cluster, CQRS_SQL_STRATEGY: 'sync-before' }).sqlStrategy).toBe('sync-before');
+    });
+
+    it('refuses CQRS_SQL_STRATEGY=sync-before on async servers, in one line that says why', () => {
+      const why =
+        'strategy sync-before needs a synchronous cluster (MariaDB Galera or MySQL Group Replication); these servers are an async MariaDB replica (CQRS_TOPOLOGY=async)';
+      for (const name of ['sync-before', 'gr-before']) {
+        expect(() => loadConfig({ CQRS_TOPOLOGY: 'async', CQRS_SQL_STRATEGY: name })).toThrow(
+          new ConfigError(`invalid CQRS_SQL_STRATEGY; reason: ${why}`),
+        );
+        // Unset is async too.
+        expect(() => loadConfig({ CQRS_SQL_STRATEGY: name })).toThrow(
+          `invalid CQRS_SQL_STRATEGY; reason: ${why}`,
+        );
+      }
+      expect(() => loadConfig({ CQRS_FLAVOR: 'mysql', CQRS_SQL_STRATEGY: 'sync-before' })).toThrow(
+        /^invalid CQRS_SQL_STRATEGY; reason: .*an async MySQL replica \(CQRS_TOPOLOGY=async\)$/,
+      );
+      expect(
+        loadConfig({ CQRS_FLAVOR: 'mysql', CQRS_TOPOLOGY: 'cluster', CQRS_SQL_STRATEGY: 'sync-before' })
+          .sqlStrategy,
+      ).toBe('sync-before');
+    });
+
+    it('refuses gtid-wait on MariaDB Galera, and every strategy of the API variables the servers cannot serve', () => {
+      expect(() => loadConfig({ ...cluster, CQRS_SQL_STRATEGY: 'gtid-wait' })).toThrow(
+        /^invalid CQRS_SQL_STRATEGY; reason: strategy gtid-wait needs .*gtid_slave_pos.*; these servers are a MariaDB Galera cluster \(CQRS_FLAVOR=mariadb, CQRS_TOPOLOGY=cluster\)$/,
+      );
+      expect(() => loadConfig({ ...cluster, CQRS_API_STRATEGIES: 'eventual,gtid-wait' })).toThrow(
+        /^invalid CQRS_API_STRATEGIES; reason: strategy gtid-wait needs /,
+      );
+      expect(() => loadConfig({ CQRS_API_STRATEGIES: 'eventual,router-split' })).toThrow(
+        new ConfigError(
+          'invalid CQRS_API_STRATEGIES; reason: strategy router-split needs MySQL Router (MySQL only); these servers are an async MariaDB replica (CQRS_FLAVOR=mariadb)',
+        ),
+      );
+      expect(() => loadConfig({ CQRS_API_STRATEGY: 'gr-before' })).toThrow(
+        /^invalid CQRS_API_STRATEGY; reason: strategy sync-before needs a synchronous cluster/,
+      );
+      expect(
+        loadConfig({ CQRS_FLAVOR: 'mysql', CQRS_API_STRATEGIES: 'eventual,router-split' }).apiStrategies,
+      ).toEqual(['eventual', 'router-split']);
+    });
+
+    it('defaults CQRS_API_STRATEGIES to what the servers serve but router-split', () => {
+      const of = (env: Record<string, string>) => loadConfig(env).apiStrategies;
+      expect(of({})).toEqual(['eventual', 'primary', 'gtid-wait', 'sticky', 'cache']);
+      expect(of(cluster)).toEqual(['eventual', 'primary', 'sticky', 'cache', 'sync-before']);
+      expect(of({ CQRS_FLAVOR: 'mysql' })).toEqual(['eventual', 'primary', 'gtid-wait', 'sticky', 'cache']);
+      expect(of({ CQRS_FLAVOR: 'mysql', ...cluster })).toEqual([
+        'eventual',
+        'primary',
+        'gtid-wait',
+        'sticky',
+        'cache',
+        'sync-before',
+      ]);
+      // Given, it is taken as given (and checked against the servers).
+      expect(of({ ...cluster, CQRS_API_STRATEGIES: 'cache' })).toEqual(['cache']);
+      expect(echo(cluster, 'CQRS_API_STRATEGIES')).toBe(
+        'CQRS_API_STRATEGIES=eventual,primary,sticky,cache,sync-before',
+      );
+      // The docs say the rule, and the default stack's value.
+      expect(configTableMarkdown()).toContain(
+        '| `CQRS_API_STRATEGIES` | what the servers serve but router-split; on the default stack `eventual,primary,gtid-wait,sticky,cache` |',
+      );
+    });
   });
 
   it('trims whitespace around values', () => {
@@ -405,6 +522,7 @@ describe('k6 config', () => {
 /** A value other than the default for every variable; two DSNs carry a password, the third and the URL none. */
 const NON_DEFAULT: Record<string, string> = {
   CQRS_FLAVOR: 'mysql',
+  CQRS_TOPOLOGY: 'cluster',
   CQRS_WRITER_DSN: 'w:Sup3r@Secr3t@tcp(db:3306)/app?interpolateParams=true',
   CQRS_READER_DSN: 'r@tcp(10.0.0.2:6447)/app',
   CQRS_REPLICA_MONITOR_DSN: 'm:pw@tcp(db:3307)/app',

@@ -414,7 +414,7 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
       const owners = [
         PLATFORM,
         TESTS,
-        OVERLAYS.grBefore,
+        OVERLAYS.syncBefore,
         OVERLAYS.routerSplit,
         OVERLAYS.memberProbe,
       ] as const;
@@ -502,16 +502,61 @@ describe.skipIf(missing !== null)('k8s/ rendered by kubectl kustomize', () => {
       expect(port(config.routerSplitUrl)).toBe(ROUTER_PORTS.split);
       // Set explicitly (whole seconds), not Router's disputed default.
       expect(c.env?.find((e) => e.name === 'CQRS_API_ROUTER_WAIT_TIMEOUT_S')?.value).toMatch(/^\d+$/);
-      // gr-before reads a GR secondary: Router's RO port must target secondaries in the base platform.
+      // sync-before reads a GR secondary: Router's RO port must target secondaries in the base platform.
       const cluster = ofKind(platform(), 'InnoDBCluster')[0]?.spec as { router: { routingOptions: object } };
       expect(cluster.router.routingOptions).toEqual({ read_only_targets: 'secondaries' });
     });
 
-    it('the MySQL-only overlays run their strategy beside the eventual baseline', () => {
+    it('the sync-before and router-split overlays run their strategy beside the eventual baseline', () => {
       const strategies = (k: string) =>
         runnerEnv(ofKind(tree.objects.get(k) ?? [], 'TestRun')[0] as K8sObject).CQRS_API_STRATEGIES;
-      expect(strategies(OVERLAYS.grBefore)).toBe('eventual,gr-before');
+      expect(strategies(OVERLAYS.syncBefore)).toBe('eventual,sync-before');
       expect(strategies(OVERLAYS.routerSplit)).toBe('eventual,router-split');
+      expect(existsSync(join(K8S_DIR, 'overlays/gr-before'))).toBe(false);
+    });
+
+    it('the InnoDB Cluster is topology cluster for the API and every TestRun; read-replicas says async', () => {
+      const apiEnvIn = (objects: readonly K8sObject[]) => {
+        const api = ofKind(objects, 'Deployment').find((d) => d.metadata.name === API_NAME);
+        const c = containers(api as K8sObject)[0]?.c as Container;
+        expect(
+          (c.env ?? []).filter((e) => e.name === 'CQRS_TOPOLOGY'),
+          'set once',
+        ).toHaveLength(1);
+        return containerEnv((c.envFrom ?? []) as never, (c.env ?? []) as EnvVar[], objects);
+      };
+      const k6EnvIn = (objects: readonly K8sObject[]) =>
+        ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === K6_ENV_CONFIGMAP)?.data as Env;
+      const replicas = tree.objects.get(OVERLAYS.readReplicas) ?? [];
+
+      expect(loadApiConfig(apiEnvIn(platform()))).toMatchObject({ flavor: 'mysql', topology: 'cluster' });
+      expect(k6EnvIn(platform())).toMatchObject({ CQRS_FLAVOR: 'mysql', CQRS_TOPOLOGY: 'cluster' });
+      for (const [k, tr] of testRuns()) {
+        const config = loadConfig(runnerEnv(tr), familyOf(scriptOf(tr)));
+        expect(config.topology, `${k} ${tr.metadata.name}`).toBe('cluster');
+      }
+      // The shipped comparison (no CQRS_API_STRATEGIES) then includes sync-before on the cluster.
+      const shipped = ofKind(tree.objects.get(OVERLAYS.smoke) ?? [], 'TestRun').find(
+        (tr) => scriptOf(tr) === 'api-read-after-write',
+      ) as K8sObject;
+      expect(loadConfig(runnerEnv(shipped), 'api').apiStrategies).toContain('sync-before');
+
+      // Router's RO port reaches async replicas there: the API and the runners' ConfigMap say so.
+      expect(loadApiConfig(apiEnvIn(replicas))).toMatchObject({ flavor: 'mysql', topology: 'async' });
+      expect(k6EnvIn(replicas)).toMatchObject({ CQRS_FLAVOR: 'mysql', CQRS_TOPOLOGY: 'async' });
+      const onReplicas = (tr: K8sObject) =>
+        containerEnv(spec(tr).runner.envFrom, spec(tr).runner.env, replicas);
+      // The shipped comparison leaves sync-before out there; the sync-before overlay is refused at init.
+      expect(loadConfig(onReplicas(shipped), 'api').apiStrategies).not.toContain('sync-before');
+      const sync = ofKind(tree.objects.get(OVERLAYS.syncBefore) ?? [], 'TestRun')[0] as K8sObject;
+      expect(() => loadConfig(onReplicas(sync), 'api')).toThrow(
+        /^invalid CQRS_API_STRATEGIES; reason: strategy sync-before needs a synchronous cluster .*\(CQRS_TOPOLOGY=async\)$/,
+      );
+      // Every other TestRun still loads there.
+      for (const [k, tr] of testRuns()) {
+        if (k === OVERLAYS.syncBefore) continue;
+        expect(loadConfig(onReplicas(tr), familyOf(scriptOf(tr))).topology, k).toBe('async');
+      }
     });
 
     it('the API is pinned to one replica (sticky windows live in process memory) and scraped by annotation', () => {

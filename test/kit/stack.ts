@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StackEndpoints } from '../../common/endpoints.ts';
 import { STACK_DEFAULT_PORTS, type StackPortName } from '../../common/stack-defaults.ts';
+import type { Topology } from '../../common/topology.ts';
 import { portEnvName } from '../../stack/config.ts';
 import {
   loadStackConfig,
@@ -53,12 +54,21 @@ export function portEnv(ports: Record<StackPortName, number>): Record<string, st
   );
 }
 
-export async function testStackConfig(opts: { api?: boolean } = {}): Promise<StackConfig> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'cqrs-stack-'));
-  return loadStackConfig({}, { stateDir, ports: await freePorts(), withApi: opts.api ?? false });
+export interface TestStackOptions {
+  api?: boolean;
+  /** Unset: async (a primary and a replica). */
+  topology?: Topology;
 }
 
-export async function startTestStack(opts: { api?: boolean } = {}): Promise<TestStack> {
+export async function testStackConfig(opts: TestStackOptions = {}): Promise<StackConfig> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'cqrs-stack-'));
+  return loadStackConfig(
+    {},
+    { stateDir, ports: await freePorts(), withApi: opts.api ?? false, topology: opts.topology ?? 'async' },
+  );
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const cfg = await testStackConfig(opts);
   let up: Awaited<ReturnType<typeof stackUp>>;
   try {

@@ -29,6 +29,18 @@ afterAll(async () => {
 });
 
 describe('npm run stack:*', () => {
+  it('up refuses an unknown --topology in one line, before anything starts', async () => {
+    for (const args of [['--topology', 'galera'], ['--topology=']]) {
+      const up = await npmRun('stack:up', ...args);
+      expect(up.exitCode).toBe(1);
+      expect(up.stderr.trim().split('\n')).toHaveLength(1);
+      expect(up.stderr).toMatch(
+        /^stack: (invalid CQRS_STACK_TOPOLOGY; reason: expected one of async\|cluster, got "galera"|--topology takes a value: one of async\|cluster)$/m,
+      );
+    }
+    expect(readRegistry(stateDir)).toEqual({});
+  });
+
   it('up starts every service, the Node ones from their bundle rather than through tsx', async () => {
     const up = await npmRun('stack:up');
     expect(up.exitCode, up.stderr).toBe(0);
