@@ -28,8 +28,9 @@ export function setGroupReplicationConsistency(level: GrConsistencyLevel): strin
 }
 
 /**
- * Galera's causality checks (a bitmask; MariaDB Galera 10.11): 1 makes each read (SELECT, SHOW, BEGIN/START
- * TRANSACTION) wait until the node has applied every write set the cluster committed before it began.
+ * Galera's causality checks (a bitmask; MariaDB Galera 10.11): 1 makes each read (SELECT, BEGIN/START
+ * TRANSACTION; SHOW is bit 8, not set here) wait until the node has applied every write set the cluster
+ * committed before it began.
  */
 export const WSREP_SYNC_WAIT_READS = 1;
 

@@ -350,7 +350,7 @@ export function loadConfig(
     out[key] = value;
   }
   const config = out as Config;
-  checkAvailable(config);
+  checkAvailable(config, family);
   // The GTID is read on the session that wrote: with more than one connection the pool may hand out another.
   if (config.sqlStrategy === 'gtid-wait' && config.maxOpenConns !== 1) {
     throw ConfigError.invalid(
@@ -363,15 +363,22 @@ export function loadConfig(
 }
 
 /**
- * Every strategy the config names must be one the servers serve (common/strategies.ts `servers`): the API
- * would refuse each request otherwise, and the SQL probe would measure something other than its name.
+ * Every strategy the config names for `family` must be one the servers serve (common/strategies.ts
+ * `servers`): the API would refuse each request otherwise, and the SQL probe would measure something other
+ * than its name. Only the variables the family reads: an API list in the environment never stops an SQL run.
  */
-function checkAvailable(config: Config): void {
+function checkAvailable(config: Config, family: ScenarioFamily): void {
   const kind = serverKind(config.flavor, config.topology);
   const named: [VarSpec<unknown>, readonly Strategy[]][] = [
-    [CONFIG_SCHEMA.sqlStrategy, [config.sqlStrategy]],
-    [CONFIG_SCHEMA.apiStrategies, config.apiStrategies],
-    [CONFIG_SCHEMA.apiStrategy, [config.apiStrategy]],
+    ...(family !== 'api'
+      ? [[CONFIG_SCHEMA.sqlStrategy, [config.sqlStrategy]] as [VarSpec<unknown>, Strategy[]]]
+      : []),
+    ...(family !== 'sql'
+      ? ([
+          [CONFIG_SCHEMA.apiStrategies, config.apiStrategies],
+          [CONFIG_SCHEMA.apiStrategy, [config.apiStrategy]],
+        ] as [VarSpec<unknown>, readonly Strategy[]][])
+      : []),
   ];
   for (const [spec, strategies] of named) {
     const refused = strategies.find((s) => !strategyAvailable(s, kind));

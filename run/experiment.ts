@@ -31,7 +31,7 @@ import {
   unavailableReason,
 } from '../common/strategies.ts';
 import { serverKind, TOPOLOGIES, type Topology } from '../common/topology.ts';
-import { type Env, readEnv } from '../config/env.ts';
+import { type Env, pick, readEnv } from '../config/env.ts';
 import { EXPERIMENT_VARS } from '../config/run.ts';
 import { STACK_VARS } from '../config/stack.ts';
 import { strategyRows } from '../lib/api/report.ts';
@@ -50,6 +50,7 @@ import {
   stackUp,
   type UpResult,
 } from '../stack/index.ts';
+import { parseLag } from '../stack/lag.ts';
 import { readRegistry } from '../stack/processes.ts';
 import {
   type ComparisonRow,
@@ -264,19 +265,28 @@ function readFigures(dir: string, opts: FigureOptions): ComparisonRow['figures']
 export const EXPERIMENT_MODES = [...TOPOLOGIES, 'both'] as const;
 export type ExperimentMode = (typeof EXPERIMENT_MODES)[number];
 
-/** `--topology` wins over CQRS_STACK_TOPOLOGY (the stack's own variable, so both agree by default). */
+/**
+ * `--topology` wins over CQRS_STACK_TOPOLOGY (the stack's own variable, read with its own schema, so both
+ * agree by default); only the flag can say `both`.
+ */
 export function experimentMode(argv: readonly string[], env: Env): ExperimentMode {
   const { values } = parseArgs({
     args: [...argv],
     options: { topology: { type: 'string' } },
     allowPositionals: false,
   });
-  const raw = values.topology ?? env[STACK_VARS.topology.name] ?? 'async';
-  if (!(EXPERIMENT_MODES as readonly string[]).includes(raw)) {
-    throw new Error(`invalid --topology "${raw}"; expected one of ${EXPERIMENT_MODES.join('|')}`);
+  if (values.topology === undefined) return readEnv(pick(STACK_VARS, 'topology'), env).topology;
+  if (!(EXPERIMENT_MODES as readonly string[]).includes(values.topology)) {
+    throw new Error(`invalid --topology "${values.topology}"; expected one of ${EXPERIMENT_MODES.join('|')}`);
   }
-  return raw as ExperimentMode;
+  return values.topology as ExperimentMode;
 }
+
+/** A lag's delay in ms (config/run.ts has checked it is one the proxy takes). */
+const delayMsOf = (lag: string): number => {
+  const cmd = parseLag(lag);
+  return cmd.kind === 'proxy' ? cmd.delayMs : 0;
+};
 
 /**
  * The lags a topology's lag runs use: CQRS_EXP_LAGS on the async pair; on the cluster only its natural lag, 0,
@@ -292,7 +302,12 @@ export function lagsFor(
 ): string[] {
   if (topology === 'async') return settings.lags;
   const asked = env[EXPERIMENT_VARS.lags.name];
-  if (!combined && asked !== undefined && asked.trim() !== '' && settings.lags.some((l) => l !== '0')) {
+  if (
+    !combined &&
+    asked !== undefined &&
+    asked.trim() !== '' &&
+    settings.lags.some((l) => delayMsOf(l) !== 0)
+  ) {
     throw ConfigError.invalid(
       EXPERIMENT_VARS.lags.name,
       '0 on the cluster topology (it runs at its natural lag; a steady delay cannot be injected on Galera)',
@@ -399,7 +414,11 @@ export function planRuns(
     return {
       topology,
       sql: [...perStrategy, ...replicaLag],
-      api: { lag: lags[lags.length - 1] ?? '0', testId: `${base}-api-${topology}` },
+      // The largest lag: where the async pair's client-side fixes show.
+      api: {
+        lag: lags.reduce((a, b) => (delayMsOf(b) > delayMsOf(a) ? b : a), lags[0] ?? '0'),
+        testId: `${base}-api-${topology}`,
+      },
     };
   });
 }
@@ -468,7 +487,7 @@ async function oneRun(
 /** The stack of one topology, started (or reused); in the combined mode the other one is stopped first. */
 async function stackFor(topology: Topology, switching: boolean): Promise<{ cfg: StackConfig; up: UpResult }> {
   const cfg = loadStackConfig(process.env, { topology });
-  const running = runningTopology(readRegistry(cfg.stateDir));
+  const running = runningTopology(readRegistry(cfg.stateDir), cfg.stateDir);
   if (switching && running && running !== topology) {
     log(`stack: stopping the ${running} topology to start the ${topology} one`);
     await stackDown(cfg, {}, log);
@@ -582,10 +601,15 @@ async function main(): Promise<number> {
   log('build: bundling scenarios');
   await bundleScenarios({ outDir: settings.bundleRoot });
   const startedAt = new Date();
+  const base = newTestId('exp', startedAt);
+  // Every run's folder before the first run: a refusal should not come halfway through the experiment.
+  for (const id of plannedTestIds(planRuns(base, mode, settings, process.env))) {
+    refuseUsedReportDir(join(settings.reportRoot, id), process.env);
+  }
   const x: Experiment = {
     k6: k6.path,
     settings,
-    base: newTestId('exp', startedAt),
+    base,
     placement: k6Placement(settings.reportRoot, settings.bundleRoot),
     startedAt,
     runs: [],

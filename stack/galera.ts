@@ -8,11 +8,12 @@
  * joiner needs at most an incremental transfer (IST) of what happened since. Nodes are stopped node 3 first and
  * node 1 last, so node 1 holds the newest state and bootstraps the next start.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
+import { syncBeforeSessionSql } from '../common/mysql-strategies.ts';
 import type { StackPortName } from '../common/stack-defaults.ts';
 import { type Binaries, which } from './binaries.ts';
 import type { StackConfig } from './config.ts';
@@ -41,8 +42,11 @@ export const NODE_PORTS: { readonly [N in NodeName]: readonly StackPortName[] } 
 };
 
 /** The Galera library, and the tools a state transfer runs; one line naming the package when one is missing. */
+/** The installed Galera library, if any (the first of GALERA_PROVIDER_PATHS that exists). */
+export const installedProvider = (): string | undefined => GALERA_PROVIDER_PATHS.find((p) => existsSync(p));
+
 export function findGaleraProvider(path = process.env.PATH ?? ''): string {
-  const provider = GALERA_PROVIDER_PATHS.find((p) => existsSync(p));
+  const provider = installedProvider();
   if (!provider) {
     throw new StackError(
       `the cluster topology needs Galera (${GALERA_PROVIDER_PATHS[0]} not found); install it with: apt-get install galera-4 rsync`,
@@ -82,14 +86,19 @@ export function galeraNodes(cfg: StackConfig, provider: string): MysqldInstance[
   });
 }
 
+/** wsrep_local_state_comment of a node in step with the group, and of one FLUSH TABLES WITH READ LOCK holds. */
+export const SYNCED = 'Synced';
+export const DESYNCED = 'Donor/Desynced';
+
 export const isInitialised = (inst: MysqldInstance): boolean => existsSync(join(inst.datadir, 'mysql'));
 
 const grastate = (inst: MysqldInstance) => join(inst.datadir, 'grastate.dat');
 
 /**
  * Lets node 1 bootstrap a cluster none of whose nodes runs. Galera marks only the last node to leave as safe;
- * after a crash none is. Node 1 is the only node that takes writes, so it never lacks a transaction another
- * node has: starting the cluster from it loses nothing.
+ * after a crash none is. Node 1 is the only node that takes writes, so after a process crash it lacks no
+ * transaction another node has, and starting from it loses nothing. After an OS crash it may have lost its last
+ * commits (the lab flushes the redo log once a second); the others then take a full state transfer from it.
  */
 export function allowBootstrap(inst: MysqldInstance): void {
   const file = grastate(inst);
@@ -125,15 +134,20 @@ export async function seedFreshCluster(
     await stopProcess(rec, 60_000);
   }
   for (const node of others) {
-    cpSync(first.datadir, node.datadir, {
+    // Copied beside, then renamed into place: an interrupted copy never looks like an initialised datadir.
+    const partial = `${node.datadir}.seeding`;
+    rmSync(partial, { recursive: true, force: true });
+    rmSync(node.datadir, { recursive: true, force: true });
+    cpSync(first.datadir, partial, {
       recursive: true,
       filter: (src) => !NODE_OWN_FILES.has(basename(src)),
     });
-    const file = grastate(node);
+    const file = join(partial, 'grastate.dat');
     writeFileSync(
       file,
       readFileSync(file, 'utf8').replace(/^safe_to_bootstrap:.*$/m, 'safe_to_bootstrap: 0'),
     );
+    renameSync(partial, node.datadir);
     await prepareInstance(node, bins, runAs);
     ownInstance(node, runAs.user);
   }
@@ -160,7 +174,7 @@ export async function waitForSynced(
       try {
         const s = await statusOf(conn);
         last = `${s.wsrep_local_state_comment ?? '?'}, cluster ${s.wsrep_cluster_status ?? '?'}`;
-        if (s.wsrep_ready === 'ON' && s.wsrep_local_state_comment === 'Synced') return;
+        if (s.wsrep_ready === 'ON' && s.wsrep_local_state_comment === SYNCED) return;
       } catch {
         // Not answering yet (a joiner listens only once its state transfer is done).
       } finally {
@@ -168,7 +182,7 @@ export async function waitForSynced(
       }
     }
     if (Date.now() > deadline) {
-      throw new StackError(`${inst.role} did not become Synced within ${timeoutMs} ms (${last})`);
+      throw new StackError(`${inst.role} did not become ${SYNCED} within ${timeoutMs} ms (${last})`);
     }
     await sleep(25);
   }
@@ -189,6 +203,21 @@ export interface NodeStatus {
   /** Pause requests this node sent (it could not keep up), and received from others. */
   flowControlSent: number;
   flowControlRecv: number;
+}
+
+/** A node whose process runs but does not answer (a joiner mid-transfer, a node shutting down). */
+export function unreachableNode(name: NodeName): NodeStatus {
+  return {
+    name,
+    state: 'not answering',
+    clusterStatus: 'unknown',
+    clusterSize: 0,
+    ready: false,
+    recvQueue: 0,
+    flowControlPaused: 0,
+    flowControlSent: 0,
+    flowControlRecv: 0,
+  };
 }
 
 export async function nodeStatus(conn: mysql.Connection, name: NodeName): Promise<NodeStatus> {
@@ -213,8 +242,8 @@ export async function nodeStatus(conn: mysql.Connection, name: NodeName): Promis
  */
 export async function waitForClusterApplied(conns: readonly mysql.Connection[]): Promise<void> {
   for (const conn of conns) {
-    await conn.query('SET SESSION wsrep_sync_wait = 1');
-    await conn.query('SELECT 1');
-    await conn.query('SET SESSION wsrep_sync_wait = 0');
+    for (const sql of syncBeforeSessionSql('mariadb')) await conn.query(sql);
+    await conn.query('SELECT COUNT(*) FROM mysql.user');
+    await conn.query('SET SESSION wsrep_sync_wait = DEFAULT');
   }
 }

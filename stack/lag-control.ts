@@ -21,7 +21,7 @@ export async function setLag(cfg: StackConfig, raw: string): Promise<string> {
   const cmd = parseLag(raw);
   const bins = await findBinaries();
   const registry = readRegistry(cfg.stateDir);
-  const topology = runningTopology(registry) ?? cfg.topology;
+  const topology = runningTopology(registry, cfg.stateDir) ?? cfg.topology;
   const ctx = makeContext({ ...cfg, topology }, bins);
   if (topology === 'cluster') return setClusterLag(ctx, cmd, raw);
   if (cmd.kind === 'proxy') {

@@ -2,7 +2,8 @@
  * Bringing the whole stack up and down, and single services for fault tests. Up reuses every service that
  * already runs and answers; a failed up stops whatever it started, so nothing is left half-started.
  */
-import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { findBinaries } from './binaries.ts';
 import { portEnvName, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
@@ -63,16 +64,26 @@ async function checkPorts(ctx: StackContext, services: ServiceDef[]): Promise<vo
   }
 }
 
-/** The topology whose servers run in this state folder now, if any runs. */
-export function runningTopology(registry: Registry): StackConfig['topology'] | undefined {
+/**
+ * The topology whose services run in this state folder now, if any runs: told by its servers, else (only
+ * clients of them left, such as an API started for the other topology) by what the last stack:up wrote.
+ */
+export function runningTopology(registry: Registry, stateDir?: string): StackConfig['topology'] | undefined {
   if (NODE_NAMES.some((n) => isRunning(registry[n]))) return 'cluster';
   if (isRunning(registry.primary) || isRunning(registry.replica)) return 'async';
-  return undefined;
+  if (!stateDir || !Object.values(registry).some(isRunning)) return undefined;
+  try {
+    const recorded = (JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as { topology?: string })
+      .topology;
+    return recorded === 'cluster' ? 'cluster' : 'async';
+  } catch {
+    return 'async'; // written before topologies existed
+  }
 }
 
 /** One stack per state folder: the other topology's servers must be stopped first (their ports are shared). */
 function refuseOtherTopology(cfg: StackConfig, registry: Registry): void {
-  const running = runningTopology(registry);
+  const running = runningTopology(registry, cfg.stateDir);
   if (running && running !== cfg.topology) {
     throw new StackError(
       `the stack in ${cfg.stateDir} runs the ${running} topology; stop it first (npm run stack:down), then start the ${cfg.topology} one`,
@@ -86,7 +97,14 @@ function refuseOtherTopology(cfg: StackConfig, registry: Registry): void {
  */
 export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<UpResult> {
   const bins = await findBinaries();
-  if (cfg.topology === 'cluster') findGaleraProvider();
+  if (cfg.topology === 'cluster') {
+    if (bins.flavor !== 'mariadb') {
+      throw new StackError(
+        `the cluster topology needs MariaDB with Galera; the mysqld on PATH is MySQL (${bins.mysqld}); install mariadb-server galera-4 rsync, or use --topology async`,
+      );
+    }
+    findGaleraProvider();
+  }
   // Optional: absent, it is skipped with one line; a bad CQRS_GRAFANA_HOME fails here, before anything starts.
   const grafana = findGrafana(cfg);
   mkdirSync(cfg.stateDir, { recursive: true });
@@ -103,6 +121,11 @@ export async function stackUp(cfg: StackConfig, log: Log = () => {}): Promise<Up
   if (ctx.runAs.warning) log(ctx.runAs.warning);
   const registry = readRegistry(cfg.stateDir);
   refuseOtherTopology(cfg, registry);
+  // Setting up writes users and schema, which a Galera cluster applies everywhere before it commits: a frozen
+  // reader would hold it until the lock wait times out.
+  if (isRunning(registry['reader-freeze'])) {
+    throw new StackError('node2 is frozen (stack:lag freeze); thaw it first: npm run stack:lag -- thaw');
+  }
   const dependents = dependentServices(cfg);
   // Grafana needs no database: it starts beside the servers, so its first-start migrations overlap theirs.
   const independent = [

@@ -139,6 +139,13 @@ export async function stopProcess(rec: ProcessRecord, graceMs = 10_000): Promise
       } catch {
         return;
       }
+      // Its helpers too (a Galera node's state-transfer script and rsync daemon): a detached daemon leads its
+      // own process group, and a SIGKILL leaves them no chance to be stopped by it.
+      try {
+        process.kill(-rec.pid, 'SIGKILL');
+      } catch {
+        // no group left
+      }
     }
     await sleep(10);
   }

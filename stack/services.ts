@@ -15,7 +15,9 @@ import { PROJECT_ROOT, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import {
   allowBootstrap,
+  DESYNCED,
   galeraNodes,
+  installedProvider,
   NODE_NAMES,
   NODE_PORTS,
   seedFreshCluster,
@@ -96,9 +98,7 @@ export function makeContext(
   const secrets = stackSecrets(cfg.stateDir);
   // stackUp checks the provider first (findGaleraProvider); status and lag only need the folders and ports.
   const nodes =
-    cfg.topology === 'cluster'
-      ? galeraNodes(cfg, GALERA_PROVIDER_PATHS.find((p) => existsSync(p)) ?? GALERA_PROVIDER_PATHS[0])
-      : [];
+    cfg.topology === 'cluster' ? galeraNodes(cfg, installedProvider() ?? GALERA_PROVIDER_PATHS[0]) : [];
   const [primary, replica] =
     cfg.topology === 'cluster'
       ? (nodes as [MysqldInstance, MysqldInstance])
@@ -373,7 +373,7 @@ export function readyFreeze(ctx: StackContext, rec: ProcessRecord): Promise<void
         const [rows] = await conn.query<RowDataPacket[]>(
           "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'",
         );
-        return String(rows[0]?.Value ?? '') === 'Donor/Desynced';
+        return String(rows[0]?.Value ?? '') === DESYNCED;
       } finally {
         await conn.end();
       }

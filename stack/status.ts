@@ -12,7 +12,7 @@ import {
 } from '../common/heartbeat.ts';
 import { findBinaries } from './binaries.ts';
 import type { StackConfig } from './config.ts';
-import { type NodeStatus, nodeStatus } from './galera.ts';
+import { DESYNCED, type NodeStatus, nodeStatus, SYNCED, unreachableNode } from './galera.ts';
 import { runningTopology } from './lifecycle.ts';
 import { adminConnection } from './mysqld.ts';
 import { isRunning, readRegistry } from './processes.ts';
@@ -45,7 +45,7 @@ export interface StackStatus {
 export async function stackStatus(given: StackConfig): Promise<StackStatus> {
   const bins = await findBinaries();
   const registry = readRegistry(given.stateDir);
-  const cfg = { ...given, topology: runningTopology(registry) ?? given.topology };
+  const cfg = { ...given, topology: runningTopology(registry, given.stateDir) ?? given.topology };
   const ctx = makeContext(cfg, bins);
   const names = [...independentServices(cfg), ...dependentServices(cfg)].map((s) => s.name);
   // Optional services: listed (and counted for health) while stack:up or stack:lag has them running.
@@ -63,17 +63,31 @@ export async function stackStatus(given: StackConfig): Promise<StackStatus> {
   const running = (name: ServiceName) => services.find((s) => s.name === name)?.running ?? false;
   if (cfg.topology === 'cluster') {
     status.cluster = [];
+    const frozen = running('reader-freeze');
     for (const node of ctx.nodes) {
-      if (!running(node.role as ServiceName)) continue;
-      const conn = await adminConnection(node);
+      const name = node.role as NodeStatus['name'];
+      if (!running(name)) continue;
+      const conn = await adminConnection(node).catch(() => undefined);
+      // A joiner mid-transfer, or a node shutting down, runs without answering: not healthy, but no error.
+      if (!conn) {
+        status.cluster.push(unreachableNode(name));
+        continue;
+      }
       try {
-        status.cluster.push(await nodeStatus(conn, node.role as NodeStatus['name']));
+        status.cluster.push(await nodeStatus(conn, name));
+      } catch {
+        status.cluster.push(unreachableNode(name));
       } finally {
-        await conn.end();
+        await conn.end().catch(() => undefined);
       }
     }
+    // In step: Synced, or the reader desynced on purpose by stack:lag freeze.
     status.healthy &&= status.cluster.every(
-      (n) => n.ready && n.clusterStatus === 'Primary' && n.clusterSize === ctx.nodes.length,
+      (n) =>
+        n.ready &&
+        n.clusterStatus === 'Primary' &&
+        n.clusterSize === ctx.nodes.length &&
+        (n.state === SYNCED || (frozen && n.name === 'node2' && n.state === DESYNCED)),
     );
   }
   const [writerName, readerName] = cfg.topology === 'cluster' ? ['node1', 'node2'] : ['primary', 'replica'];

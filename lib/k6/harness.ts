@@ -72,7 +72,9 @@ export function createSqlHarness(
   const pool = { maxOpenConns: config.maxOpenConns };
   const writer = openDb('writer', config.writerDsn, pool);
   // sync-before: every reader connection has the cluster's causal reads on, through the DSN (the driver sets
-  // the session variable on connect); the monitor login keeps plain reads.
+  // the session variable on connect). That includes the heartbeat sampler's and reconciliation's reads on it:
+  // under sync-before the heartbeat lag is what a causal read sees (docs/k6-scenarios.md). The monitor login
+  // (replica status) keeps plain reads.
   const readerDsn =
     config.sqlStrategy === 'sync-before'
       ? withGoDsnParams(config.readerDsn, syncBeforeDsnParams(config.flavor))

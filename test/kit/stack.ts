@@ -38,7 +38,9 @@ export interface TestStack {
 export async function freePorts(): Promise<Record<StackPortName, number>> {
   const names = Object.keys(STACK_DEFAULT_PORTS) as StackPortName[];
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 10_000 + Math.floor(Math.random() * 2_275) * 10;
+    // Blocks a whole stack apart, so two test files' stacks never share a port.
+    const stride = names.length;
+    const base = 10_000 + Math.floor(Math.random() * Math.floor((32_760 - 10_000) / stride - 1)) * stride;
     const ports = names.map((_, i) => base + i);
     const free = await Promise.all(ports.map((p) => isPortFree(p)));
     if (free.every(Boolean))

@@ -23,12 +23,18 @@ describe('npm start -- --topology', () => {
       'invalid --topology "galera"; expected one of async|cluster|both',
     );
     expect(() => experimentMode(['--lags', '5ms'], {})).toThrow(/--lags/);
+    // The stack's variable is read with its own schema: it cannot say both, and empty is unset.
+    expect(experimentMode([], { CQRS_STACK_TOPOLOGY: '' })).toBe('async');
+    expect(() => experimentMode([], { CQRS_STACK_TOPOLOGY: 'both' })).toThrow(
+      'invalid CQRS_STACK_TOPOLOGY; reason: expected one of async|cluster, got "both"',
+    );
   });
 
   it('runs the cluster at its natural lag only, and refuses a steady lag asked for it alone', () => {
     expect(lagsFor('async', lags, {})).toEqual(['0', '5ms', '50ms']);
     expect(lagsFor('cluster', lags, {})).toEqual(['0']);
     expect(lagsFor('cluster', { lags: ['0'] }, { CQRS_EXP_LAGS: '0' })).toEqual(['0']);
+    expect(lagsFor('cluster', { lags: ['0ms'] }, { CQRS_EXP_LAGS: '0ms' })).toEqual(['0']);
     expect(() => lagsFor('cluster', { lags: ['50ms'] }, { CQRS_EXP_LAGS: '50ms' })).toThrow(
       /^invalid CQRS_EXP_LAGS; reason: expected 0 on the cluster topology .*, got "50ms"$/,
     );
@@ -86,6 +92,8 @@ describe('npm start -- --topology', () => {
       ['async', 9, '50ms'],
       ['cluster', 3, '0'],
     ]);
+    // The API comparison runs at the largest lag, whatever the order given.
+    expect(planRuns('exp-4', 'both', { lags: ['50ms', '0', '5ms'] }, {})[0]?.api?.lag).toBe('50ms');
     const ids = plannedTestIds(both);
     expect(new Set(ids).size).toBe(ids.length);
     // Every id is one k6 accepts as CQRS_TEST_ID, with a real base and the longest lag a user may give.

@@ -3,7 +3,7 @@
  * rsync), brought up, measured through the project's own probe code and through the API, frozen and thawed,
  * restarted, and taken down with nothing left running.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,6 +223,11 @@ describe('the cluster topology: three Galera nodes on loopback', () => {
       });
       await new Promise((r) => setTimeout(r, 300));
       expect(answered).toBe(false);
+      // stack:up while frozen would wait on the frozen reader: it says so at once instead.
+      await expect(stackUp(stack.cfg)).rejects.toThrow(
+        'node2 is frozen (stack:lag freeze); thaw it first: npm run stack:lag -- thaw',
+      );
+      expect((await stackStatus(stack.cfg)).healthy).toBe(true);
       await setLag(stack.cfg, 'thaw');
       const res = await causal;
       // Either the row (the wait ended with the thaw) or the API's own deadline passed first: never stale.
@@ -245,7 +250,18 @@ describe('the cluster topology: three Galera nodes on loopback', () => {
     const registry = readRegistry(stack.cfg.stateDir);
     await stackDown(stack.cfg);
     for (const rec of Object.values(registry)) expect(isRunning(rec)).toBe(false);
+    // Stopped node 3 first and node 1 last: Galera marks only the last to leave as safe to bootstrap.
+    const safe = (name: string) =>
+      /^safe_to_bootstrap:\s*(\d)/m.exec(
+        readFileSync(join(stack.cfg.stateDir, name, 'data', 'grastate.dat'), 'utf8'),
+      )?.[1];
+    expect(['node1', 'node2', 'node3'].map(safe)).toEqual(['1', '0', '0']);
+    // Node 3 loses its datadir: it is initialised empty and joins by a full rsync state transfer.
+    rmSync(join(stack.cfg.stateDir, 'node3', 'data'), { recursive: true, force: true });
     const up = await stackUp(stack.cfg);
+    expect(readFileSync(join(stack.cfg.stateDir, 'node3', 'error.log'), 'utf8')).toMatch(
+      /rsync SST completed on joiner/,
+    );
     expect(up.started).toEqual(expect.arrayContaining(['node1', 'node2', 'node3']));
     const conn = await adminConnection(node('node3'));
     try {
@@ -259,7 +275,7 @@ describe('the cluster topology: three Galera nodes on loopback', () => {
     expect((await stackStatus(stack.cfg)).healthy).toBe(true);
   }, 120_000);
 
-  it('leaves no process running after down, the state transfers’ rsync daemons included', async () => {
+  it('leaves no process running after down, the full state transfer’s rsync daemons included', async () => {
     const registry = readRegistry(stack.cfg.stateDir);
     await stackDown(stack.cfg);
     for (const rec of Object.values(registry)) expect(isRunning(rec)).toBe(false);
