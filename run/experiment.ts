@@ -39,6 +39,7 @@ import { CONFIG_SCHEMA, defaultApiStrategies } from '../lib/config.ts';
 import { profileDurationMs } from '../lib/profiles.ts';
 import type { SummaryData } from '../lib/summary/data.ts';
 import { consistencyFigures, type FigureOptions } from '../lib/summary/figures.ts';
+import { findBinaries } from '../stack/binaries.ts';
 import { PROJECT_ROOT } from '../stack/config.ts';
 import { oneLine } from '../stack/errors.ts';
 import {
@@ -514,7 +515,6 @@ async function sqlRuns(
 ): Promise<ComparisonRow[]> {
   const env = k6Env(x, up);
   const figureOptions = { workloadMs: workloadMs(env, x.settings.duration) };
-  for (const spec of specs) refuseUsedReportDir(join(x.settings.reportRoot, spec.testId), env);
   const strategies = [...new Set(specs.map((s) => s.strategy))];
   log(
     `runs: ${specs.length} on the ${cfg.topology} topology (lags ${[...new Set(specs.map((s) => s.lag))].join(', ')}; ` +
@@ -557,7 +557,6 @@ async function strategyRun(
   const env = k6Env(x, up);
   const strategies = comparedStrategies(up.endpoints.flavor, cfg.topology);
   const scenario = 'api-read-after-write';
-  refuseUsedReportDir(join(x.settings.reportRoot, api.testId), env);
   log(`lag: ${await setLag(cfg, api.lag)}`);
   log(
     `[api] ${scenario} on the ${cfg.topology} topology at ${api.lag}, strategies ${strategies.join(', ')}, for ` +
@@ -592,20 +591,18 @@ async function strategyRun(
 async function main(): Promise<number> {
   const mode = experimentMode(process.argv.slice(2), process.env);
   const settings = experimentSettings(process.env);
-  // Planned (and so refused, for a bad lag) before anything starts; the stack's flavour is MariaDB's plan here.
-  const plans = planRuns('check', mode, settings, process.env);
+  const startedAt = new Date();
+  const base = newTestId('exp', startedAt);
+  // Planned once, before anything starts: a bad lag or strategy, or a report folder an earlier run holds, is
+  // refused here rather than halfway through the experiment.
+  const plans = planRuns(base, mode, settings, process.env, (await findBinaries()).flavor);
+  for (const id of plannedTestIds(plans)) refuseUsedReportDir(join(settings.reportRoot, id), process.env);
   const k6 = await findK6(process.env);
   log(
     `k6: ${k6.path} (v${k6.version}, xk6-sql ${k6.sql === 'bundled' ? 'built in' : 'resolved at run time'})`,
   );
   log('build: bundling scenarios');
   await bundleScenarios({ outDir: settings.bundleRoot });
-  const startedAt = new Date();
-  const base = newTestId('exp', startedAt);
-  // Every run's folder before the first run: a refusal should not come halfway through the experiment.
-  for (const id of plannedTestIds(planRuns(base, mode, settings, process.env))) {
-    refuseUsedReportDir(join(settings.reportRoot, id), process.env);
-  }
   const x: Experiment = {
     k6: k6.path,
     settings,
@@ -631,24 +628,14 @@ async function main(): Promise<number> {
   process.on('SIGINT', interrupted).on('SIGTERM', interrupted);
   const lagRows: ComparisonRow[] = [];
   const strategyRowsAll: TopologyRow[] = [];
-  let watching = false;
   try {
-    for (const { topology } of plans) {
-      const { cfg, up } = await stackFor(topology, mode === 'both');
-      const plan = planRuns(x.base, mode, settings, process.env, up.endpoints.flavor).find(
-        (p) => p.topology === topology,
-      ) as TopologyPlan;
+    for (const plan of plans) {
+      const { cfg, up } = await stackFor(plan.topology, mode === 'both');
       current = cfg;
-      if (!watching) {
-        watching = true;
+      if (plan === plans[0]) {
         log(
           settings.remoteWrite
-            ? `watch: ${await watchLink(
-                up.endpoints,
-                x.base,
-                plannedTestIds(planRuns(x.base, mode, settings, process.env, up.endpoints.flavor)),
-                startedAt.getTime(),
-              )}`
+            ? `watch: ${await watchLink(up.endpoints, x.base, plannedTestIds(plans), startedAt.getTime())}`
             : 'watch: nothing is streamed (CQRS_EXP_REMOTE_WRITE=0); the reports below are all there is',
         );
       }

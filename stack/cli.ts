@@ -31,14 +31,12 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command] = positionals;
   const stateDir = values['state-dir'];
-  // --topology is CQRS_STACK_TOPOLOGY for this call, checked by the same schema.
+  // --topology is CQRS_STACK_TOPOLOGY for this call, checked by the same schema (which reads '' as unset).
+  if (values.topology === '') throw new Error(`--topology takes a value: ${STACK_VARS.topology.expected}`);
   const env =
     values.topology === undefined
       ? process.env
       : { ...process.env, [STACK_VARS.topology.name]: values.topology };
-  if (values.topology !== undefined && values.topology === '') {
-    throw new Error(`--topology takes a value: ${STACK_VARS.topology.expected}`);
-  }
   const cfg = loadStackConfig(env, stateDir ? { stateDir } : {});
   const log = (line: string) => console.log(line);
   switch (command) {

@@ -24,7 +24,6 @@ import {
   instanceFor,
   type MysqldInstance,
   type NodeName,
-  ownInstance,
   prepareInstance,
   startInstance,
   waitForInstance,
@@ -35,10 +34,17 @@ import { isRunning, type ProcessRecord, stopProcess } from './processes.ts';
 export const NODE_NAMES: readonly NodeName[] = ['node1', 'node2', 'node3'];
 
 /** Each node's ports: node 1 and 2 serve SQL on the writer and reader ports, node 3 on its own. */
-export const NODE_PORTS: { readonly [N in NodeName]: readonly StackPortName[] } = {
-  node1: ['primary', 'galeraGroup1', 'galeraIst1', 'galeraSst1'],
-  node2: ['replica', 'galeraGroup2', 'galeraIst2', 'galeraSst2'],
-  node3: ['node3', 'galeraGroup3', 'galeraIst3', 'galeraSst3'],
+interface NodePorts {
+  readonly sql: StackPortName;
+  readonly group: StackPortName;
+  readonly ist: StackPortName;
+  readonly sst: StackPortName;
+}
+
+export const NODE_PORTS: { readonly [N in NodeName]: NodePorts } = {
+  node1: { sql: 'primary', group: 'galeraGroup1', ist: 'galeraIst1', sst: 'galeraSst1' },
+  node2: { sql: 'replica', group: 'galeraGroup2', ist: 'galeraIst2', sst: 'galeraSst2' },
+  node3: { sql: 'node3', group: 'galeraGroup3', ist: 'galeraIst3', sst: 'galeraSst3' },
 };
 
 /** The Galera library, and the tools a state transfer runs; one line naming the package when one is missing. */
@@ -66,20 +72,14 @@ export function findGaleraProvider(path = process.env.PATH ?? ''): string {
 }
 
 export function galeraNodes(cfg: StackConfig, provider: string): MysqldInstance[] {
-  const group = (n: NodeName) => cfg.ports[NODE_PORTS[n][1] as StackPortName];
-  const clusterAddress = `gcomm://${NODE_NAMES.map((n) => `127.0.0.1:${group(n)}`).join(',')}`;
+  const clusterAddress = `gcomm://${NODE_NAMES.map((n) => `127.0.0.1:${cfg.ports[NODE_PORTS[n].group]}`).join(',')}`;
   return NODE_NAMES.map((name, i) => {
-    const [sql, groupPort, istPort, sstPort] = NODE_PORTS[name] as [
-      StackPortName,
-      StackPortName,
-      StackPortName,
-      StackPortName,
-    ];
-    return instanceFor(cfg.stateDir, name, cfg.ports[sql], {
+    const p = NODE_PORTS[name];
+    return instanceFor(cfg.stateDir, name, cfg.ports[p.sql], {
       index: i + 1,
-      groupPort: cfg.ports[groupPort],
-      istPort: cfg.ports[istPort],
-      sstPort: cfg.ports[sstPort],
+      groupPort: cfg.ports[p.group],
+      istPort: cfg.ports[p.ist],
+      sstPort: cfg.ports[p.sst],
       clusterAddress,
       provider,
     });
@@ -149,7 +149,6 @@ export async function seedFreshCluster(
     );
     renameSync(partial, node.datadir);
     await prepareInstance(node, bins, runAs);
-    ownInstance(node, runAs.user);
   }
   return true;
 }

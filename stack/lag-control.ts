@@ -11,9 +11,9 @@ import { putJson } from './control-request.ts';
 import { StackError } from './errors.ts';
 import { waitForSynced } from './galera.ts';
 import { parseLag } from './lag.ts';
-import { runningTopology } from './lifecycle.ts';
+import { runningTopology, stopService } from './lifecycle.ts';
 import { adminConnection } from './mysqld.ts';
-import { isRunning, readRegistry, stopProcess, updateRegistry } from './processes.ts';
+import { isRunning, readRegistry } from './processes.ts';
 import { makeContext, readyFreeze, type StackContext, startFreeze } from './services.ts';
 
 /** Applies a `stack:lag` value to the running stack; returns a one-line description of what changed. */
@@ -76,20 +76,14 @@ async function setClusterLag(
     try {
       await readyFreeze(ctx, rec);
     } catch (err) {
-      await stopProcess(rec);
-      updateRegistry(cfg.stateDir, (r) => {
-        delete r['reader-freeze'];
-      });
+      await stopService(cfg, 'reader-freeze');
       throw err;
     }
     return "node2's applier paused (FLUSH TABLES WITH READ LOCK, desynced): reads on the reader are frozen";
   }
   if (cmd.kind === 'thaw' || (cmd.kind === 'proxy' && cmd.delayMs === 0)) {
     if (!isRunning(frozen)) return 'node2 is not frozen: nothing to thaw';
-    await stopProcess(frozen);
-    updateRegistry(cfg.stateDir, (r) => {
-      delete r['reader-freeze'];
-    });
+    await stopService(cfg, 'reader-freeze');
     await waitForSynced(ctx.replica, registry.node2, cfg.readyTimeoutMs);
     return "node2's applier resumed: the reader caught up and is Synced";
   }

@@ -112,7 +112,7 @@ function myCnf(inst: MysqldInstance, dialect: Dialect, runAs: ServerUser): strin
 }
 
 /** Hands the instance folder to the server's OS user (a no-op when it already owns it) and closes it to others. */
-export function ownInstance(inst: MysqldInstance, user: OsUser): boolean {
+function ownInstance(inst: MysqldInstance, user: OsUser): boolean {
   chmodSync(inst.dir, 0o700);
   if (currentUser().uid !== 0) return false;
   let changed = false;
@@ -166,6 +166,9 @@ export async function prepareInstance(
       `${inst.role}: initialising the datadir failed (${why}); check mariadb-server is installed`,
     );
   }
+  // The initialiser, run as root, leaves files of its own (mysql_upgrade_info): the server's too, so the next
+  // start finds nothing to hand over.
+  ownInstance(inst, runAs.user);
   return 'initialised';
 }
 

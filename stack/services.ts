@@ -191,7 +191,7 @@ function galeraService(index: number): ServiceDef {
   const name = NODE_NAMES[index] as NodeName;
   return {
     name,
-    ports: NODE_PORTS[name],
+    ports: Object.values(NODE_PORTS[name]),
     ...(index > 0 ? { after: NODE_NAMES[index - 1] as NodeName } : {}),
     async start(ctx) {
       const inst = ctx.nodes[index] as MysqldInstance;
@@ -203,8 +203,7 @@ function galeraService(index: number): ServiceDef {
       if (seeded) {
         ctx.log('  ~ cluster: seeded node2 and node3 from node1 (they join without a full state transfer)');
       }
-      // Just seeded, the folder is the server's already: a hand-over now is only its new files' first chown.
-      if ((await prepareInstance(inst, ctx.bins, ctx.runAs)) === 'migrated' && !seeded) {
+      if ((await prepareInstance(inst, ctx.bins, ctx.runAs)) === 'migrated') {
         ctx.log(`  ~ ${name}: datadir handed to OS user ${ctx.runAs.user.name} (it was another user's)`);
       }
       if (index === 0 && !othersRunning) {

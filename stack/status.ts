@@ -67,19 +67,11 @@ export async function stackStatus(given: StackConfig): Promise<StackStatus> {
     for (const node of ctx.nodes) {
       const name = node.role as NodeStatus['name'];
       if (!running(name)) continue;
-      const conn = await adminConnection(node).catch(() => undefined);
       // A joiner mid-transfer, or a node shutting down, runs without answering: not healthy, but no error.
-      if (!conn) {
-        status.cluster.push(unreachableNode(name));
-        continue;
-      }
-      try {
-        status.cluster.push(await nodeStatus(conn, name));
-      } catch {
-        status.cluster.push(unreachableNode(name));
-      } finally {
-        await conn.end().catch(() => undefined);
-      }
+      const conn = await adminConnection(node).catch(() => undefined);
+      const answer = conn && (await nodeStatus(conn, name).catch(() => undefined));
+      await conn?.end().catch(() => undefined);
+      status.cluster.push(answer ?? unreachableNode(name));
     }
     // In step: Synced, or the reader desynced on purpose by stack:lag freeze.
     status.healthy &&= status.cluster.every(
@@ -90,8 +82,7 @@ export async function stackStatus(given: StackConfig): Promise<StackStatus> {
         (n.state === SYNCED || (frozen && n.name === 'node2' && n.state === DESYNCED)),
     );
   }
-  const [writerName, readerName] = cfg.topology === 'cluster' ? ['node1', 'node2'] : ['primary', 'replica'];
-  if (!running(writerName as ServiceName) || !running(readerName as ServiceName)) return status;
+  if (!running(ctx.primary.role) || !running(ctx.replica.role)) return status;
   const primary = await adminConnection(ctx.primary);
   const replica = await adminConnection(ctx.replica);
   try {

@@ -16,8 +16,9 @@ import type { SqlProbeStrategy } from '../../common/strategies.ts';
 import { SqlStore } from '../../lib/k6/sql-store.ts';
 import { runProbe } from '../../lib/probe.ts';
 import type { Clock, ProbeKey } from '../../lib/store.ts';
+import { NODE_PORTS } from '../../stack/galera.ts';
 import { loadStackConfig, StackError, setLag, stackDown, stackStatus, stackUp } from '../../stack/index.ts';
-import { adminConnection, instanceFor } from '../../stack/mysqld.ts';
+import { adminConnection, instanceFor, type NodeName } from '../../stack/mysqld.ts';
 import { isRunning, readRegistry } from '../../stack/processes.ts';
 import { processesMentioning } from '../helpers/processes.ts';
 import { startTestStack, type TestStack, testStackConfig } from '../kit/stack.ts';
@@ -34,12 +35,7 @@ afterAll(async () => {
   await stack?.down();
 });
 
-const node = (name: 'node1' | 'node2' | 'node3') =>
-  instanceFor(
-    stack.cfg.stateDir,
-    name,
-    stack.cfg.ports[name === 'node1' ? 'primary' : name === 'node2' ? 'replica' : 'node3'],
-  );
+const node = (name: NodeName) => instanceFor(stack.cfg.stateDir, name, stack.cfg.ports[NODE_PORTS[name].sql]);
 
 const wallClock: Clock = {
   now: () => performance.now(),
